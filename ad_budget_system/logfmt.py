@@ -1,0 +1,26 @@
+"""A console formatter that appends ``extra={...}`` fields as ``key=value`` pairs.
+
+Log calls in this project pass structured fields (campaign_id, brand_id, amounts as strings)
+through ``extra``; the default formatter would drop them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+# Attributes every LogRecord has; anything else on a record came from `extra`.
+_STANDARD = frozenset(
+    vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None)).keys()
+) | {"message", "asctime", "taskName"}
+
+
+class KeyValueFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+        if not extras:
+            return line
+        pairs = " ".join(f"{key}={value}" for key, value in sorted(extras.items()))
+        # Keep a traceback (appended by super().format) after the fields, not before them.
+        head, sep, tail = line.partition("\n")
+        return f"{head} {pairs}{sep}{tail}"
