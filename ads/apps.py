@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AdsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "ads"
+    verbose_name = "Ad budgets"
