@@ -1,0 +1,132 @@
+"""Staff changes to brands, campaigns and schedules, each enforced at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ads.models import (
+    Brand,
+    Campaign,
+    DaypartSchedule,
+    DaypartWindow,
+    SpendEvent,
+    Trigger,
+    find_overlaps,
+)
+from ads.services.locks import brands_lock
+from ads.services.reconcile import Scope, Transition, log_transitions, reconcile_locked
+
+
+def campaigns_set_enabled(
+    *, campaign_ids: Sequence[int], enabled: bool, at: datetime, actor: str
+) -> list[Transition]:
+    """Pause (enabled=False: reason `manual` at once) or resume campaigns by staff.
+
+    Resuming reconciles at once: a campaign still over a budget or outside its schedule
+    stays paused with that reason. Safe to run twice.
+    """
+    ids = tuple(sorted(set(campaign_ids)))
+    with transaction.atomic():
+        brand_ids = sorted(
+            set(Campaign.objects.filter(id__in=ids).values_list("brand_id", flat=True))
+        )
+        brands_lock(brand_ids)
+        Campaign.objects.filter(id__in=ids).exclude(enabled=enabled).update(
+            enabled=enabled, updated_at=at
+        )
+        transitions = reconcile_locked(
+            at=at, trigger=Trigger.STAFF, actor=actor, scope=Scope(campaign_ids=ids)
+        )
+    log_transitions(transitions, at=at, trigger=Trigger.STAFF, actor=actor)
+    return transitions
+
+
+def brand_save(*, brand: Brand, at: datetime, actor: str) -> list[Transition]:
+    """Create or update a brand and enforce its budgets at once. Safe to run twice.
+
+    A brand's time zone cannot change once it has spend: that would move recorded spend
+    between days and months after the fact.
+    """
+    with transaction.atomic():
+        if not brand._state.adding:
+            brands_lock([brand.pk])
+            stored = Brand.objects.get(pk=brand.pk)
+            if (
+                stored.timezone != brand.timezone
+                and SpendEvent.objects.filter(campaign__brand=brand).exists()
+            ):
+                raise ValidationError(
+                    {
+                        "timezone": "The time zone cannot change once the brand has spend: "
+                        "recorded spend would move between days and months."
+                    }
+                )
+        brand.full_clean()
+        brand.save()
+        transitions = reconcile_locked(
+            at=at, trigger=Trigger.SETUP, actor=actor, scope=Scope(brand_ids=(brand.pk,))
+        )
+    log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
+    return transitions
+
+
+def campaign_save(*, campaign: Campaign, at: datetime, actor: str) -> list[Transition]:
+    """Create or update a campaign's settings and enforce them at once. Safe to run twice.
+
+    The engine's fields (status, reason, changed-at) are never written from here, so an
+    edit form loaded before a pause cannot undo it.
+    """
+    with transaction.atomic():
+        stored_brand = (
+            Campaign.objects.values_list("brand_id", flat=True).get(pk=campaign.pk)
+            if not campaign._state.adding
+            else campaign.brand_id
+        )
+        brands_lock({stored_brand, campaign.brand_id})
+        if not campaign._state.adding:
+            if stored_brand != campaign.brand_id and campaign.spend_events.exists():
+                raise ValidationError(
+                    {"brand": "A campaign with recorded spend cannot move to another brand."}
+                )
+            campaign.full_clean()
+            fields = [
+                f.name
+                for f in Campaign._meta.concrete_fields
+                if not f.primary_key and f.name not in Campaign.ENGINE_FIELDS
+            ]
+            campaign.save(update_fields=fields)
+        else:
+            campaign.full_clean()
+            campaign.save()
+        transitions = reconcile_locked(
+            at=at, trigger=Trigger.SETUP, actor=actor, scope=Scope(campaign_ids=(campaign.pk,))
+        )
+    log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
+    campaign.refresh_from_db(fields=list(Campaign.ENGINE_FIELDS))
+    return transitions
+
+
+def schedule_windows_validate(windows: Sequence[DaypartWindow]) -> None:
+    """Raise ValidationError if two windows of one schedule share any minute."""
+    overlaps = find_overlaps(windows)
+    if overlaps:
+        described = "; ".join(f"{first} and {second}" for first, second in overlaps)
+        raise ValidationError(f"Windows overlap: {described}.", code="overlap")
+
+
+def schedule_changed(*, schedule: DaypartSchedule, at: datetime, actor: str) -> list[Transition]:
+    """Enforce a schedule's windows at once on every campaign using it. Safe to run twice."""
+    schedule_windows_validate(list(schedule.windows.all()))
+    with transaction.atomic():
+        campaign_ids = tuple(schedule.campaigns.values_list("id", flat=True).order_by("id"))
+        brand_ids = sorted(set(schedule.campaigns.values_list("brand_id", flat=True)))
+        brands_lock(brand_ids)
+        transitions = reconcile_locked(
+            at=at, trigger=Trigger.SETUP, actor=actor, scope=Scope(campaign_ids=campaign_ids)
+        )
+    log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
+    return transitions

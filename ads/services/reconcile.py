@@ -1,0 +1,445 @@
+"""The engine: the one place that decides whether a campaign runs.
+
+At an instant ``at`` a campaign should be RUNNING iff it is enabled, its brand's spend for
+the brand-local day and month of ``at`` is below the brand's budgets, its own spend is below
+its own caps, and it has no schedule or ``at`` falls (brand-local wall clock) inside one of
+its windows. Otherwise it is PAUSED with the first failing reason in ``PauseReason`` order.
+Reaching a budget counts as exhausted (spend >= budget pauses).
+
+``reconcile`` evaluates that rule for a set of campaigns in SQL, and moves only those whose
+stored status or reason differ, writing one audit row and one log line per transition. Its
+number of queries does not depend on the number of campaigns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+
+from ads.models import (
+    CampaignStatus,
+    DaypartWindow,
+    PauseReason,
+    SpendPeriod,
+    Trigger,
+    schedule_is_open,
+)
+from ads.money import from_micros
+from ads.services.periods import LocalPeriod, local_period
+from ads.services.sql import adapt, in_ids, is_postgres, lock_clause, rows_cte
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which campaigns to evaluate: all, or those of some brands and/or some campaigns."""
+
+    brand_ids: tuple[int, ...] | None = None
+    campaign_ids: tuple[int, ...] | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, params = ["1 = 1"], []
+        for column, ids in (("c.brand_id", self.brand_ids), ("c.id", self.campaign_ids)):
+            if ids is not None:
+                clause, clause_params = in_ids(column, ids)
+                clauses.append(clause)
+                params += clause_params
+        return " AND ".join(clauses), params
+
+
+ALL = Scope()
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One campaign whose stored state differs from what the rule says."""
+
+    campaign_id: int
+    campaign_name: str
+    brand_id: int
+    from_status: str
+    from_reason: str | None
+    to_status: str
+    to_reason: str | None
+    snapshot: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        if self.from_status == CampaignStatus.RUNNING:
+            return "paused"
+        if self.to_status == CampaignStatus.RUNNING:
+            return "resumed"
+        return "reason_changed"
+
+
+@dataclass
+class ReconcileResult:
+    at: datetime
+    trigger: str
+    checked: int
+    dry_run: bool
+    transitions: list[Transition] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for transition in self.transitions if transition.kind == kind)
+
+    def paused_by_reason(self) -> dict[str, int]:
+        return dict(
+            Counter(t.to_reason for t in self.transitions if t.to_reason and t.kind != "resumed")
+        )
+
+    def resumed_from(self, reasons: Sequence[str]) -> int:
+        return sum(1 for t in self.transitions if t.kind == "resumed" and t.from_reason in reasons)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-friendly figures, as returned by the Celery tasks."""
+        return {
+            "at": self.at.isoformat(),
+            "trigger": self.trigger,
+            "dry_run": self.dry_run,
+            "checked": self.checked,
+            "paused": self.count("paused"),
+            "resumed": self.count("resumed"),
+            "reason_changed": self.count("reason_changed"),
+            "by_reason": self.paused_by_reason(),
+        }
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """What ``at`` means for the campaigns in scope: their zones' local day and month, and
+    which (schedule, zone) pairs are open. Computed in Python (zoneinfo, DaypartWindow),
+    handed to SQL as two small tables."""
+
+    at: datetime
+    checked: int
+    periods: dict[str, LocalPeriod]
+    open_schedules: list[tuple[int, str]]
+
+    def ctes(self) -> tuple[str, list[Any]]:
+        zones_sql, zones_params = rows_cte(
+            "zones",
+            (("tz", "text"), ("day", "date"), ("month", "date")),
+            [(tz, period.day, period.month) for tz, period in self.periods.items()],
+        )
+        open_sql, open_params = rows_cte(
+            "open_schedules", (("schedule_id", "bigint"), ("tz", "text")), self.open_schedules
+        )
+        return f"WITH {zones_sql}, {open_sql}", zones_params + open_params
+
+
+def _clock(at: datetime, scope: Scope) -> _Clock:
+    where, params = scope.where()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT b.timezone, c.schedule_id, COUNT(*)
+            FROM ads_campaign c JOIN ads_brand b ON b.id = c.brand_id
+            WHERE {where}
+            GROUP BY b.timezone, c.schedule_id
+            """,
+            params,
+        )
+        groups: list[tuple[str, int | None, int]] = cursor.fetchall()
+    periods = {tz: local_period(at, tz) for tz, _, _ in groups}
+    pairs = {(schedule_id, tz) for tz, schedule_id, _ in groups if schedule_id is not None}
+    windows: dict[int, list[DaypartWindow]] = {}
+    if pairs:
+        for window in DaypartWindow.objects.filter(
+            schedule_id__in={schedule_id for schedule_id, _ in pairs}
+        ):
+            windows.setdefault(window.schedule_id, []).append(window)
+    open_schedules = sorted(
+        (schedule_id, tz)
+        for schedule_id, tz in pairs
+        if schedule_is_open(windows.get(schedule_id, []), periods[tz].local)
+    )
+    return _Clock(
+        at=at,
+        checked=sum(count for _, _, count in groups),
+        periods=periods,
+        open_schedules=open_schedules,
+    )
+
+
+R = PauseReason
+# The rule, in precedence order. Amounts are integer micro-units on both sides.
+_DESIRED_REASON = f"""
+    CASE
+        WHEN NOT c.enabled THEN '{R.MANUAL}'
+        WHEN COALESCE(bm.amount, 0) >= b.monthly_budget THEN '{R.BRAND_MONTHLY_BUDGET}'
+        WHEN COALESCE(bd.amount, 0) >= b.daily_budget THEN '{R.BRAND_DAILY_BUDGET}'
+        WHEN c.monthly_budget IS NOT NULL AND COALESCE(cm.amount, 0) >= c.monthly_budget
+            THEN '{R.CAMPAIGN_MONTHLY_BUDGET}'
+        WHEN c.daily_budget IS NOT NULL AND COALESCE(cd.amount, 0) >= c.daily_budget
+            THEN '{R.CAMPAIGN_DAILY_BUDGET}'
+        WHEN c.schedule_id IS NOT NULL AND o.schedule_id IS NULL THEN '{R.OUTSIDE_SCHEDULE}'
+    END"""
+
+_EVALUATE = f"""
+    SELECT c.id AS campaign_id, c.name AS campaign_name, c.brand_id, c.status, c.pause_reason,
+        {_DESIRED_REASON} AS desired_reason,
+        COALESCE(bd.amount, 0) AS brand_day_spend, b.daily_budget AS brand_daily_budget,
+        COALESCE(bm.amount, 0) AS brand_month_spend, b.monthly_budget AS brand_monthly_budget,
+        COALESCE(cd.amount, 0) AS campaign_day_spend, c.daily_budget AS campaign_daily_budget,
+        COALESCE(cm.amount, 0) AS campaign_month_spend,
+        c.monthly_budget AS campaign_monthly_budget,
+        c.schedule_id, CASE WHEN o.schedule_id IS NULL THEN 0 ELSE 1 END AS schedule_open,
+        b.timezone
+    FROM ads_campaign c
+    JOIN ads_brand b ON b.id = c.brand_id
+    JOIN zones z ON z.tz = b.timezone
+    LEFT JOIN ads_brandperiodspend bd ON bd.brand_id = c.brand_id
+        AND bd.period = '{SpendPeriod.DAY}' AND bd.period_start = z.day
+    LEFT JOIN ads_brandperiodspend bm ON bm.brand_id = c.brand_id
+        AND bm.period = '{SpendPeriod.MONTH}' AND bm.period_start = z.month
+    LEFT JOIN ads_campaignperiodspend cd ON cd.campaign_id = c.id
+        AND cd.period = '{SpendPeriod.DAY}' AND cd.period_start = z.day
+    LEFT JOIN ads_campaignperiodspend cm ON cm.campaign_id = c.id
+        AND cm.period = '{SpendPeriod.MONTH}' AND cm.period_start = z.month
+    LEFT JOIN open_schedules o ON o.schedule_id = c.schedule_id AND o.tz = b.timezone
+    WHERE {{where}}
+"""
+# Stored state differs from the rule. `status` follows `pause_reason` (a check constraint
+# ties them), so comparing reasons is enough.
+_DIFFERS = "COALESCE(e.pause_reason, '') <> COALESCE(e.desired_reason, '')"
+
+
+def _plan(clock: _Clock, scope: Scope) -> list[Transition]:
+    ctes, cte_params = clock.ctes()
+    where, where_params = scope.where()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{ctes} SELECT * FROM ({_EVALUATE.format(where=where)}) e WHERE {_DIFFERS} "
+            "ORDER BY e.campaign_id",
+            cte_params + where_params,
+        )
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [_transition(row, clock) for row in rows]
+
+
+def evaluate(*, at: datetime, scope: Scope) -> list[dict[str, Any]]:
+    """The rule's inputs and verdict for every campaign in scope (read-only; for
+    explanations in the admin and API). Amounts are Decimals; ``desired_reason`` is None
+    for a campaign that should run."""
+    clock = _clock(at, scope)
+    ctes, cte_params = clock.ctes()
+    where, where_params = scope.where()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{ctes} SELECT * FROM ({_EVALUATE.format(where=where)}) e ORDER BY e.campaign_id",
+            cte_params + where_params,
+        )
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+    for row in rows:
+        for key in _MONEY_COLUMNS:
+            if row[key] is not None:
+                row[key] = from_micros(row[key])
+        row["schedule_open"] = bool(row["schedule_open"]) if row["schedule_id"] else None
+        row["local_time"] = clock.periods[row["timezone"]].local
+    return rows
+
+
+_MONEY_COLUMNS = (
+    "brand_day_spend",
+    "brand_daily_budget",
+    "brand_month_spend",
+    "brand_monthly_budget",
+    "campaign_day_spend",
+    "campaign_daily_budget",
+    "campaign_month_spend",
+    "campaign_monthly_budget",
+)
+
+
+def _transition(row: dict[str, Any], clock: _Clock) -> Transition:
+    snapshot: dict[str, Any] = {
+        key: None if row[key] is None else str(from_micros(row[key])) for key in _MONEY_COLUMNS
+    }
+    period = clock.periods[row["timezone"]]
+    snapshot.update(
+        timezone=row["timezone"],
+        local_time=period.local.isoformat(),
+        schedule_open=bool(row["schedule_open"]) if row["schedule_id"] else None,
+    )
+    desired = row["desired_reason"]
+    return Transition(
+        campaign_id=row["campaign_id"],
+        campaign_name=row["campaign_name"],
+        brand_id=row["brand_id"],
+        from_status=row["status"],
+        from_reason=row["pause_reason"],
+        to_status=CampaignStatus.PAUSED if desired else CampaignStatus.RUNNING,
+        to_reason=desired,
+        snapshot=snapshot,
+    )
+
+
+def _lock_brands_with_changes(clock: _Clock, scope: Scope) -> tuple[int, ...]:
+    """Lock, in id order, the brands that have campaigns to move (PostgreSQL)."""
+    ctes, cte_params = clock.ctes()
+    where, where_params = scope.where()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""{ctes}
+            SELECT b.id FROM ads_brand b
+            WHERE b.id IN (
+                SELECT e.brand_id FROM ({_EVALUATE.format(where=where)}) e WHERE {_DIFFERS}
+            )
+            ORDER BY b.id{lock_clause()}""",
+            cte_params + where_params,
+        )
+        return tuple(row[0] for row in cursor.fetchall())
+
+
+def _apply(transitions: Sequence[Transition], *, at: datetime, trigger: str, actor: str) -> None:
+    if not transitions:
+        return
+    updates_sql, updates_params = rows_cte(
+        "v",
+        (("id", "bigint"), ("status", "text"), ("reason", "text")),
+        [(t.campaign_id, t.to_status, t.to_reason) for t in transitions],
+    )
+    audit_sql, audit_params = rows_cte(
+        "v",
+        (
+            ("campaign_id", "bigint"),
+            ("from_status", "text"),
+            ("from_reason", "text"),
+            ("to_status", "text"),
+            ("reason", "text"),
+            ("snapshot", "jsonb"),
+        ),
+        [
+            (
+                t.campaign_id,
+                t.from_status,
+                t.from_reason,
+                t.to_status,
+                t.to_reason,
+                json.dumps(t.snapshot),
+            )
+            for t in transitions
+        ],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH {updates_sql}
+            UPDATE ads_campaign SET status = v.status, pause_reason = v.reason,
+                status_changed_at = %s, updated_at = %s
+            FROM v WHERE ads_campaign.id = v.id""",
+            updates_params + [adapt(at), adapt(at)],
+        )
+        cursor.execute(
+            f"""WITH {audit_sql}
+            INSERT INTO ads_campaignstatuschange
+                (campaign_id, at, from_status, from_reason, to_status, reason, trigger, actor,
+                 snapshot)
+            SELECT campaign_id, %s, from_status, from_reason, to_status, reason, %s, %s,
+                snapshot
+            FROM v""",
+            audit_params + [adapt(at), trigger, actor],
+        )
+
+
+def log_transitions(
+    transitions: Sequence[Transition], *, at: datetime, trigger: str, actor: str
+) -> None:
+    """One structured line per transition; call after the transaction committed."""
+    for t in transitions:
+        logger.info(
+            "campaign %s %s: %s -> %s (%s)",
+            t.campaign_id,
+            t.kind,
+            t.from_reason or t.from_status,
+            t.to_reason or t.to_status,
+            trigger,
+            extra={
+                "campaign_id": t.campaign_id,
+                "brand_id": t.brand_id,
+                "from_status": t.from_status,
+                "from_reason": t.from_reason,
+                "to_status": t.to_status,
+                "reason": t.to_reason,
+                "trigger": trigger,
+                "actor": actor,
+                "at": at.isoformat(),
+                **{
+                    key: value
+                    for key, value in t.snapshot.items()
+                    if key.endswith(("spend", "budget"))
+                },
+            },
+        )
+
+
+def reconcile_locked(*, at: datetime, trigger: str, actor: str, scope: Scope) -> list[Transition]:
+    """Reconcile inside the caller's transaction, which must already hold the locks of every
+    brand in ``scope`` (PostgreSQL) or be an IMMEDIATE transaction (SQLite). The caller logs
+    the returned transitions after commit."""
+    clock = _clock(at, scope)
+    transitions = _plan(clock, scope)
+    _apply(transitions, at=at, trigger=trigger, actor=actor)
+    return transitions
+
+
+def reconcile(
+    *,
+    at: datetime,
+    trigger: str,
+    actor: str = SYSTEM_ACTOR,
+    scope: Scope = ALL,
+    dry_run: bool = False,
+) -> ReconcileResult:
+    """Move the campaigns in ``scope`` to the state the rule gives at ``at``.
+
+    Safe to run twice: a second run at the same ``at`` finds nothing to change. With
+    ``dry_run`` it only reports the transitions it would make.
+    """
+    if at.tzinfo is None:
+        raise ValueError("reconcile needs an aware datetime")
+    clock = _clock(at, scope)
+    result = ReconcileResult(at=at, trigger=trigger, checked=clock.checked, dry_run=dry_run)
+    if dry_run:
+        result.transitions = _plan(clock, scope)
+        return result
+    with transaction.atomic():
+        locked_scope = scope
+        if is_postgres():
+            # Spend ingestion locks the same brand rows, in the same id order, before it
+            # changes totals; taking them here means a pause decided by ingestion can never be
+            # overwritten by a plan computed from totals that were already stale.
+            locked = _lock_brands_with_changes(clock, scope)
+            if not locked:
+                return result
+            locked_scope = replace(scope, brand_ids=locked)
+        result.transitions = _plan(clock, locked_scope)
+        _apply(result.transitions, at=at, trigger=trigger, actor=actor)
+    log_transitions(result.transitions, at=at, trigger=trigger, actor=actor)
+    return result
+
+
+__all__ = [
+    "ALL",
+    "SYSTEM_ACTOR",
+    "ReconcileResult",
+    "Scope",
+    "Transition",
+    "Trigger",
+    "evaluate",
+    "log_transitions",
+    "reconcile",
+    "reconcile_locked",
+]

@@ -1,0 +1,247 @@
+"""Demo data a person can look at, and large synthetic data for benchmarks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from ads.models import Brand, Campaign, DaypartSchedule, DaypartWindow, Trigger
+from ads.services.reconcile import ReconcileResult, reconcile
+from ads.services.spend import SpendEventInput, spend_record
+
+SEED_SOURCE = "seed"
+SYNTHETIC_PREFIX = "Synthetic "
+SEED_ACTOR = "seed_data"
+DEMO_USERNAME = "admin"
+DEMO_PASSWORD = "admin"  # printed by seed_data; only ever created when DEBUG is on
+
+# Zones for synthetic brands: both hemispheres, half-hour offsets, no-DST zones.
+SYNTHETIC_ZONES = (
+    "America/New_York",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Berlin",
+    "Africa/Lagos",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "UTC",
+)
+
+
+@dataclass
+class SeedReport:
+    brands_created: int = 0
+    campaigns_created: int = 0
+    schedules_created: int = 0
+    events_accepted: int = 0
+    reconcile: ReconcileResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Window:
+    weekdays: tuple[int, ...]
+    start: time
+    end: time
+
+
+DEMO_SCHEDULES: dict[str, tuple[str, tuple[_Window, ...]]] = {
+    "Business hours": (
+        "Monday to Friday, 09:00-17:00 brand-local time.",
+        (_Window((0, 1, 2, 3, 4), time(9), time(17)),),
+    ),
+    "Overnight": (
+        "Every night 22:00-06:00; each window belongs to the evening it starts on.",
+        (_Window((0, 1, 2, 3, 4, 5, 6), time(22), time(6)),),
+    ),
+    "Lunch and evening": (
+        "Two windows a day: 11:30-14:00 and 18:00-21:30.",
+        (
+            _Window((0, 1, 2, 3, 4, 5, 6), time(11, 30), time(14)),
+            _Window((0, 1, 2, 3, 4, 5, 6), time(18), time(21, 30)),
+        ),
+    ),
+}
+
+# name, zone, currency, daily, monthly, campaigns: (name, schedule, daily cap, monthly cap,
+# spend amounts to record)
+DEMO_BRANDS: tuple[
+    tuple[
+        str,
+        str,
+        str,
+        str,
+        str,
+        tuple[tuple[str, str | None, str | None, str | None, tuple[str, ...]], ...],
+    ],
+    ...,
+] = (
+    (
+        "Acme Coffee",
+        "America/New_York",
+        "USD",
+        "500.00",
+        "12000.00",
+        (
+            ("Search - Brand", None, None, None, ("42.10", "18.75")),
+            ("Search - Generic", "Business hours", "150.00", None, ("95.00", "60.00")),
+            ("Display - Retargeting", "Lunch and evening", None, None, ("12.40",)),
+            ("Video - Launch", "Overnight", None, "3000.00", ()),
+        ),
+    ),
+    (
+        "Brolly & Co",
+        "Europe/London",
+        "GBP",
+        "300.00",
+        "8000.00",
+        (
+            ("Search - Umbrellas", None, "120.00", None, ("33.00",)),
+            ("Shopping - Raincoats", "Business hours", None, None, ("21.99", "8.01")),
+            ("Social - Storm Season", "Lunch and evening", None, None, ()),
+            ("Display - Prospecting", None, None, None, ("5.50",)),
+        ),
+    ),
+    (
+        "Sakura Games",
+        "Asia/Tokyo",
+        "JPY",
+        "80000",
+        "2000000",
+        (
+            ("App Install - iOS", None, None, None, ("12000", "9000")),
+            ("App Install - Android", "Overnight", None, None, ("7000",)),
+            ("Search - Titles", "Business hours", "20000", None, ("4000",)),
+            ("Video - Trailer", "Lunch and evening", None, None, ()),
+        ),
+    ),
+)
+
+
+def _ensure_schedules(report: SeedReport) -> dict[str, DaypartSchedule]:
+    schedules: dict[str, DaypartSchedule] = {}
+    for name, (description, windows) in DEMO_SCHEDULES.items():
+        schedule, created = DaypartSchedule.objects.get_or_create(
+            name=name, defaults={"description": description}
+        )
+        report.schedules_created += int(created)
+        if created:
+            DaypartWindow.objects.bulk_create(
+                DaypartWindow(schedule=schedule, weekday=day, start_time=w.start, end_time=w.end)
+                for w in windows
+                for day in w.weekdays
+            )
+        schedules[name] = schedule
+    return schedules
+
+
+def seed_demo(*, at: datetime) -> SeedReport:
+    """Three brands in three zones, three schedules, a dozen campaigns, some spend.
+    Safe to run twice: existing rows are kept as they are, and the seeded spend events carry
+    fixed ids, so a second run records duplicates only."""
+    report = SeedReport()
+    with transaction.atomic():
+        schedules = _ensure_schedules(report)
+        events: list[SpendEventInput] = []
+        for brand_name, tz, currency, daily, monthly, campaigns in DEMO_BRANDS:
+            brand, created = Brand.objects.get_or_create(
+                name=brand_name,
+                defaults={
+                    "timezone": tz,
+                    "currency": currency,
+                    "daily_budget": Decimal(daily),
+                    "monthly_budget": Decimal(monthly),
+                },
+            )
+            report.brands_created += int(created)
+            for name, schedule, daily_cap, monthly_cap, amounts in campaigns:
+                campaign, created = Campaign.objects.get_or_create(
+                    brand=brand,
+                    name=name,
+                    defaults={
+                        "schedule": schedules[schedule] if schedule else None,
+                        "daily_budget": Decimal(daily_cap) if daily_cap else None,
+                        "monthly_budget": Decimal(monthly_cap) if monthly_cap else None,
+                    },
+                )
+                report.campaigns_created += int(created)
+                for number, amount in enumerate(amounts, start=1):
+                    events.append(
+                        SpendEventInput(
+                            campaign_id=campaign.pk,
+                            amount=amount,
+                            occurred_at=at - timedelta(minutes=10 * number),
+                            source=SEED_SOURCE,
+                            external_id=f"{brand_name}/{name}/{number}",
+                        )
+                    )
+    report.events_accepted = spend_record(events=events, at=at, actor=SEED_ACTOR).accepted
+    report.reconcile = reconcile(at=at, trigger=Trigger.SETUP, actor=SEED_ACTOR)
+    return report
+
+
+def seed_synthetic(
+    *, brands: int, campaigns_per_brand: int, at: datetime, batch_size: int = 5000
+) -> SeedReport:
+    """``brands`` x ``campaigns_per_brand`` campaigns by bulk insert: zones cycle through
+    SYNTHETIC_ZONES, every third campaign has a schedule, every fifth a daily cap. Safe to
+    run twice: names are fixed, and existing rows are skipped."""
+    report = SeedReport()
+    synthetic_brands = Brand.objects.filter(name__startswith=SYNTHETIC_PREFIX)
+    synthetic_campaigns = Campaign.objects.filter(brand__name__startswith=SYNTHETIC_PREFIX)
+    with transaction.atomic():
+        schedules = list(_ensure_schedules(report).values())
+        brands_before, campaigns_before = synthetic_brands.count(), synthetic_campaigns.count()
+        Brand.objects.bulk_create(
+            (
+                Brand(
+                    name=f"{SYNTHETIC_PREFIX}{number:06d}",
+                    timezone=SYNTHETIC_ZONES[number % len(SYNTHETIC_ZONES)],
+                    daily_budget=Decimal(100 + (number % 50) * 10),
+                    monthly_budget=Decimal(3000 + (number % 50) * 300),
+                )
+                for number in range(1, brands + 1)
+            ),
+            batch_size=batch_size,
+            ignore_conflicts=True,
+        )
+        brand_ids = list(synthetic_brands.order_by("name").values_list("id", flat=True)[:brands])
+        Campaign.objects.bulk_create(
+            (
+                Campaign(
+                    brand_id=brand_id,
+                    name=f"Campaign {number:03d}",
+                    external_id=f"syn-{brand_id}-{number}",
+                    schedule=(
+                        schedules[(index + number) % len(schedules)]
+                        if (index + number) % 3 == 0
+                        else None
+                    ),
+                    daily_budget=Decimal(40) if (index + number) % 5 == 0 else None,
+                )
+                for index, brand_id in enumerate(brand_ids)
+                for number in range(1, campaigns_per_brand + 1)
+            ),
+            batch_size=batch_size,
+            ignore_conflicts=True,
+        )
+        report.brands_created = synthetic_brands.count() - brands_before
+        report.campaigns_created = synthetic_campaigns.count() - campaigns_before
+    report.reconcile = reconcile(at=at, trigger=Trigger.SETUP, actor=SEED_ACTOR)
+    return report
+
+
+def demo_superuser_ensure() -> bool:
+    """Create the demo superuser if no superuser exists. Returns whether it was created."""
+    user_model = get_user_model()
+    if user_model.objects.filter(is_superuser=True).exists():
+        return False
+    user_model.objects.create_superuser(DEMO_USERNAME, "admin@example.com", DEMO_PASSWORD)
+    return True

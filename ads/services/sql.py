@@ -1,0 +1,68 @@
+"""Vendor-specific SQL fragments for the set-based statements of the engine.
+
+The engine feeds whole batches (campaign ids, zone tables, status updates) into single
+statements, so the number of queries never depends on the number of rows. PostgreSQL
+receives one typed array per column (``unnest``); SQLite receives one JSON document
+(``json_each``). Both keep the parameter count fixed, well below either backend's limit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from django.db import connection
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def rows_cte(
+    name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
+) -> tuple[str, list[Any]]:
+    """A ``name(col, ...) AS (SELECT ...)`` CTE yielding ``rows``.
+
+    ``columns`` are (name, PostgreSQL type) pairs; the type is ignored on SQLite, where
+    values keep their JSON type (dates and datetimes become the strings Django stores).
+    """
+    names = ", ".join(column for column, _ in columns)
+    if is_postgres():
+        arrays = ", ".join(f"%s::{pg_type}[]" for _, pg_type in columns)
+        params: list[Any] = [[row[index] for row in rows] for index in range(len(columns))]
+        return f"{name}({names}) AS (SELECT * FROM unnest({arrays}))", params
+    picks = ", ".join(f"json_extract(value, '$[{index}]')" for index in range(len(columns)))
+    document = json.dumps([[_sqlite_value(value) for value in row] for row in rows])
+    return f"{name}({names}) AS (SELECT {picks} FROM json_each(%s))", [document]
+
+
+def in_ids(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """``column`` is one of ``ids``, with a single parameter whatever the number of ids."""
+    if is_postgres():
+        return f"{column} = ANY(%s::bigint[])", [list(ids)]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(list(ids))]
+
+
+def lock_clause() -> str:
+    """Row locks for the brand rows that serialise writers of one brand's money and status.
+
+    NO KEY UPDATE, not UPDATE: it still excludes every other writer of the brand, but does
+    not block inserts that merely reference the brand (new campaigns, spend totals).
+    SQLite has no row locks; its IMMEDIATE transactions already admit one writer at a time.
+    """
+    return " FOR NO KEY UPDATE" if is_postgres() else ""
+
+
+def adapt(value: Any) -> Any:
+    """A datetime or date parameter for a raw statement, as the ORM would send it."""
+    return value if is_postgres() else _sqlite_value(value)
