@@ -1,0 +1,278 @@
+"""The staff's console. Every save and action goes through a service, so it is enforced at
+once and never writes the engine's fields (status, pause reason)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from ads.models import (
+    Brand,
+    BrandPeriodSpend,
+    Campaign,
+    CampaignPeriodSpend,
+    CampaignStatusChange,
+    DaypartSchedule,
+    DaypartWindow,
+    SpendEvent,
+)
+from ads.services.campaigns import (
+    brand_save,
+    campaign_save,
+    campaigns_set_enabled,
+    schedule_changed,
+    schedule_windows_validate,
+)
+
+
+def _actor(request: HttpRequest) -> str:
+    return request.user.get_username() or "staff"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Ledger, totals and audit: visible to staff, written only by the engine."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class BrandForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Brand
+        fields = ["name", "timezone", "currency", "daily_budget", "monthly_budget"]
+
+    def clean_timezone(self) -> str:
+        value: str = self.cleaned_data["timezone"]
+        instance = self.instance
+        if (
+            instance.pk is not None
+            and value != Brand.objects.values_list("timezone", flat=True).get(pk=instance.pk)
+            and SpendEvent.objects.filter(campaign__brand_id=instance.pk).exists()
+        ):
+            raise ValidationError(
+                "The time zone cannot change once the brand has spend: recorded spend would "
+                "move between days and months."
+            )
+        return value
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin[Brand]):
+    form = BrandForm
+    list_display = [
+        "name",
+        "timezone",
+        "currency",
+        "daily_budget",
+        "monthly_budget",
+        "campaign_count",
+    ]
+    list_filter = ["timezone", "currency"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Brand]:
+        return super().get_queryset(request).annotate(campaign_total=Count("campaigns"))
+
+    @admin.display(description="Campaigns", ordering="campaign_total")
+    def campaign_count(self, obj: Brand) -> int:
+        return int(getattr(obj, "campaign_total", 0))
+
+    def save_model(self, request: HttpRequest, obj: Brand, form: Any, change: bool) -> None:
+        transitions = brand_save(brand=obj, at=timezone.now(), actor=_actor(request))
+        _report(request, self, len(transitions))
+
+
+def _report(request: HttpRequest, model_admin: admin.ModelAdmin[Any], moved: int) -> None:
+    if moved:
+        model_admin.message_user(
+            request, f"Enforced at once: {moved} campaign(s) changed state.", messages.INFO
+        )
+
+
+class StatusChangeInline(admin.TabularInline[CampaignStatusChange, Campaign]):
+    model = CampaignStatusChange
+    fields = ("at", "from_status", "from_reason", "to_status", "reason", "trigger", "actor")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["-at", "-id"]
+    verbose_name_plural = "Status history"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin[Campaign]):
+    list_display = [
+        "name",
+        "brand",
+        "status",
+        "pause_reason",
+        "enabled",
+        "schedule",
+        "daily_budget",
+        "monthly_budget",
+        "status_changed_at",
+    ]
+    list_filter = ["status", "pause_reason", "enabled", "brand", "schedule"]
+    list_select_related = ["brand", "schedule"]
+    search_fields = ["name", "external_id", "brand__name"]
+    readonly_fields = ["status", "pause_reason", "status_changed_at"]
+    fields = [
+        "brand",
+        "name",
+        "external_id",
+        "enabled",
+        "schedule",
+        "daily_budget",
+        "monthly_budget",
+        "status",
+        "pause_reason",
+        "status_changed_at",
+    ]
+    autocomplete_fields = ["brand"]
+    inlines = [StatusChangeInline]
+    actions = ["pause_campaigns", "resume_campaigns"]
+
+    def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
+        transitions = campaign_save(campaign=obj, at=timezone.now(), actor=_actor(request))
+        _report(request, self, len(transitions))
+
+    @admin.action(description="Pause selected campaigns (manual)")
+    def pause_campaigns(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._set_enabled(request, queryset, enabled=False)
+
+    @admin.action(description="Resume selected campaigns (if budgets and schedule allow)")
+    def resume_campaigns(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._set_enabled(request, queryset, enabled=True)
+
+    def _set_enabled(
+        self, request: HttpRequest, queryset: QuerySet[Campaign], *, enabled: bool
+    ) -> None:
+        ids = list(queryset.values_list("id", flat=True))
+        transitions = campaigns_set_enabled(
+            campaign_ids=ids, enabled=enabled, at=timezone.now(), actor=_actor(request)
+        )
+        running = sum(1 for t in transitions if t.kind == "resumed")
+        still_paused = Campaign.objects.filter(id__in=ids, status="paused").count()
+        self.message_user(
+            request,
+            f"{len(ids)} campaign(s) {'resumed' if enabled else 'paused'} by staff; "
+            f"{running} now running, {still_paused} paused.",
+            messages.SUCCESS,
+        )
+
+
+class WindowFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+    def clean(self) -> None:
+        super().clean()
+        windows = [
+            form.instance
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+        ]
+        schedule_windows_validate(windows)
+
+
+class DaypartWindowInline(admin.TabularInline[DaypartWindow, DaypartSchedule]):
+    model = DaypartWindow
+    formset = WindowFormSet
+    extra = 1
+
+
+@admin.register(DaypartSchedule)
+class DaypartScheduleAdmin(admin.ModelAdmin[DaypartSchedule]):
+    list_display = ["name", "window_count", "campaign_count"]
+    search_fields = ["name"]
+    inlines = [DaypartWindowInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DaypartSchedule]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                window_total=Count("windows", distinct=True),
+                campaign_total=Count("campaigns", distinct=True),
+            )
+        )
+
+    @admin.display(description="Windows", ordering="window_total")
+    def window_count(self, obj: DaypartSchedule) -> int:
+        return int(getattr(obj, "window_total", 0))
+
+    @admin.display(description="Campaigns", ordering="campaign_total")
+    def campaign_count(self, obj: DaypartSchedule) -> int:
+        return int(getattr(obj, "campaign_total", 0))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        transitions = schedule_changed(
+            schedule=form.instance, at=timezone.now(), actor=_actor(request)
+        )
+        _report(request, self, len(transitions))
+
+
+@admin.register(SpendEvent)
+class SpendEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "occurred_at",
+        "campaign",
+        "amount",
+        "local_date",
+        "source",
+        "external_id",
+        "recorded_at",
+    ]
+    list_filter = ["source", "local_date"]
+    list_select_related = ["campaign__brand"]
+    search_fields = ["external_id", "campaign__name", "campaign__brand__name"]
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(CampaignStatusChange)
+class CampaignStatusChangeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "at",
+        "campaign",
+        "from_status",
+        "from_reason",
+        "to_status",
+        "reason",
+        "trigger",
+        "actor",
+    ]
+    list_filter = ["trigger", "to_status", "reason"]
+    list_select_related = ["campaign__brand"]
+    search_fields = ["campaign__name", "campaign__brand__name", "actor"]
+    date_hierarchy = "at"
+
+
+@admin.register(CampaignPeriodSpend)
+class CampaignPeriodSpendAdmin(ReadOnlyAdmin):
+    list_display = ["campaign", "period", "period_start", "amount"]
+    list_filter = ["period", "period_start"]
+    list_select_related = ["campaign__brand"]
+    search_fields = ["campaign__name", "campaign__brand__name"]
+
+
+@admin.register(BrandPeriodSpend)
+class BrandPeriodSpendAdmin(ReadOnlyAdmin):
+    list_display = ["brand", "period", "period_start", "amount"]
+    list_filter = ["period", "period_start"]
+    list_select_related = ["brand"]
+    search_fields = ["brand__name"]

@@ -1,0 +1,66 @@
+"""What the sweep commands share: --dry-run, and the printed report."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from datetime import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from ads.services.reconcile import ReconcileResult, Transition
+
+SHOWN_TRANSITIONS = 50
+
+
+def describe(transition: Transition, *, dry_run: bool) -> str:
+    verb = {"paused": "pause", "resumed": "resume", "reason_changed": "re-reason"}[transition.kind]
+    before = transition.from_reason or transition.from_status
+    after = transition.to_reason or transition.to_status
+    prefix = "would " if dry_run else ""
+    return (
+        f"  {prefix}{verb} campaign {transition.campaign_id} ({transition.campaign_name}): "
+        f"{before} -> {after}"
+    )
+
+
+def report_lines(result: ReconcileResult, *, name: str) -> list[str]:
+    mode = "dry run, nothing changed" if result.dry_run else "applied"
+    lines = [
+        f"{name} at {result.at.isoformat()} ({mode}): {result.checked} campaigns checked, "
+        f"{result.count('paused')} paused, {result.count('resumed')} resumed, "
+        f"{result.count('reason_changed')} changed reason."
+    ]
+    for reason, count in sorted(result.paused_by_reason().items()):
+        lines.append(f"  paused for {reason}: {count}")
+    for transition in result.transitions[:SHOWN_TRANSITIONS]:
+        lines.append(describe(transition, dry_run=result.dry_run))
+    hidden = len(result.transitions) - SHOWN_TRANSITIONS
+    if hidden > 0:
+        lines.append(f"  ... and {hidden} more (see the audit table)")
+    return lines
+
+
+class SweepCommand(BaseCommand):
+    """Runs one sweep in this process (no worker or broker needed) and prints its report."""
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Print the transitions that would be made, and change nothing.",
+        )
+
+    def sweep(self, *, at: datetime, dry_run: bool, options: dict[str, Any]) -> ReconcileResult:
+        raise NotImplementedError
+
+    def extra_lines(self, result: ReconcileResult, options: dict[str, Any]) -> list[str]:
+        return []
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = self.sweep(at=timezone.now(), dry_run=options["dry_run"], options=options)
+        name = self.__module__.rsplit(".", 1)[-1]
+        lines = report_lines(result, name=name)
+        lines[1:1] = self.extra_lines(result, options)
+        self.stdout.write("\n".join(lines))

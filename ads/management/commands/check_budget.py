@@ -1,0 +1,15 @@
+from datetime import datetime
+from typing import Any
+
+from ads.management.commands._sweep import SweepCommand
+from ads.services.jobs import budget_check
+from ads.services.reconcile import ReconcileResult
+
+
+class Command(SweepCommand):
+    help = (
+        "Enforce brand budgets and campaign caps on all campaigns now (the beat job, in-process)."
+    )
+
+    def sweep(self, *, at: datetime, dry_run: bool, options: dict[str, Any]) -> ReconcileResult:
+        return budget_check(at=at, actor="manage.py check_budget", dry_run=dry_run)

@@ -1,0 +1,13 @@
+from datetime import datetime
+from typing import Any
+
+from ads.management.commands._sweep import SweepCommand
+from ads.services.jobs import dayparting_enforce
+from ads.services.reconcile import ReconcileResult
+
+
+class Command(SweepCommand):
+    help = "Open and close dayparting windows on all campaigns now (the beat job, in-process)."
+
+    def sweep(self, *, at: datetime, dry_run: bool, options: dict[str, Any]) -> ReconcileResult:
+        return dayparting_enforce(at=at, actor="manage.py enforce_dayparting", dry_run=dry_run)

@@ -1,0 +1,27 @@
+"""Celery tasks: thin wrappers. Each calls the same service as its management command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.utils import timezone
+
+from ads.services.jobs import ResetPeriod, budget_check, dayparting_enforce, spend_reset
+
+BEAT_ACTOR = "celery"
+
+
+@shared_task(name="ads.check_budget")
+def check_budget() -> dict[str, Any]:
+    return budget_check(at=timezone.now(), actor=BEAT_ACTOR).summary()
+
+
+@shared_task(name="ads.enforce_dayparting")
+def enforce_dayparting() -> dict[str, Any]:
+    return dayparting_enforce(at=timezone.now(), actor=BEAT_ACTOR).summary()
+
+
+@shared_task(name="ads.reset_spend")
+def reset_spend(period: str) -> dict[str, Any]:
+    return spend_reset(period=ResetPeriod(period), at=timezone.now(), actor=BEAT_ACTOR).summary()
