@@ -1,0 +1,78 @@
+"""Celery: the tasks are wrappers over the services, and really run through the broker."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from celery.contrib.testing.worker import start_worker
+
+from ad_budget_system.celery import app
+from ads.models import CampaignStatusChange, PauseReason, Trigger
+from ads.tasks import check_budget, enforce_dayparting, reset_spend
+from tests.factories import make_brand, make_campaign, make_schedule, spend, state
+
+NOON = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+
+
+def test_every_beat_entry_names_a_registered_task() -> None:
+    import ads.tasks  # noqa: F401  (registers the tasks)
+
+    schedule = app.conf.beat_schedule
+    assert len(schedule) == 4
+    for entry in schedule.values():
+        assert entry["task"] in app.tasks
+
+
+def test_worker_settings_favour_redelivery_over_loss() -> None:
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert app.conf.accept_content == ["json"]
+    assert app.conf.task_soft_time_limit < app.conf.task_time_limit
+
+
+@pytest.mark.django_db
+def test_tasks_call_the_same_services_as_the_commands() -> None:
+    closed = make_schedule((0, "01:00", "02:00"))
+    brand = make_brand(daily="100", monthly="1000")
+    shut = make_campaign(brand, schedule=closed)
+    spender = make_campaign(brand)
+    with time_machine.travel(NOON, tick=False):
+        dayparting = enforce_dayparting.apply().get()
+        spend(spender, "100", at=NOON)
+    with time_machine.travel(NOON.replace(day=11), tick=False):
+        reset = reset_spend.apply(kwargs={"period": "daily"}).get()
+        budget = check_budget.apply().get()
+
+    assert dayparting["trigger"] == Trigger.DAYPARTING and dayparting["paused"] == 1
+    # The new day resumes the spender, and moves the shut campaign from the budget reason
+    # (set when the spend crossed the brand budget) back to its schedule.
+    assert reset["trigger"] == Trigger.DAILY_RESET
+    assert (reset["resumed"], reset["reason_changed"]) == (1, 1)
+    assert budget["paused"] == budget["resumed"] == 0 and budget["checked"] == 2
+    assert state(shut) == ("paused", PauseReason.OUTSIDE_SCHEDULE)
+    assert state(spender) == ("running", None)
+    assert CampaignStatusChange.objects.filter(actor="celery").count() == 3
+
+
+@pytest.mark.django_db
+def test_reset_task_rejects_an_unknown_period() -> None:
+    with pytest.raises(ValueError, match="weekly"):
+        reset_spend.apply(kwargs={"period": "weekly"}).get()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_sent_through_the_configured_broker_runs_in_a_worker() -> None:
+    campaign = make_campaign(make_brand(), schedule=make_schedule())
+    # A queue of its own, so a worker of `make run` on the same broker cannot take the message.
+    queue = f"test-{uuid.uuid4().hex}"
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, queues=[queue], shutdown_timeout=30
+    ):
+        summary = enforce_dayparting.apply_async(queue=queue).get(timeout=30)
+
+    assert summary["checked"] == 1 and summary["paused"] == 1
+    assert state(campaign) == ("paused", PauseReason.OUTSIDE_SCHEDULE)
