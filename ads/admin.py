@@ -7,7 +7,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -24,7 +23,9 @@ from ads.models import (
     SpendEvent,
 )
 from ads.services.campaigns import (
+    brand_change_check,
     brand_save,
+    campaign_change_check,
     campaign_save,
     campaigns_set_enabled,
     schedule_changed,
@@ -54,19 +55,12 @@ class BrandForm(forms.ModelForm):  # type: ignore[type-arg]
         model = Brand
         fields = ["name", "timezone", "currency", "daily_budget", "monthly_budget"]
 
-    def clean_timezone(self) -> str:
-        value: str = self.cleaned_data["timezone"]
-        instance = self.instance
-        if (
-            instance.pk is not None
-            and value != Brand.objects.values_list("timezone", flat=True).get(pk=instance.pk)
-            and SpendEvent.objects.filter(campaign__brand_id=instance.pk).exists()
-        ):
-            raise ValidationError(
-                "The time zone cannot change once the brand has spend: recorded spend would "
-                "move between days and months."
-            )
-        return value
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        timezone_name = self.cleaned_data.get("timezone")
+        if timezone_name is not None:
+            brand_change_check(brand_id=self.instance.pk, timezone=timezone_name)
+        return cleaned
 
 
 @admin.register(Brand)
@@ -116,8 +110,30 @@ class StatusChangeInline(admin.TabularInline[CampaignStatusChange, Campaign]):
         return False
 
 
+class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Campaign
+        fields = [
+            "brand",
+            "name",
+            "external_id",
+            "enabled",
+            "schedule",
+            "daily_budget",
+            "monthly_budget",
+        ]
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        brand = self.cleaned_data.get("brand")
+        if brand is not None:
+            campaign_change_check(campaign_id=self.instance.pk, brand_id=brand.pk)
+        return cleaned
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin[Campaign]):
+    form = CampaignForm
     list_display = [
         "name",
         "brand",
@@ -181,6 +197,8 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
 class WindowFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
     def clean(self) -> None:
         super().clean()
+        if any(form.errors for form in self.forms):
+            return  # incomplete windows cannot be compared; their own errors are shown
         windows = [
             form.instance
             for form in self.forms

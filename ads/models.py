@@ -274,7 +274,13 @@ class Campaign(Timestamped):
             ),
             models.CheckConstraint(
                 condition=(Q(status=CampaignStatus.RUNNING) & Q(pause_reason__isnull=True))
-                | (Q(status=CampaignStatus.PAUSED) & Q(pause_reason__in=PauseReason.values)),
+                # IS NOT NULL spelled out: `NULL IN (...)` is unknown, and a CHECK lets unknown
+                # through.
+                | (
+                    Q(status=CampaignStatus.PAUSED)
+                    & Q(pause_reason__isnull=False)
+                    & Q(pause_reason__in=PauseReason.values)
+                ),
                 name="campaign_status_reason_consistent",
             ),
         ]

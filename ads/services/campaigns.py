@@ -45,26 +45,53 @@ def campaigns_set_enabled(
     return transitions
 
 
-def brand_save(*, brand: Brand, at: datetime, actor: str) -> list[Transition]:
-    """Create or update a brand and enforce its budgets at once. Safe to run twice.
+def brand_change_check(*, brand_id: int | None, timezone: str) -> None:
+    """Raise ValidationError if a stored brand (None: a new one) may not take these values.
 
-    A brand's time zone cannot change once it has spend: that would move recorded spend
-    between days and months after the fact.
+    Its time zone cannot change once it has spend: recorded spend would move between days
+    and months after the fact, and the period totals would no longer match the ledger.
     """
+    if brand_id is None:
+        return
+    stored_timezone = Brand.objects.values_list("timezone", flat=True).get(pk=brand_id)
+    if (
+        stored_timezone != timezone
+        and SpendEvent.objects.filter(campaign__brand_id=brand_id).exists()
+    ):
+        raise ValidationError(
+            {
+                "timezone": "The time zone cannot change once the brand has spend: "
+                "recorded spend would move between days and months."
+            }
+        )
+
+
+def campaign_change_check(*, campaign_id: int | None, brand_id: int) -> None:
+    """Raise ValidationError if a stored campaign (None: a new one) may not take these values.
+
+    A campaign with spend cannot move to another brand: its spend counts towards the
+    brand it was spent for.
+    """
+    if campaign_id is None:
+        return
+    stored_brand = Campaign.objects.values_list("brand_id", flat=True).get(pk=campaign_id)
+    if stored_brand != brand_id and SpendEvent.objects.filter(campaign_id=campaign_id).exists():
+        raise ValidationError(
+            {
+                "brand": "A campaign with recorded spend cannot move to another brand: its "
+                "spend counts towards the brand it was spent for."
+            }
+        )
+
+
+def brand_save(*, brand: Brand, at: datetime, actor: str) -> list[Transition]:
+    """Create or update a brand and enforce its budgets at once. Safe to run twice."""
     with transaction.atomic():
         if not brand._state.adding:
             brands_lock([brand.pk])
-            stored = Brand.objects.get(pk=brand.pk)
-            if (
-                stored.timezone != brand.timezone
-                and SpendEvent.objects.filter(campaign__brand=brand).exists()
-            ):
-                raise ValidationError(
-                    {
-                        "timezone": "The time zone cannot change once the brand has spend: "
-                        "recorded spend would move between days and months."
-                    }
-                )
+        brand_change_check(
+            brand_id=None if brand._state.adding else brand.pk, timezone=brand.timezone
+        )
         brand.full_clean()
         brand.save()
         transitions = reconcile_locked(
@@ -78,7 +105,7 @@ def campaign_save(*, campaign: Campaign, at: datetime, actor: str) -> list[Trans
     """Create or update a campaign's settings and enforce them at once. Safe to run twice.
 
     The engine's fields (status, reason, changed-at) are never written from here, so an
-    edit form loaded before a pause cannot undo it.
+    edit form loaded before a pause cannot undo it. See campaign_change_check.
     """
     with transaction.atomic():
         stored_brand = (
@@ -87,11 +114,11 @@ def campaign_save(*, campaign: Campaign, at: datetime, actor: str) -> list[Trans
             else campaign.brand_id
         )
         brands_lock({stored_brand, campaign.brand_id})
+        campaign_change_check(
+            campaign_id=None if campaign._state.adding else campaign.pk,
+            brand_id=campaign.brand_id,
+        )
         if not campaign._state.adding:
-            if stored_brand != campaign.brand_id and campaign.spend_events.exists():
-                raise ValidationError(
-                    {"brand": "A campaign with recorded spend cannot move to another brand."}
-                )
             campaign.full_clean()
             fields = [
                 f.name
