@@ -136,7 +136,8 @@ if not DEBUG:
 # --- Celery -------------------------------------------------------------------------------
 _broker_url = config.read(ENV, "CELERY_BROKER_URL")
 _result_backend = config.read(ENV, "CELERY_RESULT_BACKEND")
-CELERY_BROKER_URL = _broker_url or "filesystem://"
+# (An explicit host, or kombu warns "No hostname was supplied" on every start.)
+CELERY_BROKER_URL = _broker_url or "filesystem://localhost//"
 if _broker_url is None:
     # One folder for messages in and out, so a separate worker and beat share the queue.
     _queue_dir = VAR_DIR / "celery" / "queue"

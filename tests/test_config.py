@@ -112,7 +112,7 @@ def test_embedded_defaults_without_any_environment() -> None:
     seen = json.loads(completed.stdout)
     assert seen["engine"] == "django.db.backends.sqlite3"
     assert seen["name"] == str(ROOT / "var" / "db.sqlite3")
-    assert seen["broker"] == "filesystem://"
+    assert seen["broker"] == "filesystem://localhost//"
     # One folder for both directions, so a separate worker and beat share the queue.
     assert seen["options"]["data_folder_in"] == seen["options"]["data_folder_out"]
     assert Path(seen["options"]["data_folder_in"]).is_dir()
