@@ -52,11 +52,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves the API docs' JavaScript and CSS locally, no CDN
     "ads",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, API docs) from the app itself, also behind gunicorn.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -86,6 +89,12 @@ TEMPLATES = [
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# In development whitenoise serves straight from the apps; in production run collectstatic.
+WHITENOISE_USE_FINDERS = DEBUG
+# A batch of 1,000 events is about 200 KB; anything near this limit is a mistake, and the
+# API answers 413 instead of reading it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Database -----------------------------------------------------------------------------
 _database_url = config.read(ENV, "DATABASE_URL")

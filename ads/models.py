@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pycountry
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -202,6 +203,49 @@ def schedule_is_open(windows: Iterable[DaypartWindow], local_dt: datetime) -> bo
     return any(window.contains(local_dt) for window in windows)
 
 
+@dataclass(frozen=True)
+class WindowOccurrence:
+    """One concrete opening of a window, on the brand-local wall clock (naive times)."""
+
+    window: DaypartWindow
+    opens: datetime
+    closes: datetime
+
+
+def _occurrence(window: DaypartWindow, day: date) -> WindowOccurrence:
+    opens = datetime.combine(day, window.start_time)
+    return WindowOccurrence(window, opens, opens + timedelta(minutes=window.span().length))
+
+
+def current_occurrence(
+    windows: Iterable[DaypartWindow], local_dt: datetime
+) -> WindowOccurrence | None:
+    """The opening in force at ``local_dt`` (wall clock), if any."""
+    for window in windows:
+        if window.contains(local_dt):
+            clock_day = local_dt.date()
+            start_day = (
+                clock_day if local_dt.weekday() == window.weekday else clock_day - timedelta(1)
+            )
+            return _occurrence(window, start_day)
+    return None
+
+
+def next_occurrence(
+    windows: Iterable[DaypartWindow], local_dt: datetime
+) -> WindowOccurrence | None:
+    """The first opening strictly after ``local_dt`` (wall clock) within a week."""
+    naive = local_dt.replace(tzinfo=None)
+    candidates = [
+        _occurrence(window, naive.date() + timedelta(days=offset))
+        for window in windows
+        for offset in range(8)
+        if (naive.date() + timedelta(days=offset)).weekday() == window.weekday
+    ]
+    upcoming = [c for c in candidates if c.opens > naive]
+    return min(upcoming, key=lambda c: c.opens) if upcoming else None
+
+
 class CampaignStatus(models.TextChoices):
     RUNNING = "running", "Running"
     PAUSED = "paused", "Paused"
@@ -307,10 +351,21 @@ class SpendPeriod(models.TextChoices):
     MONTH = "month", "Month"
 
 
+class SpendKind(models.TextChoices):
+    EVENT = "event", "Spend event"
+    ADJUSTMENT = "adjustment", "Adjustment to a reported daily total"
+
+
 class SpendEvent(models.Model):
-    """The immutable ledger. Totals are derived from it; nothing updates or deletes a row."""
+    """The immutable ledger. Totals are derived from it; nothing updates or deletes a row.
+
+    Spend events are positive. Adjustments (positive or negative) bring a source's sum for
+    a campaign and day to the total that source last reported; they are the only way spend
+    goes down, and they keep the history of every restatement.
+    """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="spend_events")
+    kind = models.CharField(max_length=16, choices=SpendKind.choices, default=SpendKind.EVENT)
     amount = MoneyField()
     occurred_at = models.DateTimeField()
     # The brand-local date of occurred_at, fixed when recorded (a brand's time zone cannot
@@ -324,7 +379,11 @@ class SpendEvent(models.Model):
         ordering = ["-occurred_at"]
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="spend_event_unique"),
-            models.CheckConstraint(condition=Q(amount__gt=0), name="spend_event_amount_positive"),
+            models.CheckConstraint(
+                condition=(Q(kind=SpendKind.EVENT) & Q(amount__gt=0))
+                | (Q(kind=SpendKind.ADJUSTMENT) & ~Q(amount=0)),
+                name="spend_event_amount_by_kind",
+            ),
         ]
         indexes = [models.Index(fields=["campaign", "local_date"], name="spend_event_day_idx")]
 
@@ -404,3 +463,63 @@ class CampaignStatusChange(models.Model):
         return (
             f"{self.campaign_id} {self.from_status}->{self.to_status} at {self.at:%Y-%m-%d %H:%M}"
         )
+
+
+class ReportedDailyTotal(models.Model):
+    """The latest total a source reported for one campaign and brand-local day.
+
+    Only a newer report (by ``reported_at``) changes anything; the ledger holds the
+    adjustments that brought the day to each total.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="reported_daily_totals"
+    )
+    source = models.CharField(max_length=64)
+    day = models.DateField(help_text="Brand-local date.")
+    total = MoneyField()
+    reported_at = models.DateTimeField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day", "campaign"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "source", "day"], name="reported_daily_total_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(total__gte=0), name="reported_daily_total_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.campaign_id} {self.day}: {self.total}"
+
+
+class ApiToken(models.Model):
+    """A credential for the HTTP API. Only a hash of the secret is stored; the secret is
+    shown once, when the token is created."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="The start of the secret, to recognise it.")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    all_brands = models.BooleanField(
+        default=False, help_text="May write to every brand (only superusers create these)."
+    )
+    brands = models.ManyToManyField(Brand, blank=True, related_name="api_tokens")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}...)"
+
+    def is_usable(self, at: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or at < self.expires_at)

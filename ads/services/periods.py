@@ -7,7 +7,7 @@ compares the totals of the brand-local day and month of the instant it evaluates
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -41,3 +41,24 @@ def local_period(at: datetime, timezone: str) -> LocalPeriod:
 
 def local_date(at: datetime, timezone: str) -> date:
     return local_period(at, timezone).day
+
+
+def local_midnight(day: date, timezone: str) -> datetime:
+    """The instant the brand-local ``day`` begins, in UTC.
+
+    Built from the wall clock and normalised through UTC, so a zone whose clocks skip
+    midnight (a DST change at 00:00) gets the first instant that exists that day.
+    """
+    naive = datetime.combine(day, time.min)
+    return naive.replace(tzinfo=zone(timezone)).astimezone(UTC)
+
+
+def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
+    """[start, end) of a brand-local day, in UTC: 23, 24 or 25 hours long."""
+    return local_midnight(day, timezone), local_midnight(day + timedelta(days=1), timezone)
+
+
+def month_bounds(month_start: date, timezone: str) -> tuple[datetime, datetime]:
+    """[start, end) of the brand-local month beginning on ``month_start``, in UTC."""
+    following = (month_start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return local_midnight(month_start, timezone), local_midnight(following, timezone)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from django.db import OperationalError, connection, transaction
 
-from ads.models import SpendPeriod, Trigger
+from ads.models import SpendKind, SpendPeriod, Trigger
 from ads.money import MoneyError, parse_money, to_micros
 from ads.services.locks import brands_lock
 from ads.services.periods import local_date
@@ -85,8 +85,9 @@ class SpendBatchResult:
 
 
 @dataclass(frozen=True)
-class _Valid:
-    index: int
+class LedgerRow:
+    """One row for the ledger, validated and resolved to its brand and brand-local date."""
+
     campaign_id: int
     brand_id: int
     micros: int
@@ -94,6 +95,16 @@ class _Valid:
     local_date: date
     source: str
     external_id: str
+    kind: SpendKind = SpendKind.EVENT
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.external_id)
+
+
+@dataclass(frozen=True)
+class _Valid(LedgerRow):
+    index: int = -1
 
 
 def _check_fields(event: SpendEventInput, at: datetime) -> tuple[Decimal | None, str | None]:
@@ -184,12 +195,16 @@ def _validate(
     return valid, outcomes
 
 
-def _insert_events(valid: Sequence[_Valid], at: datetime) -> set[tuple[str, str]]:
-    """Insert; return the (source, external_id) keys that were new."""
+def ledger_insert(rows: Sequence[LedgerRow], at: datetime) -> set[tuple[str, str]]:
+    """Insert ledger rows once; return the (source, external_id) keys that were new.
+    Helper: runs inside the caller's transaction, after the brands are locked."""
+    if not rows:
+        return set()
     cte, params = rows_cte(
         "v",
         (
             ("campaign_id", "bigint"),
+            ("kind", "text"),
             ("amount", "bigint"),
             ("occurred_at", "timestamptz"),
             ("local_date", "date"),
@@ -197,8 +212,8 @@ def _insert_events(valid: Sequence[_Valid], at: datetime) -> set[tuple[str, str]
             ("external_id", "text"),
         ),
         [
-            (v.campaign_id, v.micros, v.occurred_at, v.local_date, v.source, v.external_id)
-            for v in valid
+            (r.campaign_id, r.kind, r.micros, r.occurred_at, r.local_date, r.source, r.external_id)
+            for r in rows
         ],
     )
     with connection.cursor() as cursor:
@@ -206,9 +221,9 @@ def _insert_events(valid: Sequence[_Valid], at: datetime) -> set[tuple[str, str]
         # upsert's ON CONFLICT.
         cursor.execute(
             f"""WITH {cte}
-            INSERT INTO ads_spendevent
-                (campaign_id, amount, occurred_at, local_date, source, external_id, recorded_at)
-            SELECT campaign_id, amount, occurred_at, local_date, source, external_id, %s
+            INSERT INTO ads_spendevent (campaign_id, kind, amount, occurred_at, local_date,
+                source, external_id, recorded_at)
+            SELECT campaign_id, kind, amount, occurred_at, local_date, source, external_id, %s
             FROM v WHERE 1 = 1
             ON CONFLICT (source, external_id) DO NOTHING
             RETURNING source, external_id""",
@@ -251,6 +266,20 @@ def add_spend_to_totals(rows: Sequence[tuple[int, int, date, int]]) -> None:
     _add_to_totals("ads_brandperiodspend", "brand_id", dict(sorted(brand_sums.items())))
 
 
+def _known_keys(keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (source, external_id) keys the ledger already holds, in one query."""
+    if not keys:
+        return set()
+    cte, params = rows_cte("k", (("source", "text"), ("external_id", "text")), keys)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH {cte} SELECT e.source, e.external_id FROM ads_spendevent e
+            JOIN k ON k.source = e.source AND k.external_id = e.external_id""",
+            params,
+        )
+        return {(row[0], row[1]) for row in cursor.fetchall()}
+
+
 _T = TypeVar("_T")
 
 
@@ -276,17 +305,25 @@ def spend_record(
     events: Sequence[SpendEventInput],
     at: datetime,
     actor: str = SYSTEM_ACTOR,
+    dry_run: bool = False,
 ) -> SpendBatchResult:
     """Record a batch of spend events and enforce budgets before returning.
 
     Valid events are stored once, added to the brand-local day and month totals, and the
     affected brands are reconciled in the same transaction, so a campaign that reached a
     budget is paused when this returns. Rejected events change nothing. Safe to run twice:
-    a repeated (source, external_id) is a duplicate, counted once.
+    a repeated (source, external_id) is a duplicate, counted once. With ``dry_run`` it
+    only says what it would do with each event.
     """
     if at.tzinfo is None:
         raise ValueError("spend_record needs an aware `at`")
     valid, outcomes = _validate(events, at)
+    if dry_run:
+        known = _known_keys([v.key for v in valid])
+        for v in valid:
+            status = EventStatus.DUPLICATE if v.key in known else EventStatus.ACCEPTED
+            outcomes[v.index] = EventOutcome(v.index, status)
+        return SpendBatchResult(outcomes=[outcomes[index] for index in range(len(events))])
     # A fixed order of inserts: two batches sharing keys then wait on each other instead
     # of deadlocking.
     valid.sort(key=lambda v: (v.source, v.external_id))
@@ -300,7 +337,7 @@ def spend_record(
             # in id order: batches for one brand queue here, each sees the totals of the one
             # before, and exactly one of them crosses the budget and pauses.
             brands_lock(brand_ids)
-            inserted = _insert_events(valid, at)
+            inserted = ledger_insert(valid, at)
             new = [v for v in valid if (v.source, v.external_id) in inserted]
             add_spend_to_totals([(v.campaign_id, v.brand_id, v.local_date, v.micros) for v in new])
             transitions: list[Transition] = []

@@ -1,0 +1,162 @@
+"""Response and request envelopes of the HTTP API (amounts as strings, instants with offset)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from ninja import Schema
+from pydantic import Field, PlainSerializer, WithJsonSchema
+
+from ads.schemas import MAX_BATCH, DailyTotalPayload, SpendEventPayload, item_schema
+
+# Decimals travel as JSON strings ("12.50"), never as floats.
+Money = Annotated[
+    Decimal,
+    PlainSerializer(lambda value: str(value), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "decimal", "examples": ["12.50"]}),
+]
+
+# Items are validated one by one by the services (a bad item is rejected alone, the rest
+# are stored), so the envelope takes objects; the documented schema is the item's.
+SpendItems = Annotated[
+    list[dict[str, Any]],
+    Field(min_length=1, max_length=MAX_BATCH),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": item_schema(SpendEventPayload),
+            "minItems": 1,
+            "maxItems": MAX_BATCH,
+        }
+    ),
+]
+TotalItems = Annotated[
+    list[dict[str, Any]],
+    Field(min_length=1, max_length=MAX_BATCH),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "items": item_schema(DailyTotalPayload),
+            "minItems": 1,
+            "maxItems": MAX_BATCH,
+        }
+    ),
+]
+
+
+class SpendEventsIn(Schema):
+    events: SpendItems
+
+
+class EventResultOut(Schema):
+    index: int
+    status: str = Field(description="accepted | duplicate | rejected")
+    reason: str | None = None
+
+
+class SpendEventsOut(Schema):
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[EventResultOut]
+    detail: str | None = Field(default=None, description="Set when nothing was accepted.")
+
+
+class DailyTotalsIn(Schema):
+    totals: TotalItems
+
+
+class TotalResultOut(Schema):
+    index: int
+    status: str = Field(description="applied | unchanged | stale | rejected")
+    reason: str | None = None
+    adjustment: Money | None = Field(
+        default=None, description="What was added to (or, negative, taken from) the day."
+    )
+
+
+class DailyTotalsOut(Schema):
+    applied: int
+    unchanged: int
+    stale: int
+    rejected: int
+    results: list[TotalResultOut]
+    detail: str | None = None
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class BrandRefOut(Schema):
+    id: int
+    name: str
+    timezone: str
+    currency: str
+
+
+class BudgetLineOut(Schema):
+    scope: str = Field(description="brand | campaign")
+    period: str = Field(description="day | month (brand-local)")
+    period_start: date
+    spend: Money
+    budget: Money
+    remaining: Money
+    exhausted: bool
+
+
+class OpeningOut(Schema):
+    weekday: int = Field(description="0 = Monday")
+    opens_at: datetime
+    closes_at: datetime
+
+
+class ScheduleOut(Schema):
+    id: int
+    name: str
+    open: bool
+    current_window: OpeningOut | None
+    next_window: OpeningOut | None
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    external_id: str | None
+    brand: BrandRefOut
+    enabled: bool
+    status: str
+    pause_reason: str | None
+    status_changed_at: datetime | None
+    evaluated_at: datetime
+    local_time: datetime
+    should_be_status: str = Field(
+        description="What the rule says right now; equals status once enforced."
+    )
+    should_be_reason: str | None
+    budgets: list[BudgetLineOut]
+    schedule: ScheduleOut | None
+
+
+class PeriodBudgetOut(Schema):
+    period_start: date
+    starts_at: datetime
+    ends_at: datetime
+    spend: Money
+    budget: Money
+    remaining: Money
+    overspend: Money = Field(description="Spend past the budget (arrived after the pause).")
+    projected: Money | None = Field(
+        description="Straight-line projection to the end of the period at the rate so far."
+    )
+
+
+class BrandBudgetOut(Schema):
+    brand: BrandRefOut
+    evaluated_at: datetime
+    local_time: datetime
+    day: PeriodBudgetOut
+    month: PeriodBudgetOut

@@ -1,0 +1,59 @@
+from argparse import ArgumentParser
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from ads.models import Brand
+from ads.services.tokens import token_create
+
+
+class Command(BaseCommand):
+    help = (
+        "Create an API token and print its secret (alone, on the last line; it is not stored "
+        "and cannot be shown again). Without --brand the token may write to every brand."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--name", required=True, help="What the token is for.")
+        parser.add_argument(
+            "--brand",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="A brand the token may write to (repeat for several).",
+        )
+        parser.add_argument("--expires", help="Expiry, ISO-8601 with offset (default: never).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        names: list[str] = options["brand"]
+        brands = dict(Brand.objects.filter(name__in=names).values_list("name", "id"))
+        missing = sorted(set(names) - set(brands))
+        if missing:
+            raise CommandError(f"unknown brand(s): {', '.join(missing)}")
+        expires_at = None
+        if options["expires"]:
+            try:
+                expires_at = datetime.fromisoformat(options["expires"])
+            except ValueError:
+                raise CommandError(f"--expires {options['expires']!r} is not ISO-8601") from None
+            if expires_at.tzinfo is None:
+                raise CommandError("--expires needs a time zone offset, e.g. +00:00")
+        try:
+            # An operator at the shell has the database already: like a superuser, they may
+            # create a token for every brand.
+            token, secret = token_create(
+                name=options["name"],
+                brand_ids=brands.values(),
+                by_superuser=True,
+                at=timezone.now(),
+                expires_at=expires_at,
+            )
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from None
+        scope = ", ".join(sorted(brands)) if brands else "every brand"
+        self.stdout.write(f"Token {token.name!r} (id {token.pk}) may write to: {scope}.")
+        self.stdout.write("Copy the secret now; it is not stored and cannot be shown again:")
+        self.stdout.write(secret)

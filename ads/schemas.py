@@ -1,0 +1,109 @@
+"""Shapes of spend input from outside (HTTP API, Celery task, CSV import).
+
+One definition serves validation of each item and the OpenAPI documentation. Amounts are
+strings (decimal, exact); instants are ISO-8601 strings with an offset. Semantic rules
+(amount > 0, not in the future, ...) are checked by the services, not here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+
+MAX_BATCH = 1000
+
+
+class _CampaignRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    campaign: StrictInt | None = Field(
+        default=None, ge=1, description="Campaign id. Give this or campaign_external_id."
+    )
+    campaign_external_id: StrictStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="The ad platform's campaign id, as stored on the campaign.",
+    )
+    brand: StrictInt | StrictStr | None = Field(
+        default=None,
+        description="Brand id or name: needed with campaign_external_id when that id exists "
+        "in several brands the token may write to.",
+    )
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> _CampaignRef:
+        if (self.campaign is None) == (self.campaign_external_id is None):
+            raise ValueError("give exactly one of campaign and campaign_external_id")
+        return self
+
+
+class SpendEventPayload(_CampaignRef):
+    amount: StrictStr = Field(
+        description="Decimal string, greater than zero, at most 6 decimal places.",
+        examples=["12.50"],
+    )
+    occurred_at: StrictStr = Field(
+        description="When it was spent: ISO-8601 with an offset. At most 5 minutes ahead.",
+        json_schema_extra={"format": "date-time"},
+        examples=["2026-06-10T10:00:00+02:00"],
+    )
+    source: StrictStr = Field(
+        min_length=1, max_length=64, description="Who reports it.", examples=["google-ads"]
+    )
+    event_id: StrictStr = Field(
+        min_length=1,
+        max_length=128,
+        description="Idempotency key within the source: resending it records nothing new.",
+    )
+    currency: StrictStr | None = Field(
+        default=None,
+        min_length=3,
+        max_length=3,
+        description="ISO 4217; if given, must be the brand's currency.",
+    )
+
+
+class DailyTotalPayload(_CampaignRef):
+    date: StrictStr = Field(
+        description="Brand-local date, YYYY-MM-DD.",
+        json_schema_extra={"format": "date"},
+        examples=["2026-06-10"],
+    )
+    total: StrictStr = Field(
+        description="The campaign's whole spend on that date from this source, decimal string "
+        ">= 0.",
+        examples=["123.45"],
+    )
+    reported_at: StrictStr = Field(
+        description="When the source computed the total: ISO-8601 with an offset. The latest "
+        "report wins; an older one changes nothing.",
+        json_schema_extra={"format": "date-time"},
+    )
+    source: StrictStr = Field(min_length=1, max_length=64, examples=["google-ads"])
+    currency: StrictStr | None = Field(default=None, min_length=3, max_length=3)
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One readable line: 'amount: Input should be a valid string; event_id: Field required'."""
+    parts = []
+    for error in exc.errors(include_url=False):
+        location = ".".join(str(part) for part in error["loc"])
+        parts.append(f"{location}: {error['msg']}" if location else str(error["msg"]))
+    return "; ".join(parts)
+
+
+def item_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of one item, inline (these models have no nested definitions)."""
+    schema = model.model_json_schema()
+    assert "$defs" not in schema
+    return schema

@@ -1,0 +1,175 @@
+"""Spend from outside (API, Celery task, CSV): parse raw items, resolve campaigns within a
+token's scope, then record through ``spend_record``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from pydantic import ValidationError
+
+from ads.schemas import SpendEventPayload, _CampaignRef, describe_errors
+from ads.services.reconcile import SYSTEM_ACTOR
+from ads.services.spend import (
+    EventOutcome,
+    EventStatus,
+    SpendBatchResult,
+    SpendEventInput,
+    spend_record,
+)
+from ads.services.sql import in_ids
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    id: int
+    brand_id: int
+    brand_name: str
+    currency: str
+    timezone: str
+
+
+class CampaignResolver:
+    """Finds the campaigns a batch names, by id or by external id, in two queries at most,
+    and applies a token's brand scope (``allowed`` None: every brand)."""
+
+    def __init__(self, refs: Sequence[_CampaignRef], allowed: frozenset[int] | None) -> None:
+        self.allowed = allowed
+        ids = sorted({r.campaign for r in refs if r.campaign is not None})
+        external = sorted({r.campaign_external_id for r in refs if r.campaign_external_id})
+        self.by_id: dict[int, CampaignInfo] = {}
+        self.by_external: dict[str, list[CampaignInfo]] = {}
+        if ids:
+            clause, params = in_ids("c.id", ids)
+            for info, _ in self._query(clause, params):
+                self.by_id[info.id] = info
+        if external:
+            clause = f"c.external_id IN ({', '.join(['%s'] * len(external))})"
+            for info, external_id in self._query(clause, list(external)):
+                self.by_external.setdefault(external_id, []).append(info)
+
+    @staticmethod
+    def _query(clause: str, params: list[Any]) -> list[tuple[CampaignInfo, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.id, c.brand_id, b.name, b.currency, b.timezone, c.external_id "
+                f"FROM ads_campaign c JOIN ads_brand b ON b.id = c.brand_id WHERE {clause}",
+                params,
+            )
+            return [(CampaignInfo(*row[:5]), row[5]) for row in cursor.fetchall()]
+
+    def resolve(self, ref: _CampaignRef) -> CampaignInfo | str:
+        """The campaign, or the reason it cannot be used."""
+        if ref.campaign is not None:
+            info = self.by_id.get(ref.campaign)
+            if info is None:
+                return f"unknown campaign {ref.campaign}"
+            if self.allowed is not None and info.brand_id not in self.allowed:
+                return (
+                    f"campaign {ref.campaign} belongs to brand {info.brand_name!r}, which this "
+                    "token may not write to"
+                )
+            return info
+        external_id = ref.campaign_external_id
+        candidates = self.by_external.get(external_id or "", [])
+        if ref.brand is not None:
+            candidates = [
+                c
+                for c in candidates
+                if (
+                    c.brand_id == ref.brand
+                    if isinstance(ref.brand, int)
+                    else c.brand_name == ref.brand
+                )
+            ]
+        in_scope = [c for c in candidates if self.allowed is None or c.brand_id in self.allowed]
+        if not in_scope:
+            if candidates:
+                return (
+                    f"campaign_external_id {external_id!r} belongs to a brand this token may "
+                    "not write to"
+                )
+            where = f" in brand {ref.brand!r}" if ref.brand is not None else ""
+            return f"unknown campaign_external_id {external_id!r}{where}"
+        if len(in_scope) > 1:
+            names = ", ".join(sorted(repr(c.brand_name) for c in in_scope))
+            return (
+                f"campaign_external_id {external_id!r} exists in several brands ({names}); "
+                'add "brand"'
+            )
+        return in_scope[0]
+
+
+def parse_instant(value: str, field: str) -> datetime | str:
+    try:
+        instant = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return f"{field} {value!r} is not an ISO-8601 date and time"
+    if instant.tzinfo is None:
+        return f"{field} has no time zone offset; send e.g. 2026-06-10T10:00:00+02:00"
+    return instant
+
+
+def check_currency(currency: str | None, info: CampaignInfo) -> str | None:
+    if currency is not None and currency.upper() != info.currency:
+        return f"currency {currency!r} does not match the brand's currency {info.currency!r}"
+    return None
+
+
+def spend_ingest(
+    *,
+    items: Sequence[Mapping[str, Any]],
+    at: datetime,
+    actor: str = SYSTEM_ACTOR,
+    allowed_brand_ids: frozenset[int] | None = None,
+    dry_run: bool = False,
+) -> SpendBatchResult:
+    """Validate raw spend items (as JSON gives them), resolve their campaigns within the
+    allowed brands, and record the valid ones. Per item: accepted, duplicate, or rejected
+    with the reason; rejected items change nothing. Safe to run twice (see spend_record);
+    ``dry_run`` writes nothing."""
+    outcomes: dict[int, EventOutcome] = {}
+    parsed: list[tuple[int, SpendEventPayload]] = []
+    for index, raw in enumerate(items):
+        try:
+            parsed.append((index, SpendEventPayload.model_validate(raw)))
+        except ValidationError as exc:
+            outcomes[index] = EventOutcome(index, EventStatus.REJECTED, describe_errors(exc))
+    resolver = CampaignResolver([payload for _, payload in parsed], allowed_brand_ids)
+    events: list[SpendEventInput] = []
+    positions: list[int] = []
+    for index, payload in parsed:
+        info = resolver.resolve(payload)
+        occurred_at = parse_instant(payload.occurred_at, "occurred_at")
+        if isinstance(info, str) or isinstance(occurred_at, str):
+            reason = info if isinstance(info, str) else str(occurred_at)
+            outcomes[index] = EventOutcome(index, EventStatus.REJECTED, reason)
+            continue
+        mismatch = check_currency(payload.currency, info)
+        if mismatch is not None:
+            outcomes[index] = EventOutcome(index, EventStatus.REJECTED, mismatch)
+            continue
+        events.append(
+            SpendEventInput(
+                campaign_id=info.id,
+                amount=payload.amount,
+                occurred_at=occurred_at,
+                source=payload.source,
+                external_id=payload.event_id,
+            )
+        )
+        positions.append(index)
+    recorded = (
+        spend_record(events=events, at=at, actor=actor, dry_run=dry_run)
+        if events
+        else SpendBatchResult([])
+    )
+    for position, outcome in zip(positions, recorded.outcomes):
+        outcomes[position] = EventOutcome(position, outcome.status, outcome.reason)
+    return SpendBatchResult(
+        outcomes=[outcomes[index] for index in range(len(items))],
+        transitions=recorded.transitions,
+    )

@@ -1,0 +1,98 @@
+"""API tokens: created with a secret shown once, stored as a hash, scoped to brands."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ads.models import ApiToken, Brand
+
+TOKEN_PREFIX = "abk_"
+# Writing last_used_at on every request would turn each API call into a row update;
+# once a minute is precise enough to tell a live token from a dead one.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _hash(secret: str) -> str:
+    # A fast hash is right here: the secret is 256 random bits, not a password, so there
+    # is nothing to brute-force; lookups stay one indexed query.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuthenticatedToken:
+    """What a request authenticated with: the token and the brands it may write to."""
+
+    token_id: int
+    name: str
+    brand_ids: frozenset[int] | None  # None: every brand
+
+    def allows(self, brand_id: int) -> bool:
+        return self.brand_ids is None or brand_id in self.brand_ids
+
+
+def token_create(
+    *,
+    name: str,
+    brand_ids: Collection[int],
+    by_superuser: bool,
+    at: datetime,
+    created_by_id: int | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token; return it and its secret (shown once, never stored).
+
+    No brands means every brand, which only a superuser (or an operator at the shell) may
+    grant. Not idempotent: each call makes a new secret.
+    """
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "A token needs a name."})
+    if expires_at is not None and expires_at <= at:
+        raise ValidationError({"expires_at": "The expiry must be in the future."})
+    ids = set(brand_ids)
+    if not ids and not by_superuser:
+        raise ValidationError(
+            {
+                "brands": "Choose the brands this token may write to; only superusers can "
+                "create a token for every brand."
+            }
+        )
+    found = set(Brand.objects.filter(id__in=ids).values_list("id", flat=True))
+    if found != ids:
+        raise ValidationError({"brands": f"Unknown brand ids: {sorted(ids - found)}"})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            name=name,
+            prefix=secret[: len(TOKEN_PREFIX) + 6],
+            secret_hash=_hash(secret),
+            all_brands=not ids,
+            created_by_id=created_by_id,
+            created_at=at,
+            expires_at=expires_at,
+        )
+        token.brands.set(ids)
+    return token, secret
+
+
+def token_authenticate(*, secret: str, at: datetime) -> AuthenticatedToken | None:
+    """The token for ``secret`` if it exists, is not revoked and has not expired."""
+    token = ApiToken.objects.filter(secret_hash=_hash(secret)).first()
+    if token is None or not token.is_usable(at):
+        return None
+    if token.last_used_at is None or token.last_used_at < at - LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=at)
+    brand_ids = None if token.all_brands else frozenset(token.brands.values_list("id", flat=True))
+    return AuthenticatedToken(token_id=token.pk, name=token.name, brand_ids=brand_ids)
+
+
+def tokens_revoke(*, token_ids: Collection[int], at: datetime) -> int:
+    """Revoke tokens at once. Safe to run twice: a revoked token keeps its first time."""
+    return ApiToken.objects.filter(id__in=token_ids, revoked_at__isnull=True).update(revoked_at=at)
