@@ -11,7 +11,7 @@ from celery.contrib.testing.worker import start_worker
 
 from ad_budget_system.celery import app
 from ads.models import CampaignStatusChange, PauseReason, Trigger
-from ads.tasks import check_budget, enforce_dayparting, reset_spend
+from ads.tasks import check_budget, enforce_dayparting, record_spend, reset_spend
 from tests.factories import make_brand, make_campaign, make_schedule, spend, state
 
 NOON = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
@@ -21,7 +21,7 @@ def test_every_beat_entry_names_a_registered_task() -> None:
     import ads.tasks  # noqa: F401  (registers the tasks)
 
     schedule = app.conf.beat_schedule
-    assert len(schedule) == 4
+    assert len(schedule) == 4  # record_spend is for producers, not beat
     for entry in schedule.values():
         assert entry["task"] in app.tasks
 
@@ -76,3 +76,26 @@ def test_a_task_sent_through_the_configured_broker_runs_in_a_worker() -> None:
 
     assert summary["checked"] == 1 and summary["paused"] == 1
     assert state(campaign) == ("paused", PauseReason.OUTSIDE_SCHEDULE)
+
+
+@pytest.mark.django_db
+def test_record_spend_task_takes_json_items_and_is_safe_to_redeliver() -> None:
+    campaign = make_campaign(make_brand(daily="10", monthly="100"))
+    items = [
+        {
+            "campaign": campaign.pk,
+            "amount": "10.00",
+            "occurred_at": NOON.isoformat(),
+            "source": "queue",
+            "event_id": "q-1",
+        },
+        {"campaign": campaign.pk, "amount": 10.0, "occurred_at": NOON.isoformat()},
+    ]
+    with time_machine.travel(NOON, tick=False):
+        first = record_spend.apply(args=(items,)).get()
+        redelivered = record_spend.apply(args=(items,)).get()
+
+    assert (first["accepted"], first["rejected"]) == (1, 1)
+    assert "amount: Input should be a valid string" in first["results"][1]["reason"]
+    assert (redelivered["accepted"], redelivered["duplicates"]) == (0, 1)
+    assert state(campaign) == ("paused", PauseReason.BRAND_DAILY_BUDGET)
