@@ -141,7 +141,11 @@ class DaypartWindow(models.Model):
     wall-clock times.
     """
 
-    schedule = models.ForeignKey(DaypartSchedule, on_delete=models.CASCADE, related_name="windows")
+    # db_index=False here and below: a composite index or unique constraint starting with
+    # this column already serves its lookups, so a second index would only slow writes.
+    schedule = models.ForeignKey(
+        DaypartSchedule, on_delete=models.CASCADE, related_name="windows", db_index=False
+    )
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     start_time = models.TimeField()
     end_time = models.TimeField(help_text="Exclusive. At or before the start: ends next day.")
@@ -364,7 +368,9 @@ class SpendEvent(models.Model):
     goes down, and they keep the history of every restatement.
     """
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="spend_events")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="spend_events", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=SpendKind.choices, default=SpendKind.EVENT)
     amount = MoneyField()
     occurred_at = models.DateTimeField()
@@ -394,7 +400,9 @@ class SpendEvent(models.Model):
 class CampaignPeriodSpend(models.Model):
     """Running total of one campaign for one brand-local day or month (from the ledger)."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="period_spend")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="period_spend", db_index=False
+    )
     period = models.CharField(max_length=8, choices=SpendPeriod.choices)
     period_start = models.DateField()
     amount = MoneyField(default=0)
@@ -413,7 +421,9 @@ class CampaignPeriodSpend(models.Model):
 class BrandPeriodSpend(models.Model):
     """Running total of all of a brand's campaigns for one brand-local day or month."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="period_spend")
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, related_name="period_spend", db_index=False
+    )
     period = models.CharField(max_length=8, choices=SpendPeriod.choices)
     period_start = models.DateField()
     amount = MoneyField(default=0)
@@ -442,7 +452,9 @@ class Trigger(models.TextChoices):
 class CampaignStatusChange(models.Model):
     """Audit: one row per actual transition of a campaign's status or pause reason."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="status_changes")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="status_changes", db_index=False
+    )
     at = models.DateTimeField()
     from_status = models.CharField(max_length=16, choices=CampaignStatus.choices)
     from_reason = models.CharField(max_length=32, choices=PauseReason.choices, null=True)
@@ -473,7 +485,7 @@ class ReportedDailyTotal(models.Model):
     """
 
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.PROTECT, related_name="reported_daily_totals"
+        Campaign, on_delete=models.PROTECT, related_name="reported_daily_totals", db_index=False
     )
     source = models.CharField(max_length=64)
     day = models.DateField(help_text="Brand-local date.")
