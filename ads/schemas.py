@@ -7,9 +7,10 @@ strings (decimal, exact); instants are ISO-8601 strings with an offset. Semantic
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -20,21 +21,44 @@ from pydantic import (
 )
 
 MAX_BATCH = 1000
+# Ids are PostgreSQL bigints; a larger number names no campaign and must not reach a query.
+MAX_ID = 2**63 - 1
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL refuses NUL in text, and SQLite's JSON functions cut the text at it.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# Text from outside: a string, without NUL characters (documented as a pattern too).
+Text = Annotated[
+    StrictStr, AfterValidator(_no_nul), Field(json_schema_extra={"pattern": "^[^\u0000]*$"})
+]
 
 
 class _CampaignRef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [{"required": ["campaign"]}, {"required": ["campaign_external_id"]}]
+        },
+    )
 
     campaign: StrictInt | None = Field(
-        default=None, ge=1, description="Campaign id. Give this or campaign_external_id."
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="Campaign id. Give this or campaign_external_id.",
     )
-    campaign_external_id: StrictStr | None = Field(
+    campaign_external_id: Text | None = Field(
         default=None,
         min_length=1,
         max_length=128,
         description="The ad platform's campaign id, as stored on the campaign.",
     )
-    brand: StrictInt | StrictStr | None = Field(
+    brand: Annotated[StrictInt, Field(ge=1, le=MAX_ID)] | Text | None = Field(
         default=None,
         description="Brand id or name: needed with campaign_external_id when that id exists "
         "in several brands the token may write to.",
@@ -48,24 +72,24 @@ class _CampaignRef(BaseModel):
 
 
 class SpendEventPayload(_CampaignRef):
-    amount: StrictStr = Field(
+    amount: Text = Field(
         description="Decimal string, greater than zero, at most 6 decimal places.",
         examples=["12.50"],
     )
-    occurred_at: StrictStr = Field(
+    occurred_at: Text = Field(
         description="When it was spent: ISO-8601 with an offset. At most 5 minutes ahead.",
         json_schema_extra={"format": "date-time"},
         examples=["2026-06-10T10:00:00+02:00"],
     )
-    source: StrictStr = Field(
+    source: Text = Field(
         min_length=1, max_length=64, description="Who reports it.", examples=["google-ads"]
     )
-    event_id: StrictStr = Field(
+    event_id: Text = Field(
         min_length=1,
         max_length=128,
         description="Idempotency key within the source: resending it records nothing new.",
     )
-    currency: StrictStr | None = Field(
+    currency: Text | None = Field(
         default=None,
         min_length=3,
         max_length=3,
@@ -74,23 +98,23 @@ class SpendEventPayload(_CampaignRef):
 
 
 class DailyTotalPayload(_CampaignRef):
-    date: StrictStr = Field(
+    date: Text = Field(
         description="Brand-local date, YYYY-MM-DD.",
         json_schema_extra={"format": "date"},
         examples=["2026-06-10"],
     )
-    total: StrictStr = Field(
+    total: Text = Field(
         description="The campaign's whole spend on that date from this source, decimal string "
         ">= 0.",
         examples=["123.45"],
     )
-    reported_at: StrictStr = Field(
+    reported_at: Text = Field(
         description="When the source computed the total: ISO-8601 with an offset. The latest "
         "report wins; an older one changes nothing.",
         json_schema_extra={"format": "date-time"},
     )
-    source: StrictStr = Field(min_length=1, max_length=64, examples=["google-ads"])
-    currency: StrictStr | None = Field(default=None, min_length=3, max_length=3)
+    source: Text = Field(min_length=1, max_length=64, examples=["google-ads"])
+    currency: Text | None = Field(default=None, min_length=3, max_length=3)
 
 
 def describe_errors(exc: ValidationError) -> str:

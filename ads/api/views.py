@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Path, Status
 from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import Field
 
 from ads.api.auth import BearerToken
 from ads.api.schemas import (
@@ -21,6 +22,7 @@ from ads.api.schemas import (
     SpendEventsIn,
     SpendEventsOut,
 )
+from ads.schemas import MAX_ID
 from ads.selectors import (
     BrandBudgetReport,
     CampaignExplanation,
@@ -49,7 +51,14 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 
+# A path id is a PostgreSQL bigint; anything else is a 422, not a query.
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+# A 422 is either a batch whose every item was rejected (the batch body, with `detail`) or a
+# malformed envelope (ErrorOut). Tried in that order: in pydantic's default "smart" mode the
+# batch body could be cut down to the smaller ErrorOut.
+SpendEventsRejected = Annotated[SpendEventsOut | ErrorOut, Field(union_mode="left_to_right")]
+DailyTotalsRejected = Annotated[DailyTotalsOut | ErrorOut, Field(union_mode="left_to_right")]
 
 
 def _token(request: HttpRequest) -> AuthenticatedToken:
@@ -83,11 +92,11 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 @api.post(
     "/spend/events",
-    response={200: SpendEventsOut, 422: SpendEventsOut | ErrorOut, **ERRORS},
+    response={**ERRORS, 200: SpendEventsOut, 422: SpendEventsRejected},
     summary="Record spend events",
     tags=["spend"],
 )
-def spend_events(request: HttpRequest, payload: SpendEventsIn) -> tuple[int, dict[str, Any]]:
+def spend_events(request: HttpRequest, payload: SpendEventsIn) -> Status[dict[str, Any]]:
     """Up to 1,000 events. Each is accepted, a duplicate (its source + event_id was seen
     before; counted once), or rejected with the reason. Valid events are stored even when
     others are rejected; a campaign that reaches a budget is paused before this answers."""
@@ -109,17 +118,17 @@ def spend_events(request: HttpRequest, payload: SpendEventsIn) -> tuple[int, dic
     if result.rejected and not result.accepted and not result.duplicates:
         first = next(o for o in result.outcomes if o.status == EventStatus.REJECTED)
         body["detail"] = f"no event was accepted; first reason: {first.reason}"
-        return 422, body
-    return 200, body
+        return Status(422, body)
+    return Status(200, body)
 
 
 @api.post(
     "/spend/daily-totals",
-    response={200: DailyTotalsOut, 422: DailyTotalsOut | ErrorOut, **ERRORS},
+    response={**ERRORS, 200: DailyTotalsOut, 422: DailyTotalsRejected},
     summary="Report campaign daily totals",
     tags=["spend"],
 )
-def daily_totals(request: HttpRequest, payload: DailyTotalsIn) -> tuple[int, dict[str, Any]]:
+def daily_totals(request: HttpRequest, payload: DailyTotalsIn) -> Status[dict[str, Any]]:
     """What an ad platform reports: campaign X spent T in total on brand-local date D, as
     of report time R. The latest report per campaign, source and date wins: the difference
     from what that source already holds is recorded as an adjustment (positive or negative).
@@ -144,8 +153,8 @@ def daily_totals(request: HttpRequest, payload: DailyTotalsIn) -> tuple[int, dic
     if result.count(TotalStatus.REJECTED) == len(result.outcomes):
         first = result.outcomes[0]
         body["detail"] = f"no total was taken; first reason: {first.reason}"
-        return 422, body
-    return 200, body
+        return Status(422, body)
+    return Status(200, body)
 
 
 def _opening(opening: Opening | None) -> dict[str, Any] | None:
@@ -196,18 +205,18 @@ def _campaign_body(explained: CampaignExplanation) -> dict[str, Any]:
 
 @api.get(
     "/campaigns/{campaign_id}",
-    response={200: CampaignOut, 401: ErrorOut, 404: ErrorOut},
+    response={200: CampaignOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="A campaign's state and why",
     tags=["status"],
 )
-def campaign_detail(request: HttpRequest, campaign_id: int) -> tuple[int, dict[str, Any]]:
+def campaign_detail(request: HttpRequest, campaign_id: Id) -> Status[dict[str, Any]]:
     """Status, pause reason, and the explanation: spend today and this month against each
     budget that applies, and the schedule window in force or the next one, in the brand's
     time zone."""
     explained = campaign_explain(campaign_id=campaign_id, at=timezone.now())
     if explained is None or not _token(request).allows(explained.campaign.brand_id):
-        return 404, {"detail": f"no campaign {campaign_id} for this token"}
-    return 200, _campaign_body(explained)
+        return Status(404, {"detail": f"no campaign {campaign_id} for this token"})
+    return Status(200, _campaign_body(explained))
 
 
 def _brand_body(report: BrandBudgetReport) -> dict[str, Any]:
@@ -228,16 +237,16 @@ def _brand_body(report: BrandBudgetReport) -> dict[str, Any]:
 
 @api.get(
     "/brands/{brand_id}/budget",
-    response={200: BrandBudgetOut, 401: ErrorOut, 404: ErrorOut},
+    response={200: BrandBudgetOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="A brand's spend against its budgets",
     tags=["status"],
 )
-def brand_budget(request: HttpRequest, brand_id: int) -> tuple[int, dict[str, Any]]:
+def brand_budget(request: HttpRequest, brand_id: Id) -> Status[dict[str, Any]]:
     """Today's and this month's spend (brand-local) against the budgets: remaining,
     overspend, and a straight-line projection to the end of the day and the month."""
     if not _token(request).allows(brand_id):
-        return 404, {"detail": f"no brand {brand_id} for this token"}
+        return Status(404, {"detail": f"no brand {brand_id} for this token"})
     report = brand_budget_report(brand_id=brand_id, at=timezone.now())
     if report is None:
-        return 404, {"detail": f"no brand {brand_id} for this token"}
-    return 200, _brand_body(report)
+        return Status(404, {"detail": f"no brand {brand_id} for this token"})
+    return Status(200, _brand_body(report))

@@ -35,6 +35,7 @@ from ads.services.reconcile import (
 )
 from ads.services.spend import (
     MAX_FUTURE_SKEW,
+    MAX_SPEND_AGE,
     LedgerRow,
     add_spend_to_totals,
     ledger_insert,
@@ -97,8 +98,11 @@ def _check(payload: DailyTotalPayload, info: CampaignInfo, at: datetime) -> _Rep
         return reported_at
     if reported_at > at + MAX_FUTURE_SKEW:
         return f"reported_at {reported_at.isoformat()} is in the future"
-    if day > local_date(at, info.timezone):
+    today = local_date(at, info.timezone)
+    if day > today:
         return f"date {day} has not begun yet in {info.timezone}"
+    if day < today - MAX_SPEND_AGE:
+        return f"date {day} is more than {MAX_SPEND_AGE.days} days ago; it cannot be restated"
     if reported_at < day_bounds(day, info.timezone)[0]:
         return f"reported_at {reported_at.isoformat()} is before {day} began in {info.timezone}"
     mismatch = check_currency(payload.currency, info)

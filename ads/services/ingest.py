@@ -12,6 +12,7 @@ from django.db import connection
 from pydantic import ValidationError
 
 from ads.schemas import SpendEventPayload, _CampaignRef, describe_errors
+from ads.services.periods import instant_problem
 from ads.services.reconcile import SYSTEM_ACTOR
 from ads.services.spend import (
     EventOutcome,
@@ -108,9 +109,7 @@ def parse_instant(value: str, field: str) -> datetime | str:
         instant = datetime.fromisoformat(value.strip())
     except ValueError:
         return f"{field} {value!r} is not an ISO-8601 date and time"
-    if instant.tzinfo is None:
-        return f"{field} has no time zone offset; send e.g. 2026-06-10T10:00:00+02:00"
-    return instant
+    return instant_problem(instant, field) or instant
 
 
 def check_currency(currency: str | None, info: CampaignInfo) -> str | None:
@@ -138,32 +137,44 @@ def spend_ingest(
             parsed.append((index, SpendEventPayload.model_validate(raw)))
         except ValidationError as exc:
             outcomes[index] = EventOutcome(index, EventStatus.REJECTED, describe_errors(exc))
-    resolver = CampaignResolver([payload for _, payload in parsed], allowed_brand_ids)
+    # Ids are checked (existence, scope, currency) by spend_record under its lock, in the
+    # query it needs anyway; only external ids need resolving first.
+    resolver = CampaignResolver(
+        [payload for _, payload in parsed if payload.campaign is None], allowed_brand_ids
+    )
     events: list[SpendEventInput] = []
     positions: list[int] = []
     for index, payload in parsed:
-        info = resolver.resolve(payload)
+        campaign_id = payload.campaign
+        if campaign_id is None:
+            info = resolver.resolve(payload)
+            if isinstance(info, str):
+                outcomes[index] = EventOutcome(index, EventStatus.REJECTED, info)
+                continue
+            campaign_id = info.id
         occurred_at = parse_instant(payload.occurred_at, "occurred_at")
-        if isinstance(info, str) or isinstance(occurred_at, str):
-            reason = info if isinstance(info, str) else str(occurred_at)
-            outcomes[index] = EventOutcome(index, EventStatus.REJECTED, reason)
-            continue
-        mismatch = check_currency(payload.currency, info)
-        if mismatch is not None:
-            outcomes[index] = EventOutcome(index, EventStatus.REJECTED, mismatch)
+        if isinstance(occurred_at, str):
+            outcomes[index] = EventOutcome(index, EventStatus.REJECTED, occurred_at)
             continue
         events.append(
             SpendEventInput(
-                campaign_id=info.id,
+                campaign_id=campaign_id,
                 amount=payload.amount,
                 occurred_at=occurred_at,
                 source=payload.source,
                 external_id=payload.event_id,
+                currency=payload.currency,
             )
         )
         positions.append(index)
     recorded = (
-        spend_record(events=events, at=at, actor=actor, dry_run=dry_run)
+        spend_record(
+            events=events,
+            at=at,
+            actor=actor,
+            dry_run=dry_run,
+            allowed_brand_ids=allowed_brand_ids,
+        )
         if events
         else SpendBatchResult([])
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
 
 from django.db import connection
 
@@ -25,3 +27,59 @@ def brands_lock(brand_ids: Iterable[int]) -> None:
         cursor.execute(
             f"SELECT id FROM ads_brand WHERE {clause} ORDER BY id{lock_clause()}", params
         )
+
+
+@dataclass(frozen=True)
+class SpendTarget:
+    """What recording spend needs to know of a campaign, read under its brand's lock.
+    Budgets and caps are micro-units; caps are None where the campaign has none."""
+
+    brand_id: int
+    timezone: str
+    currency: str
+    brand_daily: int
+    brand_monthly: int
+    daily_cap: int | None
+    monthly_cap: int | None
+
+
+@dataclass(frozen=True)
+class SpendTargets:
+    campaigns: dict[int, SpendTarget]
+
+    def reached(
+        self,
+        campaign_totals: dict[tuple[int, str, date], int],
+        brand_totals: dict[tuple[int, str, date], int],
+    ) -> tuple[int, ...]:
+        """Brands where one of these totals is at or past its budget or cap."""
+        budgets = {t.brand_id: (t.brand_daily, t.brand_monthly) for t in self.campaigns.values()}
+        hit = {
+            brand_id
+            for (brand_id, period, _), amount in brand_totals.items()
+            if amount >= budgets[brand_id][0 if period == "day" else 1]
+        }
+        for (campaign_id, period, _), amount in campaign_totals.items():
+            target = self.campaigns[campaign_id]
+            cap = target.daily_cap if period == "day" else target.monthly_cap
+            if cap is not None and amount >= cap:
+                hit.add(target.brand_id)
+        return tuple(sorted(hit))
+
+
+def campaigns_lock(campaign_ids: Sequence[int], *, lock: bool = True) -> SpendTargets:
+    """Lock the brands of these campaigns (in id order, as ``brands_lock``) and read what
+    recording spend needs in the same query, so budgets cannot change until commit.
+    Unknown ids are simply absent. ``lock=False`` only reads (dry runs)."""
+    if not campaign_ids:
+        return SpendTargets({})
+    clause, params = in_ids("c.id", campaign_ids)
+    suffix = " FOR NO KEY UPDATE OF b" if lock and is_postgres() else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.id, b.id, b.timezone, b.currency, b.daily_budget, b.monthly_budget, "
+            "c.daily_budget, c.monthly_budget FROM ads_campaign c "
+            f"JOIN ads_brand b ON b.id = c.brand_id WHERE {clause} ORDER BY b.id{suffix}",
+            params,
+        )
+        return SpendTargets({row[0]: SpendTarget(*row[1:]) for row in cursor.fetchall()})

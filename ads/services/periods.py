@@ -11,6 +11,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+# No place on Earth is further from UTC than this (+14:00 in Kiribati; -12:00 the other way).
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
+def instant_problem(value: object, field: str) -> str | None:
+    """Why ``value`` is not an instant this system accepts, or None."""
+    if not isinstance(value, datetime):
+        return f"{field} is required"
+    offset = value.utcoffset()
+    if offset is None:
+        return f"{field} has no time zone offset; send e.g. 2026-06-10T10:00:00+02:00"
+    if abs(offset) > MAX_UTC_OFFSET:
+        return f"{field} has a UTC offset beyond +-14:00"
+    return None
+
 
 @lru_cache(maxsize=1024)
 def zone(name: str) -> ZoneInfo:

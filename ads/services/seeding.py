@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from ads.models import Brand, Campaign, DaypartSchedule, DaypartWindow, Trigger
-from ads.services.reconcile import ReconcileResult, reconcile
+from ads.services.reconcile import ReconcileResult, Scope, reconcile
 from ads.services.spend import SpendEventInput, spend_record
 
 SEED_SOURCE = "seed"
@@ -125,11 +125,11 @@ DEMO_BRANDS: tuple[
 )
 
 
-def _ensure_schedules(report: SeedReport) -> dict[str, DaypartSchedule]:
+def _ensure_schedules(report: SeedReport, prefix: str = "") -> dict[str, DaypartSchedule]:
     schedules: dict[str, DaypartSchedule] = {}
     for name, (description, windows) in DEMO_SCHEDULES.items():
         schedule, created = DaypartSchedule.objects.get_or_create(
-            name=name, defaults={"description": description}
+            name=prefix + name, defaults={"description": description}
         )
         report.schedules_created += int(created)
         if created:
@@ -188,21 +188,27 @@ def seed_demo(*, at: datetime) -> SeedReport:
 
 
 def seed_synthetic(
-    *, brands: int, campaigns_per_brand: int, at: datetime, batch_size: int = 5000
+    *,
+    brands: int,
+    campaigns_per_brand: int,
+    at: datetime,
+    prefix: str = SYNTHETIC_PREFIX,
+    batch_size: int = 5000,
 ) -> SeedReport:
     """``brands`` x ``campaigns_per_brand`` campaigns by bulk insert: zones cycle through
-    SYNTHETIC_ZONES, every third campaign has a schedule, every fifth a daily cap. Safe to
-    run twice: names are fixed, and existing rows are skipped."""
+    SYNTHETIC_ZONES, every third campaign has a schedule, every fifth a daily cap; then the
+    new brands are reconciled. Brand and schedule names start with ``prefix``. Safe to run
+    twice: names are fixed, and existing rows are skipped."""
     report = SeedReport()
-    synthetic_brands = Brand.objects.filter(name__startswith=SYNTHETIC_PREFIX)
-    synthetic_campaigns = Campaign.objects.filter(brand__name__startswith=SYNTHETIC_PREFIX)
+    synthetic_brands = Brand.objects.filter(name__startswith=prefix)
+    synthetic_campaigns = Campaign.objects.filter(brand__name__startswith=prefix)
     with transaction.atomic():
-        schedules = list(_ensure_schedules(report).values())
+        schedules = list(_ensure_schedules(report, prefix).values())
         brands_before, campaigns_before = synthetic_brands.count(), synthetic_campaigns.count()
         Brand.objects.bulk_create(
             (
                 Brand(
-                    name=f"{SYNTHETIC_PREFIX}{number:06d}",
+                    name=f"{prefix}{number:06d}",
                     timezone=SYNTHETIC_ZONES[number % len(SYNTHETIC_ZONES)],
                     daily_budget=Decimal(100 + (number % 50) * 10),
                     monthly_budget=Decimal(3000 + (number % 50) * 300),
@@ -234,7 +240,9 @@ def seed_synthetic(
         )
         report.brands_created = synthetic_brands.count() - brands_before
         report.campaigns_created = synthetic_campaigns.count() - campaigns_before
-    report.reconcile = reconcile(at=at, trigger=Trigger.SETUP, actor=SEED_ACTOR)
+    report.reconcile = reconcile(
+        at=at, trigger=Trigger.SETUP, actor=SEED_ACTOR, scope=Scope(brand_ids=tuple(brand_ids))
+    )
     return report
 
 

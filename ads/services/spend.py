@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import OperationalError, connection, transaction
 
 from ads.models import SpendKind, SpendPeriod, Trigger
 from ads.money import MoneyError, parse_money, to_micros
-from ads.services.locks import brands_lock
-from ads.services.periods import local_date
+from ads.schemas import MAX_ID
+from ads.services.locks import SpendTargets, campaigns_lock
+from ads.services.periods import instant_problem, local_date
 from ads.services.reconcile import (
     SYSTEM_ACTOR,
     Scope,
@@ -25,13 +26,17 @@ from ads.services.reconcile import (
     log_transitions,
     reconcile_locked,
 )
-from ads.services.sql import adapt, in_ids, rows_cte
+from ads.services.sql import adapt, rows_cte
 
 logger = logging.getLogger(__name__)
 
 # Clocks of ad platforms and of this server drift a little; anything further ahead is a bug
 # on the sender's side and would count towards a day that has not begun.
 MAX_FUTURE_SKEW = timedelta(minutes=5)
+# Spend (and restated totals) older than this is refused: platforms restate recent days, and
+# a year and a month covers last year's same month. It also keeps every date far from the
+# limits of the calendar types.
+MAX_SPEND_AGE = timedelta(days=400)
 MAX_SOURCE_LENGTH = 64
 MAX_EXTERNAL_ID_LENGTH = 128
 # PostgreSQL reports a deadlock or serialization failure with these; both are retried.
@@ -48,6 +53,7 @@ class SpendEventInput:
     occurred_at: datetime | None
     source: str
     external_id: str
+    currency: str | None = None  # if given, must be the brand's
 
 
 class EventStatus(StrEnum):
@@ -115,15 +121,21 @@ def _check_fields(event: SpendEventInput, at: datetime) -> tuple[Decimal | None,
         return None, str(exc)
     if amount <= 0:
         return None, f"amount must be greater than zero, got {amount}"
-    occurred_at = event.occurred_at
-    if not isinstance(occurred_at, datetime):
-        return None, "occurred_at is required"
-    if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
-        return None, "occurred_at has no time zone offset; send e.g. 2026-06-10T10:00:00+02:00"
+    if not isinstance(event.campaign_id, int) or not 1 <= event.campaign_id <= MAX_ID:
+        return None, f"unknown campaign {event.campaign_id!r}"
+    problem = instant_problem(event.occurred_at, "occurred_at")
+    if problem is not None:
+        return None, problem
+    occurred_at = cast(datetime, event.occurred_at)
     if occurred_at > at + MAX_FUTURE_SKEW:
         return None, (
             f"occurred_at {occurred_at.isoformat()} is more than "
             f"{int(MAX_FUTURE_SKEW.total_seconds() // 60)} minutes in the future"
+        )
+    if occurred_at < at - MAX_SPEND_AGE:
+        return (
+            None,
+            f"occurred_at {occurred_at.isoformat()} is more than {MAX_SPEND_AGE.days} days ago",
         )
     for name, value, limit in (
         ("source", event.source, MAX_SOURCE_LENGTH),
@@ -133,65 +145,81 @@ def _check_fields(event: SpendEventInput, at: datetime) -> tuple[Decimal | None,
             return None, f"{name} is required"
         if len(value) > limit:
             return None, f"{name} is longer than {limit} characters"
+        if "\x00" in value:
+            # PostgreSQL refuses NUL in text; SQLite's JSON functions would cut the key at it.
+            return None, f"{name} must not contain NUL characters"
     return amount, None
 
 
-def _campaign_brands(campaign_ids: set[int]) -> dict[int, tuple[int, str]]:
-    """campaign id -> (brand id, brand time zone), one query."""
-    if not campaign_ids:
-        return {}
-    clause, params = in_ids("c.id", sorted(campaign_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.id, c.brand_id, b.timezone FROM ads_campaign c "
-            f"JOIN ads_brand b ON b.id = c.brand_id WHERE {clause}",
-            params,
-        )
-        return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+@dataclass(frozen=True)
+class _Checked:
+    index: int
+    event: SpendEventInput
+    occurred_at: datetime
+    micros: int
 
 
-def _validate(
+def _check_all(
     events: Sequence[SpendEventInput], at: datetime
-) -> tuple[list[_Valid], dict[int, EventOutcome]]:
+) -> tuple[list[_Checked], dict[int, EventOutcome]]:
+    """Field checks that need no database."""
     outcomes: dict[int, EventOutcome] = {}
-    checked: list[tuple[int, SpendEventInput, Decimal]] = []
+    checked: list[_Checked] = []
     for index, event in enumerate(events):
         amount, reason = _check_fields(event, at)
-        if amount is None:
+        if amount is None or event.occurred_at is None:
             outcomes[index] = EventOutcome(index, EventStatus.REJECTED, reason)
         else:
-            checked.append((index, event, amount))
-    brands = _campaign_brands(
-        {e.campaign_id for _, e, _ in checked if isinstance(e.campaign_id, int)}
-    )
+            checked.append(_Checked(index, event, event.occurred_at, to_micros(amount)))
+    return checked, outcomes
+
+
+def _resolve(
+    checked: Sequence[_Checked],
+    targets: SpendTargets,
+    allowed_brand_ids: frozenset[int] | None,
+) -> tuple[list[_Valid], dict[int, EventOutcome]]:
+    """Campaign, scope and currency checks against what was read under lock, then
+    duplicates within the batch (the first valid occurrence of a key counts)."""
+    outcomes: dict[int, EventOutcome] = {}
     valid: list[_Valid] = []
     seen: set[tuple[str, str]] = set()
-    for index, event, amount in checked:
-        found = brands.get(event.campaign_id) if isinstance(event.campaign_id, int) else None
-        if found is None:
-            outcomes[index] = EventOutcome(
-                index, EventStatus.REJECTED, f"unknown campaign {event.campaign_id!r}"
+    for item in checked:
+        event = item.event
+        target = targets.campaigns.get(event.campaign_id)
+        reason = None
+        if target is None:
+            reason = f"unknown campaign {event.campaign_id!r}"
+        elif allowed_brand_ids is not None and target.brand_id not in allowed_brand_ids:
+            reason = f"campaign {event.campaign_id} belongs to a brand this token may not write to"
+        elif event.currency is not None and event.currency.upper() != target.currency:
+            reason = (
+                f"currency {event.currency!r} does not match the brand's currency "
+                f"{target.currency!r}"
             )
+        if reason is not None or target is None:
+            outcomes[item.index] = EventOutcome(item.index, EventStatus.REJECTED, reason)
             continue
         key = (event.source, event.external_id)
         if key in seen:
-            outcomes[index] = EventOutcome(index, EventStatus.DUPLICATE)
+            outcomes[item.index] = EventOutcome(item.index, EventStatus.DUPLICATE)
             continue
         seen.add(key)
-        brand_id, timezone = found
-        assert event.occurred_at is not None  # checked by _check_fields
         valid.append(
             _Valid(
-                index=index,
+                index=item.index,
                 campaign_id=event.campaign_id,
-                brand_id=brand_id,
-                micros=to_micros(amount),
-                occurred_at=event.occurred_at,
-                local_date=local_date(event.occurred_at, timezone),
+                brand_id=target.brand_id,
+                micros=item.micros,
+                occurred_at=item.occurred_at,
+                local_date=local_date(item.occurred_at, target.timezone),
                 source=event.source,
                 external_id=event.external_id,
             )
         )
+    # A fixed order of inserts: two batches sharing keys then wait on each other instead
+    # of deadlocking.
+    valid.sort(key=lambda v: v.key)
     return valid, outcomes
 
 
@@ -232,10 +260,13 @@ def ledger_insert(rows: Sequence[LedgerRow], at: datetime) -> set[tuple[str, str
         return {(row[0], row[1]) for row in cursor.fetchall()}
 
 
-def _add_to_totals(table: str, owner: str, sums: dict[tuple[int, str, date], int]) -> None:
-    """Upsert period totals: `amount = amount + delta`, done by the database."""
+def _add_to_totals(
+    table: str, owner: str, sums: dict[tuple[int, str, date], int]
+) -> dict[tuple[int, str, date], int]:
+    """Upsert period totals (`amount = amount + delta`, done by the database); return the
+    new totals."""
     if not sums:
-        return
+        return {}
     cte, params = rows_cte(
         "v",
         ((owner, "bigint"), ("period", "text"), ("period_start", "date"), ("amount", "bigint")),
@@ -247,23 +278,39 @@ def _add_to_totals(table: str, owner: str, sums: dict[tuple[int, str, date], int
             INSERT INTO {table} ({owner}, period, period_start, amount)
             SELECT {owner}, period, period_start, amount FROM v WHERE 1 = 1
             ON CONFLICT ({owner}, period, period_start)
-            DO UPDATE SET amount = {table}.amount + excluded.amount""",
+            DO UPDATE SET amount = {table}.amount + excluded.amount
+            RETURNING {owner}, period, period_start, amount""",
             params,
         )
+        return {(row[0], row[1], _as_date(row[2])): int(row[3]) for row in cursor.fetchall()}
 
 
-def add_spend_to_totals(rows: Sequence[tuple[int, int, date, int]]) -> None:
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+TotalKey = tuple[int, str, date]  # (campaign or brand id, period, period start)
+
+
+def add_spend_to_totals(
+    rows: Sequence[tuple[int, int, date, int]],
+) -> tuple[dict[TotalKey, int], dict[TotalKey, int]]:
     """Add (campaign, brand, local date, micros) rows to the day and month totals of both
-    the campaign and the brand. Helper: runs inside the caller's transaction."""
-    campaign_sums: dict[tuple[int, str, date], int] = defaultdict(int)
-    brand_sums: dict[tuple[int, str, date], int] = defaultdict(int)
+    the campaign and the brand; return the new campaign and brand totals touched.
+    Helper: runs inside the caller's transaction."""
+    campaign_sums: dict[TotalKey, int] = defaultdict(int)
+    brand_sums: dict[TotalKey, int] = defaultdict(int)
     for campaign_id, brand_id, day, micros in rows:
         for period, start in ((SpendPeriod.DAY, day), (SpendPeriod.MONTH, day.replace(day=1))):
             campaign_sums[(campaign_id, period.value, start)] += micros
             brand_sums[(brand_id, period.value, start)] += micros
     # Sorted, so concurrent batches touch total rows in the same order.
-    _add_to_totals("ads_campaignperiodspend", "campaign_id", dict(sorted(campaign_sums.items())))
-    _add_to_totals("ads_brandperiodspend", "brand_id", dict(sorted(brand_sums.items())))
+    return (
+        _add_to_totals(
+            "ads_campaignperiodspend", "campaign_id", dict(sorted(campaign_sums.items()))
+        ),
+        _add_to_totals("ads_brandperiodspend", "brand_id", dict(sorted(brand_sums.items()))),
+    )
 
 
 def _known_keys(keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -306,56 +353,62 @@ def spend_record(
     at: datetime,
     actor: str = SYSTEM_ACTOR,
     dry_run: bool = False,
+    allowed_brand_ids: frozenset[int] | None = None,
 ) -> SpendBatchResult:
     """Record a batch of spend events and enforce budgets before returning.
 
     Valid events are stored once, added to the brand-local day and month totals, and the
-    affected brands are reconciled in the same transaction, so a campaign that reached a
-    budget is paused when this returns. Rejected events change nothing. Safe to run twice:
-    a repeated (source, external_id) is a duplicate, counted once. With ``dry_run`` it
-    only says what it would do with each event.
+    brands where a total reached its limit are reconciled in the same transaction, so a
+    campaign that reached a budget is paused when this returns. Rejected events (including
+    campaigns outside ``allowed_brand_ids``) change nothing. Safe to run twice: a repeated
+    (source, external_id) is a duplicate, counted once. ``dry_run`` writes nothing.
     """
     if at.tzinfo is None:
         raise ValueError("spend_record needs an aware `at`")
-    valid, outcomes = _validate(events, at)
-    if dry_run:
-        known = _known_keys([v.key for v in valid])
-        for v in valid:
-            status = EventStatus.DUPLICATE if v.key in known else EventStatus.ACCEPTED
-            outcomes[v.index] = EventOutcome(v.index, status)
-        return SpendBatchResult(outcomes=[outcomes[index] for index in range(len(events))])
-    # A fixed order of inserts: two batches sharing keys then wait on each other instead
-    # of deadlocking.
-    valid.sort(key=lambda v: (v.source, v.external_id))
-    brand_ids = sorted({v.brand_id for v in valid})
+    checked, outcomes = _check_all(events, at)
+    campaign_ids = sorted({item.event.campaign_id for item in checked})
 
-    def work() -> tuple[set[tuple[str, str]], list[Transition]]:
+    def work() -> tuple[dict[int, EventOutcome], list[Transition]]:
+        decided: dict[int, EventOutcome] = {}
         with transaction.atomic():
-            if not valid:
-                return set(), []
+            if not checked:
+                return decided, []
             # Every writer of a brand's totals or campaign states locks the brand row first,
             # in id order: batches for one brand queue here, each sees the totals of the one
             # before, and exactly one of them crosses the budget and pauses.
-            brands_lock(brand_ids)
+            targets = campaigns_lock(campaign_ids)
+            valid, decided = _resolve(checked, targets, allowed_brand_ids)
             inserted = ledger_insert(valid, at)
-            new = [v for v in valid if (v.source, v.external_id) in inserted]
-            add_spend_to_totals([(v.campaign_id, v.brand_id, v.local_date, v.micros) for v in new])
+            new = [v for v in valid if v.key in inserted]
+            for v in valid:
+                status = EventStatus.ACCEPTED if v.key in inserted else EventStatus.DUPLICATE
+                decided[v.index] = EventOutcome(v.index, status)
+            totals = add_spend_to_totals(
+                [(v.campaign_id, v.brand_id, v.local_date, v.micros) for v in new]
+            )
+            # New positive spend can change the rule's verdict only by making a total reach
+            # its limit; only those brands are reconciled here (a batch spread over a
+            # thousand brands would otherwise re-evaluate all of them).
+            limited = targets.reached(*totals)
             transitions: list[Transition] = []
-            if new:
+            if limited:
                 transitions = reconcile_locked(
-                    at=at,
-                    trigger=Trigger.SPEND,
-                    actor=actor,
-                    scope=Scope(brand_ids=tuple(sorted({v.brand_id for v in new}))),
+                    at=at, trigger=Trigger.SPEND, actor=actor, scope=Scope(brand_ids=limited)
                 )
-            return inserted, transitions
+            return decided, transitions
 
-    inserted, transitions = run_with_retry(work)
-    for v in valid:
-        if (v.source, v.external_id) in inserted:
-            outcomes[v.index] = EventOutcome(v.index, EventStatus.ACCEPTED)
-        else:
-            outcomes[v.index] = EventOutcome(v.index, EventStatus.DUPLICATE)
+    if dry_run:
+        valid, decided = _resolve(
+            checked, campaigns_lock(campaign_ids, lock=False), allowed_brand_ids
+        )
+        known = _known_keys([v.key for v in valid])
+        for v in valid:
+            status = EventStatus.DUPLICATE if v.key in known else EventStatus.ACCEPTED
+            decided[v.index] = EventOutcome(v.index, status)
+        outcomes.update(decided)
+        return SpendBatchResult(outcomes=[outcomes[index] for index in range(len(events))])
+    decided, transitions = run_with_retry(work)
+    outcomes.update(decided)
     log_transitions(transitions, at=at, trigger=Trigger.SPEND, actor=actor)
     result = SpendBatchResult(
         outcomes=[outcomes[index] for index in range(len(events))], transitions=transitions

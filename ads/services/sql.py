@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import connection
@@ -39,17 +39,43 @@ def rows_cte(
     names = ", ".join(column for column, _ in columns)
     if is_postgres():
         arrays = ", ".join(f"%s::{pg_type}[]" for _, pg_type in columns)
-        params: list[Any] = [[row[index] for row in rows] for index in range(len(columns))]
+        params: list[Any] = [
+            array_literal([row[index] for row in rows], pg_type)
+            for index, (_, pg_type) in enumerate(columns)
+        ]
         return f"{name}({names}) AS (SELECT * FROM unnest({arrays}))", params
     picks = ", ".join(f"json_extract(value, '$[{index}]')" for index in range(len(columns)))
     document = json.dumps([[_sqlite_value(value) for value in row] for row in rows])
     return f"{name}({names}) AS (SELECT {picks} FROM json_each(%s))", [document]
 
 
+def _quoted(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, datetime):
+        # In UTC: PostgreSQL accepts offsets up to +-15:59 only, Python up to +-23:59.
+        text = value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
+    else:
+        text = value.isoformat() if isinstance(value, date) else str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def array_literal(values: Sequence[Any], pg_type: str = "text") -> str:
+    """A PostgreSQL array literal ('{1,2,NULL}', '{"a b","c\\"d"}') for a `%s::type[]`.
+
+    psycopg can adapt a Python list itself, but its client-side array quoting is pure
+    Python and was a fifth of the time of recording a batch of 1,000 events; joining
+    pre-quoted elements is many times faster, and the cast gives the elements their type.
+    """
+    if pg_type == "bigint" and None not in values:
+        return "{" + ",".join(map(str, values)) + "}"
+    return "{" + ",".join(map(_quoted, values)) + "}"
+
+
 def in_ids(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
     """``column`` is one of ``ids``, with a single parameter whatever the number of ids."""
     if is_postgres():
-        return f"{column} = ANY(%s::bigint[])", [list(ids)]
+        return f"{column} = ANY(%s::bigint[])", [array_literal(ids, "bigint")]
     return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(list(ids))]
 
 
