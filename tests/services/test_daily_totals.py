@@ -97,6 +97,8 @@ def test_a_restatement_down_resumes_a_campaign_paused_for_the_budget() -> None:
     [
         ({"date": "2026-06-11"}, "has not begun yet"),
         ({"date": "10/06/2026"}, "is not a date"),
+        ({"date": "2025-05-05"}, "more than 400 days ago"),
+        ({"date": "0001-01-01"}, "more than 400 days ago"),
         ({"total": "-1"}, "must not be negative"),
         ({"total": "1.1234567"}, "total '1.1234567' has more than 6 decimal places"),
         ({"reported_at": "2026-06-10T12:00:00"}, "no time zone offset"),
