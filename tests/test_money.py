@@ -289,3 +289,13 @@ def test_money_form_field_allows_six_places_and_refuses_seven() -> None:
     assert form_field.clean("12.345678") == Decimal("12.345678")
     with pytest.raises(ValidationError):
         form_field.clean("12.3456789")
+
+
+@pytest.mark.parametrize(
+    "micros",
+    [0, 1, 10, 999_999, 1_000_000, 12_500_000, 123_456, -1, -12_500_000, 10**18, 7_010_000],
+)
+def test_money_text_is_the_text_of_from_micros(micros: int) -> None:
+    from ads.money import money_text
+
+    assert money_text(micros) == str(from_micros(micros))

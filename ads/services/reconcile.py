@@ -31,7 +31,7 @@ from ads.models import (
     Trigger,
     schedule_is_open,
 )
-from ads.money import from_micros
+from ads.money import from_micros, money_text
 from ads.services.periods import LocalPeriod, local_period
 from ads.services.sql import adapt, in_ids, is_postgres, lock_clause, rows_cte
 
@@ -266,7 +266,7 @@ _MONEY_COLUMNS = (
 
 def _transition(row: dict[str, Any], clock: _Clock) -> Transition:
     snapshot: dict[str, Any] = {
-        key: None if row[key] is None else str(from_micros(row[key])) for key in _MONEY_COLUMNS
+        key: None if row[key] is None else money_text(row[key]) for key in _MONEY_COLUMNS
     }
     period = clock.periods[row["timezone"]]
     snapshot.update(
@@ -354,11 +354,23 @@ def _apply(transitions: Sequence[Transition], *, at: datetime, trigger: str, act
         )
 
 
+# The figures behind each reason, for the log line (the audit row keeps all of them).
+_REASON_FIGURES: dict[str | None, tuple[str, str]] = {
+    PauseReason.BRAND_MONTHLY_BUDGET: ("brand_month_spend", "brand_monthly_budget"),
+    PauseReason.BRAND_DAILY_BUDGET: ("brand_day_spend", "brand_daily_budget"),
+    PauseReason.CAMPAIGN_MONTHLY_BUDGET: ("campaign_month_spend", "campaign_monthly_budget"),
+    PauseReason.CAMPAIGN_DAILY_BUDGET: ("campaign_day_spend", "campaign_daily_budget"),
+}
+
+
 def log_transitions(
     transitions: Sequence[Transition], *, at: datetime, trigger: str, actor: str
 ) -> None:
-    """One structured line per transition; call after the transaction committed."""
+    """One structured line per transition; call after the transaction committed. It names
+    the spend and budget behind the new reason (or the reason lifted, on a resume)."""
+    when = at.isoformat()
     for t in transitions:
+        figures = _REASON_FIGURES.get(t.to_reason or t.from_reason, ())
         logger.info(
             "campaign %s %s: %s -> %s (%s)",
             t.campaign_id,
@@ -375,12 +387,8 @@ def log_transitions(
                 "reason": t.to_reason,
                 "trigger": trigger,
                 "actor": actor,
-                "at": at.isoformat(),
-                **{
-                    key: value
-                    for key, value in t.snapshot.items()
-                    if key.endswith(("spend", "budget"))
-                },
+                "at": when,
+                **{key: t.snapshot[key] for key in figures},
             },
         )
 

@@ -18,7 +18,7 @@ from ads.models import SpendKind, SpendPeriod, Trigger
 from ads.money import MoneyError, parse_money, to_micros
 from ads.schemas import MAX_ID
 from ads.services.locks import SpendTargets, campaigns_lock
-from ads.services.periods import instant_problem, local_date
+from ads.services.periods import instant_problem, zone
 from ads.services.reconcile import (
     SYSTEM_ACTOR,
     Scope,
@@ -26,7 +26,7 @@ from ads.services.reconcile import (
     log_transitions,
     reconcile_locked,
 )
-from ads.services.sql import adapt, rows_cte
+from ads.services.sql import adapt, is_postgres, rows_cte
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +212,7 @@ def _resolve(
                 brand_id=target.brand_id,
                 micros=item.micros,
                 occurred_at=item.occurred_at,
-                local_date=local_date(item.occurred_at, target.timezone),
+                local_date=item.occurred_at.astimezone(zone(target.timezone)).date(),
                 source=event.source,
                 external_id=event.external_id,
             )
@@ -313,6 +313,104 @@ def add_spend_to_totals(
     )
 
 
+def ledger_and_totals_add(
+    rows: Sequence[LedgerRow], at: datetime
+) -> tuple[set[tuple[str, str]], tuple[dict[TotalKey, int], dict[TotalKey, int]]]:
+    """``ledger_insert`` then ``add_spend_to_totals`` for the rows that were new: the keys
+    inserted, and the new campaign and brand totals. Helper: inside the caller's
+    transaction, after the brands are locked."""
+    if not rows:
+        return set(), ({}, {})
+    if not is_postgres():
+        inserted = ledger_insert(rows, at)
+        new = [
+            (r.campaign_id, r.brand_id, r.local_date, r.micros) for r in rows if r.key in inserted
+        ]
+        return inserted, add_spend_to_totals(new)
+    return _ledger_and_totals_fused(rows, at)
+
+
+def _ledger_and_totals_fused(
+    rows: Sequence[LedgerRow], at: datetime
+) -> tuple[set[tuple[str, str]], tuple[dict[TotalKey, int], dict[TotalKey, int]]]:
+    """The same as the two steps, in one statement (PostgreSQL's data-modifying CTEs): the
+    totals are summed from exactly the rows the insert returned. On a single-event API call
+    the two round trips saved are a fifth of the request."""
+    cte, params = rows_cte(
+        "v",
+        (
+            ("campaign_id", "bigint"),
+            ("brand_id", "bigint"),
+            ("kind", "text"),
+            ("amount", "bigint"),
+            ("occurred_at", "timestamptz"),
+            ("local_date", "date"),
+            ("source", "text"),
+            ("external_id", "text"),
+        ),
+        [
+            (
+                r.campaign_id,
+                r.brand_id,
+                r.kind,
+                r.micros,
+                r.occurred_at,
+                r.local_date,
+                r.source,
+                r.external_id,
+            )
+            for r in rows
+        ],
+    )
+    day, month = SpendPeriod.DAY.value, SpendPeriod.MONTH.value
+
+    def totals(table: str, owner: str) -> str:
+        return f"""INSERT INTO {table} ({owner}, period, period_start, amount)
+            SELECT {owner}, period, period_start, SUM(amount) FROM new
+            GROUP BY {owner}, period, period_start
+            ON CONFLICT ({owner}, period, period_start)
+            DO UPDATE SET amount = {table}.amount + excluded.amount
+            RETURNING {owner} AS owner, period, period_start, amount"""
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH {cte},
+            ins AS (
+                INSERT INTO ads_spendevent (campaign_id, kind, amount, occurred_at,
+                    local_date, source, external_id, recorded_at)
+                SELECT campaign_id, kind, amount, occurred_at, local_date, source,
+                    external_id, %s
+                FROM v
+                ON CONFLICT (source, external_id) DO NOTHING
+                RETURNING source, external_id
+            ),
+            new AS (
+                SELECT v.campaign_id, v.brand_id, v.amount, p.period,
+                    CASE WHEN p.period = '{day}' THEN v.local_date
+                        ELSE date_trunc('month', v.local_date)::date END AS period_start
+                FROM ins JOIN v ON v.source = ins.source AND v.external_id = ins.external_id
+                CROSS JOIN (VALUES ('{day}'), ('{month}')) AS p(period)
+            ),
+            c AS ({totals("ads_campaignperiodspend", "campaign_id")}),
+            b AS ({totals("ads_brandperiodspend", "brand_id")})
+            SELECT 'event', NULL::bigint, source, NULL::date, NULL::bigint, external_id FROM ins
+            UNION ALL SELECT 'campaign', owner, period, period_start, amount, NULL FROM c
+            UNION ALL SELECT 'brand', owner, period, period_start, amount, NULL FROM b""",
+            params + [adapt(at)],
+        )
+        inserted: set[tuple[str, str]] = set()
+        campaign_totals: dict[TotalKey, int] = {}
+        brand_totals: dict[TotalKey, int] = {}
+        for what, owner, period, start, amount, external_id in cursor.fetchall():
+            if what == "event":
+                inserted.add((period, external_id))
+            elif what == "campaign":
+                campaign_totals[(owner, period, start)] = int(amount)
+            else:
+                brand_totals[(owner, period, start)] = int(amount)
+    return inserted, (campaign_totals, brand_totals)
+
+
 def _known_keys(keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which (source, external_id) keys the ledger already holds, in one query."""
     if not keys:
@@ -378,14 +476,10 @@ def spend_record(
             # before, and exactly one of them crosses the budget and pauses.
             targets = campaigns_lock(campaign_ids)
             valid, decided = _resolve(checked, targets, allowed_brand_ids)
-            inserted = ledger_insert(valid, at)
-            new = [v for v in valid if v.key in inserted]
+            inserted, totals = ledger_and_totals_add(valid, at)
             for v in valid:
                 status = EventStatus.ACCEPTED if v.key in inserted else EventStatus.DUPLICATE
                 decided[v.index] = EventOutcome(v.index, status)
-            totals = add_spend_to_totals(
-                [(v.campaign_id, v.brand_id, v.local_date, v.micros) for v in new]
-            )
             # New positive spend can change the rule's verdict only by making a total reach
             # its limit; only those brands are reconciled here (a batch spread over a
             # thousand brands would otherwise re-evaluate all of them).

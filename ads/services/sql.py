@@ -67,8 +67,14 @@ def array_literal(values: Sequence[Any], pg_type: str = "text") -> str:
     Python and was a fifth of the time of recording a batch of 1,000 events; joining
     pre-quoted elements is many times faster, and the cast gives the elements their type.
     """
-    if pg_type == "bigint" and None not in values:
-        return "{" + ",".join(map(str, values)) + "}"
+    if None not in values:
+        # Fast paths for element types whose text never needs quoting.
+        if pg_type == "bigint":
+            return "{" + ",".join(map(str, values)) + "}"
+        if pg_type == "date":
+            return "{" + ",".join(value.isoformat() for value in values) + "}"
+        if pg_type == "timestamptz" and all(value.tzinfo for value in values):
+            return "{" + ",".join(value.astimezone(UTC).isoformat() for value in values) + "}"
     return "{" + ",".join(map(_quoted, values)) + "}"
 
 
