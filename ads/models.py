@@ -400,9 +400,22 @@ class SpendEvent(models.Model):
         return f"{self.source}:{self.external_id} {self.amount}"
 
 
-class CampaignPeriodSpend(models.Model):
-    """Running total of one campaign for one brand-local day or month (from the ledger)."""
+class PeriodTotal(models.Model):
+    """Running total of spend for one brand-local day or month, kept from the ledger in the
+    same transaction. Subclasses add the owner (a campaign or a brand)."""
 
+    period = models.CharField(max_length=8, choices=SpendPeriod.choices)
+    period_start = models.DateField()
+    amount = MoneyField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.period_start}: {self.amount}"
+
+
+class CampaignPeriodSpend(PeriodTotal):
     # No database constraint on this derived table (the ledger's own constraint already
     # guarantees the campaign: totals exist only for campaigns with spend events, and the
     # ledger keeps those from being deleted). It saves a referential check per new total
@@ -414,9 +427,6 @@ class CampaignPeriodSpend(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    period = models.CharField(max_length=8, choices=SpendPeriod.choices)
-    period_start = models.DateField()
-    amount = MoneyField(default=0)
 
     class Meta:
         constraints = [
@@ -425,12 +435,9 @@ class CampaignPeriodSpend(models.Model):
             ),
         ]
 
-    def __str__(self) -> str:
-        return f"{self.campaign_id} {self.period} {self.period_start}: {self.amount}"
 
-
-class BrandPeriodSpend(models.Model):
-    """Running total of all of a brand's campaigns for one brand-local day or month."""
+class BrandPeriodSpend(PeriodTotal):
+    """All of a brand's campaigns together."""
 
     # No database constraint, as for campaign totals: a brand with totals has campaigns
     # with spend, and the database keeps such a brand from being deleted.
@@ -441,9 +448,6 @@ class BrandPeriodSpend(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    period = models.CharField(max_length=8, choices=SpendPeriod.choices)
-    period_start = models.DateField()
-    amount = MoneyField(default=0)
 
     class Meta:
         constraints = [
@@ -451,9 +455,6 @@ class BrandPeriodSpend(models.Model):
                 fields=["brand", "period", "period_start"], name="brand_period_unique"
             ),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.brand_id} {self.period} {self.period_start}: {self.amount}"
 
 
 class Trigger(models.TextChoices):

@@ -33,13 +33,4 @@ def reset_spend(period: str) -> dict[str, Any]:
 def record_spend(events: list[dict[str, Any]]) -> dict[str, Any]:
     """Spend from producers that prefer the queue: items as the API takes them (amounts as
     strings). Duplicates are recognised by source + event_id, so redelivery is safe."""
-    result = spend_ingest(items=events, at=timezone.now(), actor=BEAT_ACTOR)
-    return {
-        "accepted": result.accepted,
-        "duplicates": result.duplicates,
-        "rejected": result.rejected,
-        "results": [
-            {"index": o.index, "status": o.status.value, "reason": o.reason}
-            for o in result.outcomes
-        ],
-    }
+    return spend_ingest(items=events, at=timezone.now(), actor=BEAT_ACTOR).as_dict()

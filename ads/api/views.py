@@ -106,15 +106,7 @@ def spend_events(request: HttpRequest, payload: SpendEventsIn) -> Status[dict[st
         actor=_actor(request),
         allowed_brand_ids=_token(request).brand_ids,
     )
-    body: dict[str, Any] = {
-        "accepted": result.accepted,
-        "duplicates": result.duplicates,
-        "rejected": result.rejected,
-        "results": [
-            {"index": o.index, "status": o.status.value, "reason": o.reason}
-            for o in result.outcomes
-        ],
-    }
+    body = result.as_dict()
     if result.rejected and not result.accepted and not result.duplicates:
         first = next(o for o in result.outcomes if o.status == EventStatus.REJECTED)
         body["detail"] = f"no event was accepted; first reason: {first.reason}"

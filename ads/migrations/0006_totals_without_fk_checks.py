@@ -7,18 +7,30 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ads', '0005_updates_in_place'),
+        ("ads", "0005_updates_in_place"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='brandperiodspend',
-            name='brand',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='period_spend', to='ads.brand'),
+            model_name="brandperiodspend",
+            name="brand",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="period_spend",
+                to="ads.brand",
+            ),
         ),
         migrations.AlterField(
-            model_name='campaignperiodspend',
-            name='campaign',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='period_spend', to='ads.campaign'),
+            model_name="campaignperiodspend",
+            name="campaign",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="period_spend",
+                to="ads.campaign",
+            ),
         ),
     ]

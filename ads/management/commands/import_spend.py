@@ -14,6 +14,9 @@ from ads.services.ingest import spend_ingest
 from ads.services.spend import EventStatus
 
 BATCH = 1000
+# tqdm's monitor thread only watches for stalled bars; without it the command stays
+# single-threaded (and so do the tests that fork after running it).
+tqdm.monitor_interval = 0
 SHOWN_PROBLEMS = 100
 COLUMNS = {"campaign", "campaign_external_id", "brand", "amount", "occurred_at", "event_id"}
 OPTIONAL = {"source", "currency"}
