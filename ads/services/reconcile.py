@@ -28,7 +28,6 @@ from ads.models import (
     DaypartWindow,
     PauseReason,
     SpendPeriod,
-    Trigger,
     schedule_is_open,
 )
 from ads.money import from_micros, money_text
@@ -445,7 +444,6 @@ __all__ = [
     "ReconcileResult",
     "Scope",
     "Transition",
-    "Trigger",
     "evaluate",
     "log_transitions",
     "reconcile",
