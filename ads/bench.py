@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from ads.models import Brand, Campaign, CampaignStatus, PauseReason, SpendPeriod, Trigger
 from ads.money import MICROS_PER_UNIT, from_micros
-from ads.services.periods import zone
+from ads.services.periods import local_date
 from ads.services.reconcile import Scope, reconcile
 from ads.services.seeding import seed_synthetic
 from ads.services.spend import LedgerRow, SpendEventInput, ledger_and_totals_add, spend_record
@@ -334,9 +334,7 @@ class Bench:
                 brand_id=brands[e.campaign_id],
                 micros=int(Decimal(e.amount) * MICROS_PER_UNIT),
                 occurred_at=e.occurred_at or now,
-                local_date=(e.occurred_at or now)
-                .astimezone(zone(zones[brands[e.campaign_id]]))
-                .date(),
+                local_date=local_date(e.occurred_at or now, zones[brands[e.campaign_id]]),
                 source=e.source,
                 external_id=e.external_id,
             )

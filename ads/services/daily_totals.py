@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from ads.models import ReportedDailyTotal, SpendEvent, SpendKind, Trigger
 from ads.money import MoneyError, from_micros, parse_money, to_micros
 from ads.schemas import DailyTotalPayload, describe_errors
-from ads.services.ingest import CampaignInfo, CampaignResolver, check_currency, parse_instant
+from ads.services.ingest import CampaignInfo, CampaignResolver, parse_instant
 from ads.services.locks import brands_lock
 from ads.services.periods import day_bounds, local_date
 from ads.services.reconcile import (
@@ -38,6 +38,7 @@ from ads.services.spend import (
     MAX_SPEND_AGE,
     LedgerRow,
     add_spend_to_totals,
+    currency_problem,
     ledger_insert,
     run_with_retry,
 )
@@ -105,7 +106,7 @@ def _check(payload: DailyTotalPayload, info: CampaignInfo, at: datetime) -> _Rep
         return f"date {day} is more than {MAX_SPEND_AGE.days} days ago; it cannot be restated"
     if reported_at < day_bounds(day, info.timezone)[0]:
         return f"reported_at {reported_at.isoformat()} is before {day} began in {info.timezone}"
-    mismatch = check_currency(payload.currency, info)
+    mismatch = currency_problem(payload.currency, info.currency)
     if mismatch is not None:
         return mismatch
     return _Report(

@@ -112,12 +112,6 @@ def parse_instant(value: str, field: str) -> datetime | str:
     return instant_problem(instant, field) or instant
 
 
-def check_currency(currency: str | None, info: CampaignInfo) -> str | None:
-    if currency is not None and currency.upper() != info.currency:
-        return f"currency {currency!r} does not match the brand's currency {info.currency!r}"
-    return None
-
-
 def spend_ingest(
     *,
     items: Sequence[Mapping[str, Any]],

@@ -74,7 +74,7 @@ def campaigns_lock(campaign_ids: Sequence[int], *, lock: bool = True) -> SpendTa
     if not campaign_ids:
         return SpendTargets({})
     clause, params = in_ids("c.id", campaign_ids)
-    suffix = " FOR NO KEY UPDATE OF b" if lock and is_postgres() else ""
+    suffix = f"{lock_clause()} OF b" if lock and is_postgres() else ""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.id, b.id, b.timezone, b.currency, b.daily_budget, b.monthly_budget, "

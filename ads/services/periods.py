@@ -48,14 +48,19 @@ class LocalPeriod:
         return self.local.date().replace(day=1)
 
 
-def local_period(at: datetime, timezone: str) -> LocalPeriod:
+def _local(at: datetime, timezone: str) -> datetime:
     if at.tzinfo is None:
         raise ValueError("a naive datetime has no brand-local day; pass an aware one")
-    return LocalPeriod(timezone=timezone, local=at.astimezone(zone(timezone)))
+    return at.astimezone(zone(timezone))
+
+
+def local_period(at: datetime, timezone: str) -> LocalPeriod:
+    return LocalPeriod(timezone=timezone, local=_local(at, timezone))
 
 
 def local_date(at: datetime, timezone: str) -> date:
-    return local_period(at, timezone).day
+    """The brand-local date of ``at`` (called once per spend event: no objects built)."""
+    return _local(at, timezone).date()
 
 
 def local_midnight(day: date, timezone: str) -> datetime:

@@ -18,7 +18,7 @@ from ads.models import SpendKind, SpendPeriod, Trigger
 from ads.money import MoneyError, parse_money, to_micros
 from ads.schemas import MAX_ID
 from ads.services.locks import SpendTargets, campaigns_lock
-from ads.services.periods import instant_problem, zone
+from ads.services.periods import instant_problem, local_date
 from ads.services.reconcile import (
     SYSTEM_ACTOR,
     Scope,
@@ -26,7 +26,7 @@ from ads.services.reconcile import (
     log_transitions,
     reconcile_locked,
 )
-from ads.services.sql import adapt, is_postgres, rows_cte
+from ads.services.sql import adapt, as_date, is_postgres, rows_cte
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +163,13 @@ def _check_fields(event: SpendEventInput, at: datetime) -> tuple[Decimal | None,
     return amount, None
 
 
+def currency_problem(given: str | None, brand_currency: str) -> str | None:
+    """Why a currency named with spend (optional) cannot be taken for this brand, or None."""
+    if given is not None and given.upper() != brand_currency:
+        return f"currency {given!r} does not match the brand's currency {brand_currency!r}"
+    return None
+
+
 @dataclass(frozen=True)
 class _Checked:
     index: int
@@ -204,11 +211,8 @@ def _resolve(
             reason = f"unknown campaign {event.campaign_id!r}"
         elif allowed_brand_ids is not None and target.brand_id not in allowed_brand_ids:
             reason = f"campaign {event.campaign_id} belongs to a brand this token may not write to"
-        elif event.currency is not None and event.currency.upper() != target.currency:
-            reason = (
-                f"currency {event.currency!r} does not match the brand's currency "
-                f"{target.currency!r}"
-            )
+        else:
+            reason = currency_problem(event.currency, target.currency)
         if reason is not None or target is None:
             outcomes[item.index] = EventOutcome(item.index, EventStatus.REJECTED, reason)
             continue
@@ -224,7 +228,7 @@ def _resolve(
                 brand_id=target.brand_id,
                 micros=item.micros,
                 occurred_at=item.occurred_at,
-                local_date=item.occurred_at.astimezone(zone(target.timezone)).date(),
+                local_date=local_date(item.occurred_at, target.timezone),
                 source=event.source,
                 external_id=event.external_id,
             )
@@ -309,11 +313,7 @@ def _add_to_totals(
             RETURNING {owner}, period, period_start, amount""",
             params,
         )
-        return {(row[0], row[1], _as_date(row[2])): int(row[3]) for row in cursor.fetchall()}
-
-
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
+        return {(row[0], row[1], as_date(row[2])): int(row[3]) for row in cursor.fetchall()}
 
 
 TotalKey = tuple[int, str, date]  # (campaign or brand id, period, period start)

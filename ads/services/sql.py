@@ -95,6 +95,18 @@ def lock_clause() -> str:
     return " FOR NO KEY UPDATE" if is_postgres() else ""
 
 
+def as_date(value: date | str) -> date:
+    """A date column read by a raw query: a date on PostgreSQL, text on SQLite."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def as_aware(value: datetime | str) -> datetime:
+    """A timestamp column read by a raw query: aware on PostgreSQL, UTC text on SQLite."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
 def adapt(value: Any) -> Any:
     """A datetime or date parameter for a raw statement, as the ORM would send it."""
     return value if is_postgres() else _sqlite_value(value)

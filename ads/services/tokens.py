@@ -6,12 +6,13 @@ import hashlib
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from ads.models import ApiToken, Brand
+from ads.services.sql import as_aware
 
 TOKEN_PREFIX = "abk_"
 # Writing last_used_at on every request would turn each API call into a row update;
@@ -98,7 +99,7 @@ def token_authenticate(*, secret: str, at: datetime) -> AuthenticatedToken | Non
         if row is None:
             return None
         token_id, name, all_brands, revoked_at, expires_at, last_used_at = row
-        if revoked_at is not None or (expires_at is not None and at >= _aware(expires_at)):
+        if revoked_at is not None or (expires_at is not None and at >= as_aware(expires_at)):
             return None
         brand_ids = None
         if not all_brands:
@@ -106,16 +107,9 @@ def token_authenticate(*, secret: str, at: datetime) -> AuthenticatedToken | Non
                 "SELECT brand_id FROM ads_apitoken_brands WHERE apitoken_id = %s", [token_id]
             )
             brand_ids = frozenset(brand_id for (brand_id,) in cursor.fetchall())
-    if last_used_at is None or _aware(last_used_at) < at - LAST_USED_RESOLUTION:
+    if last_used_at is None or as_aware(last_used_at) < at - LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token_id).update(last_used_at=at)
     return AuthenticatedToken(token_id=token_id, name=name, brand_ids=brand_ids)
-
-
-def _aware(value: datetime | str) -> datetime:
-    """A timestamp from a raw query: aware on PostgreSQL, a UTC string on SQLite."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def tokens_revoke(*, token_ids: Collection[int], at: datetime) -> int:
