@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
@@ -19,6 +20,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic.json_schema import WithJsonSchema
 
 MAX_BATCH = 1000
 # Ids are PostgreSQL bigints; a larger number names no campaign and must not reach a query.
@@ -32,9 +34,54 @@ def _no_nul(value: str) -> str:
     return value
 
 
+class JsonNumber(str):
+    """The literal text of a JSON number that is not a small integer, as the API's parser
+    (``ads.api.parser``) hands it over instead of a float: an amount sent as a number is then
+    read from exactly the digits that were sent, never through binary floating point."""
+
+
+# Integers the parser turns into int: every id and count. Longer ones stay JsonNumber text
+# (an amount of 30 digits gets its own "out of range" reason, an id a type error).
+JSON_INT_DIGITS = 19
+
+
+def _not_a_number(value: object) -> object:
+    if isinstance(value, JsonNumber):
+        raise ValueError("Input should be a valid string")
+    return value
+
+
+def _amount_text(value: object) -> object:
+    # A JSON number is taken by its literal digits; an int (from JSON or Python) likewise.
+    # Whether that text is an acceptable amount is ads.money.parse_money's to say.
+    if isinstance(value, JsonNumber):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
 # Text from outside: a string, without NUL characters (documented as a pattern too).
 Text = Annotated[
-    StrictStr, AfterValidator(_no_nul), Field(json_schema_extra={"pattern": "^[^\u0000]*$"})
+    StrictStr,
+    BeforeValidator(_not_a_number),
+    AfterValidator(_no_nul),
+    Field(json_schema_extra={"pattern": "^[^\u0000]*$"}),
+]
+# An amount: a decimal string, or a JSON number taken by its exact digits. Both must be plain
+# decimal notation ('12.50', 12.5); ads.money.parse_money gives the reason for anything else.
+AmountText = Annotated[
+    StrictStr,
+    BeforeValidator(_amount_text),
+    AfterValidator(_no_nul),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": "^[^\u0000]*$"},
+                {"type": "number"},
+            ]
+        }
+    ),
 ]
 
 
@@ -72,8 +119,10 @@ class _CampaignRef(BaseModel):
 
 
 class SpendEventPayload(_CampaignRef):
-    amount: Text = Field(
-        description="Decimal string, greater than zero, at most 6 decimal places.",
+    amount: AmountText = Field(
+        description="Greater than zero, in plain decimal notation with at most 6 decimal "
+        'places: a string such as "12.50" (preferred) or a JSON number such as 12.5, '
+        "read from its exact digits. No exponent (1e3), separators or other characters.",
         examples=["12.50"],
     )
     occurred_at: Text = Field(
@@ -103,9 +152,9 @@ class DailyTotalPayload(_CampaignRef):
         json_schema_extra={"format": "date"},
         examples=["2026-06-10"],
     )
-    total: Text = Field(
-        description="The campaign's whole spend on that date from this source, decimal string "
-        ">= 0.",
+    total: AmountText = Field(
+        description="The campaign's whole spend on that date from this source, >= 0, in "
+        'plain decimal notation (a string such as "123.45" or a JSON number).',
         examples=["123.45"],
     )
     reported_at: Text = Field(

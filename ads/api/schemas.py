@@ -52,13 +52,24 @@ class SpendEventsIn(Schema):
 
 class EventResultOut(Schema):
     index: int
-    status: str = Field(description="accepted | duplicate | rejected")
+    status: str = Field(
+        description="accepted | duplicate (the same source + event_id with the same values: "
+        "counted once) | conflict (the same source + event_id with a different campaign, "
+        "amount or occurred_at: the recorded event is kept, this one changes nothing) | "
+        "rejected"
+    )
     reason: str | None = None
+    differs: list[str] | None = Field(
+        default=None,
+        description="For a conflict: the fields that differ from the recorded event "
+        "(campaign, amount, occurred_at).",
+    )
 
 
 class SpendEventsOut(Schema):
     accepted: int
     duplicates: int
+    conflicts: int
     rejected: int
     results: list[EventResultOut]
     detail: str | None = Field(default=None, description="Set when nothing was accepted.")
