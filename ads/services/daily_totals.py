@@ -9,7 +9,7 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -36,11 +36,13 @@ from ads.services.reconcile import (
 from ads.services.spend import (
     MAX_FUTURE_SKEW,
     MAX_SPEND_AGE,
+    LedgerKey,
     LedgerRow,
-    add_spend_to_totals,
+    TotalsOverflow,
     currency_problem,
-    ledger_insert,
+    ledger_and_totals_add,
     run_with_retry,
+    totals_room,
 )
 from ads.services.sql import adapt, rows_cte
 
@@ -178,6 +180,47 @@ def _adjustment_time(report: _Report) -> datetime:
     return min(max(report.reported_at, start), end - timedelta(microseconds=1))
 
 
+def _replay(
+    reports: Sequence[_Report],
+    applied: dict[tuple[int, str, date], datetime],
+    held: dict[tuple[int, str, date], int],
+) -> Iterator[tuple[_Report, datetime | None, LedgerRow | None]]:
+    """Each report in the order it takes effect (oldest first, so within one batch the
+    latest report is the one that stays), with the applied report's time if it is stale,
+    else the adjustment it needs (None: the day already holds its total). Works on copies."""
+    applied, held = dict(applied), dict(held)
+    for report in sorted(reports, key=lambda r: (r.reported_at, r.index)):
+        previous = applied.get(report.key)
+        if previous is not None and report.reported_at <= previous:
+            yield report, previous, None
+            continue
+        delta = report.micros - held.get(report.key, 0)
+        applied[report.key], held[report.key] = report.reported_at, report.micros
+        if delta == 0:
+            yield report, None, None
+            continue
+        yield report, None, LedgerRow(
+            campaign_id=report.campaign.id,
+            brand_id=report.campaign.brand_id,
+            micros=delta,
+            occurred_at=_adjustment_time(report),
+            local_date=report.day,
+            source=report.source,
+            # Unique with kind=adjustment: no client event id can take this key.
+            external_id=f"daily-total:{report.campaign.id}:{report.day}:"
+            f"{report.reported_at.isoformat()}",
+            kind=SpendKind.ADJUSTMENT,
+        )
+
+
+def _adjustments(
+    reports: Sequence[_Report],
+    applied: dict[tuple[int, str, date], datetime],
+    held: dict[tuple[int, str, date], int],
+) -> list[LedgerRow]:
+    return [row for _, _, row in _replay(reports, applied, held) if row is not None]
+
+
 def daily_totals_ingest(
     *,
     items: Sequence[Mapping[str, Any]],
@@ -207,51 +250,41 @@ def daily_totals_ingest(
         else:
             reports.append(_Report(**{**checked.__dict__, "index": index}))
 
-    def work() -> tuple[dict[int, TotalOutcome], list[Transition]]:
+    def work(careful: bool) -> tuple[dict[int, TotalOutcome], list[Transition]]:
         decided: dict[int, TotalOutcome] = {}
         with transaction.atomic():
             brands_lock(r.campaign.brand_id for r in reports)
             applied, held = _load(reports)
+            refused: dict[LedgerKey, str] = {}
+            if careful:
+                # A total would overflow: find the reports whose adjustment does not fit.
+                _, refused = totals_room(_adjustments(reports, applied, held))
             latest: dict[tuple[int, str, date], _Report] = {}
             adjustments: list[LedgerRow] = []
-            # Oldest first, so within one batch the latest report is the one that stays.
-            for report in sorted(reports, key=lambda r: (r.reported_at, r.index)):
-                previous = applied.get(report.key)
-                if previous is not None and report.reported_at <= previous:
+            for report, previous, adjustment in _replay(reports, applied, held):
+                if previous is not None:
                     decided[report.index] = TotalOutcome(
                         report.index,
                         TotalStatus.STALE,
                         f"a report made at {previous.isoformat()} is already applied",
                     )
-                    continue
-                delta = report.micros - held.get(report.key, 0)
-                applied[report.key], held[report.key] = report.reported_at, report.micros
-                latest[report.key] = report
-                if delta == 0:
-                    decided[report.index] = TotalOutcome(report.index, TotalStatus.UNCHANGED)
-                    continue
-                decided[report.index] = TotalOutcome(
-                    report.index, TotalStatus.APPLIED, adjustment=from_micros(delta)
-                )
-                adjustments.append(
-                    LedgerRow(
-                        campaign_id=report.campaign.id,
-                        brand_id=report.campaign.brand_id,
-                        micros=delta,
-                        occurred_at=_adjustment_time(report),
-                        local_date=report.day,
-                        source=report.source,
-                        external_id=f"daily-total:{report.campaign.id}:{report.day}:"
-                        f"{report.reported_at.isoformat()}",
-                        kind=SpendKind.ADJUSTMENT,
+                elif adjustment is not None and adjustment.key in refused:
+                    decided[report.index] = TotalOutcome(
+                        report.index, TotalStatus.REJECTED, refused[adjustment.key]
                     )
-                )
+                elif adjustment is None:
+                    latest[report.key] = report
+                    decided[report.index] = TotalOutcome(report.index, TotalStatus.UNCHANGED)
+                else:
+                    latest[report.key] = report
+                    decided[report.index] = TotalOutcome(
+                        report.index, TotalStatus.APPLIED, adjustment=from_micros(adjustment.micros)
+                    )
+                    adjustments.append(adjustment)
             if latest:
                 _save_reports(latest, at)
-            ledger_insert(adjustments, at)
-            add_spend_to_totals(
-                [(a.campaign_id, a.brand_id, a.local_date, a.micros) for a in adjustments]
-            )
+            # The totals follow exactly the adjustments the ledger took.
+            ledger_and_totals_add(adjustments, at)
             transitions: list[Transition] = []
             if adjustments:
                 transitions = reconcile_locked(
@@ -264,7 +297,10 @@ def daily_totals_ingest(
 
     transitions: list[Transition] = []
     if reports:
-        decided, transitions = run_with_retry(work)
+        try:
+            decided, transitions = run_with_retry(lambda: work(careful=False))
+        except TotalsOverflow:
+            decided, transitions = run_with_retry(lambda: work(careful=True))
         outcomes.update(decided)
     log_transitions(transitions, at=at, trigger=Trigger.SPEND, actor=actor)
     return DailyTotalsResult(

@@ -66,13 +66,10 @@ class CampaignResolver:
         """The campaign, or the reason it cannot be used."""
         if ref.campaign is not None:
             info = self.by_id.get(ref.campaign)
-            if info is None:
+            # Another brand's campaign reads exactly like one that does not exist: a
+            # rejection must not tell a token what other brands hold.
+            if info is None or (self.allowed is not None and info.brand_id not in self.allowed):
                 return f"unknown campaign {ref.campaign}"
-            if self.allowed is not None and info.brand_id not in self.allowed:
-                return (
-                    f"campaign {ref.campaign} belongs to brand {info.brand_name!r}, which this "
-                    "token may not write to"
-                )
             return info
         external_id = ref.campaign_external_id
         candidates = self.by_external.get(external_id or "", [])
@@ -88,11 +85,6 @@ class CampaignResolver:
             ]
         in_scope = [c for c in candidates if self.allowed is None or c.brand_id in self.allowed]
         if not in_scope:
-            if candidates:
-                return (
-                    f"campaign_external_id {external_id!r} belongs to a brand this token may "
-                    "not write to"
-                )
             where = f" in brand {ref.brand!r}" if ref.brand is not None else ""
             return f"unknown campaign_external_id {external_id!r}{where}"
         if len(in_scope) > 1:
@@ -173,7 +165,7 @@ def spend_ingest(
         else SpendBatchResult([])
     )
     for position, outcome in zip(positions, recorded.outcomes):
-        outcomes[position] = EventOutcome(position, outcome.status, outcome.reason)
+        outcomes[position] = EventOutcome(position, outcome.status, outcome.reason, outcome.differs)
     return SpendBatchResult(
         outcomes=[outcomes[index] for index in range(len(items))],
         transitions=recorded.transitions,

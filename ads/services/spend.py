@@ -12,10 +12,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
-from django.db import OperationalError, connection, transaction
+from django.db import DataError, OperationalError, connection, transaction
 
 from ads.models import SpendKind, SpendPeriod, Trigger
-from ads.money import MoneyError, parse_money, to_micros
+from ads.money import MAX_TOTAL_MICROS, MoneyError, money_text, parse_money, to_micros
 from ads.schemas import MAX_ID
 from ads.services.locks import SpendTargets, campaigns_lock
 from ads.services.periods import instant_problem, local_date
@@ -26,7 +26,7 @@ from ads.services.reconcile import (
     log_transitions,
     reconcile_locked,
 )
-from ads.services.sql import adapt, as_date, is_postgres, rows_cte
+from ads.services.sql import adapt, as_aware, as_date, in_ids, is_postgres, rows_cte
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ MAX_SOURCE_LENGTH = 64
 MAX_EXTERNAL_ID_LENGTH = 128
 # PostgreSQL reports a deadlock or serialization failure with these; both are retried.
 _RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+# "numeric value out of range": a period total would pass what a BIGINT holds.
+_NUMERIC_OUT_OF_RANGE = "22003"
 _MAX_ATTEMPTS = 5
 
 
@@ -58,7 +60,11 @@ class SpendEventInput:
 
 class EventStatus(StrEnum):
     ACCEPTED = "accepted"
+    # The same (source, event_id) with the same campaign, amount and time: counted once.
     DUPLICATE = "duplicate"
+    # The same (source, event_id) with a different campaign, amount or time: the recorded
+    # event stays as it is, and this one changes nothing (as idempotency keys in payment APIs).
+    CONFLICT = "conflict"
     REJECTED = "rejected"
 
 
@@ -67,6 +73,8 @@ class EventOutcome:
     index: int
     status: EventStatus
     reason: str | None = None
+    # For a conflict: the fields that differ from the recorded event.
+    differs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -86,6 +94,10 @@ class SpendBatchResult:
         return self._count(EventStatus.DUPLICATE)
 
     @property
+    def conflicts(self) -> int:
+        return self._count(EventStatus.CONFLICT)
+
+    @property
     def rejected(self) -> int:
         return self._count(EventStatus.REJECTED)
 
@@ -94,12 +106,28 @@ class SpendBatchResult:
         return {
             "accepted": self.accepted,
             "duplicates": self.duplicates,
+            "conflicts": self.conflicts,
             "rejected": self.rejected,
             "results": [
-                {"index": o.index, "status": o.status.value, "reason": o.reason}
+                {
+                    "index": o.index,
+                    "status": o.status.value,
+                    "reason": o.reason,
+                    **({"differs": list(o.differs)} if o.differs else {}),
+                }
                 for o in self.outcomes
             ],
         }
+
+
+# (source, external_id, kind): the ledger's unique key. The kind is part of it so that rows
+# the system writes (adjustments, corrections) can never collide with a client's event id.
+LedgerKey = tuple[str, str, str]
+
+
+class TotalsOverflow(Exception):
+    """Adding these rows would take a period total past MAX_TOTAL_MICROS. Raised inside
+    the caller's transaction, which must roll back; ``totals_room`` then says which rows fit."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +144,8 @@ class LedgerRow:
     kind: SpendKind = SpendKind.EVENT
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.source, self.external_id)
+    def key(self) -> LedgerKey:
+        return (self.source, self.external_id, self.kind.value)
 
 
 @dataclass(frozen=True)
@@ -197,46 +225,118 @@ def _resolve(
     checked: Sequence[_Checked],
     targets: SpendTargets,
     allowed_brand_ids: frozenset[int] | None,
-) -> tuple[list[_Valid], dict[int, EventOutcome]]:
-    """Campaign, scope and currency checks against what was read under lock, then
-    duplicates within the batch (the first valid occurrence of a key counts)."""
+) -> tuple[list[_Valid], list[_Valid], dict[int, EventOutcome]]:
+    """Campaign, scope and currency checks against what was read under lock. Returns the
+    first valid occurrence of each key (to insert), later occurrences of a key within the
+    batch (decided against what the first one leaves recorded), and the rejections."""
     outcomes: dict[int, EventOutcome] = {}
     valid: list[_Valid] = []
-    seen: set[tuple[str, str]] = set()
+    repeats: list[_Valid] = []
+    seen: set[LedgerKey] = set()
     for item in checked:
         event = item.event
         target = targets.campaigns.get(event.campaign_id)
         reason = None
-        if target is None:
+        if target is None or (
+            allowed_brand_ids is not None and target.brand_id not in allowed_brand_ids
+        ):
+            # The same words for a campaign of another brand as for one that does not
+            # exist: a rejection must not tell a token what other brands hold.
             reason = f"unknown campaign {event.campaign_id!r}"
-        elif allowed_brand_ids is not None and target.brand_id not in allowed_brand_ids:
-            reason = f"campaign {event.campaign_id} belongs to a brand this token may not write to"
         else:
             reason = currency_problem(event.currency, target.currency)
         if reason is not None or target is None:
             outcomes[item.index] = EventOutcome(item.index, EventStatus.REJECTED, reason)
             continue
-        key = (event.source, event.external_id)
-        if key in seen:
-            outcomes[item.index] = EventOutcome(item.index, EventStatus.DUPLICATE)
-            continue
-        seen.add(key)
-        valid.append(
-            _Valid(
-                index=item.index,
-                campaign_id=event.campaign_id,
-                brand_id=target.brand_id,
-                micros=item.micros,
-                occurred_at=item.occurred_at,
-                local_date=local_date(item.occurred_at, target.timezone),
-                source=event.source,
-                external_id=event.external_id,
-            )
+        row = _Valid(
+            index=item.index,
+            campaign_id=event.campaign_id,
+            brand_id=target.brand_id,
+            micros=item.micros,
+            occurred_at=item.occurred_at,
+            local_date=local_date(item.occurred_at, target.timezone),
+            source=event.source,
+            external_id=event.external_id,
         )
+        if row.key in seen:
+            repeats.append(row)
+            continue
+        seen.add(row.key)
+        valid.append(row)
     # A fixed order of inserts: two batches sharing keys then wait on each other instead
     # of deadlocking.
     valid.sort(key=lambda v: v.key)
-    return valid, outcomes
+    return valid, repeats, outcomes
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    """What the ledger holds (or this batch inserted) under an event key."""
+
+    campaign_id: int
+    micros: int
+    occurred_at: datetime
+
+
+def _compare(row: _Valid, recorded: _Recorded) -> EventOutcome:
+    """A resend of a recorded key: a duplicate if it says the same, else a conflict naming
+    what differs. The recorded values are shown only for the same campaign: a key can have
+    been used by another brand's sender, whose figures this caller must not learn."""
+    differs: list[str] = []
+    details: list[str] = []
+    if row.campaign_id != recorded.campaign_id:
+        differs.append("campaign")
+        details.append("it was recorded for another campaign")
+    else:
+        if row.micros != recorded.micros:
+            differs.append("amount")
+            details.append(
+                f"amount {money_text(row.micros)} (recorded: {money_text(recorded.micros)})"
+            )
+        if row.occurred_at != recorded.occurred_at:
+            differs.append("occurred_at")
+            details.append(
+                f"occurred_at {row.occurred_at.isoformat()} "
+                f"(recorded: {recorded.occurred_at.astimezone(row.occurred_at.tzinfo).isoformat()})"
+            )
+    if not differs:
+        return EventOutcome(row.index, EventStatus.DUPLICATE)
+    return EventOutcome(
+        row.index,
+        EventStatus.CONFLICT,
+        f"source {row.source!r} and event_id {row.external_id!r} were already recorded with "
+        f"different values: {'; '.join(details)}. The recorded event is kept; send a new "
+        "event_id for new spend",
+        tuple(differs),
+    )
+
+
+def _decide(
+    valid: Sequence[_Valid],
+    repeats: Sequence[_Valid],
+    inserted: set[LedgerKey],
+) -> dict[int, EventOutcome]:
+    """Accepted for what was inserted; duplicate or conflict for the rest, compared with
+    the recorded event (one query, only when some key was already known)."""
+    decided: dict[int, EventOutcome] = {}
+    recorded: dict[LedgerKey, _Recorded] = {}
+    known: list[_Valid] = []
+    for v in valid:
+        if v.key in inserted:
+            decided[v.index] = EventOutcome(v.index, EventStatus.ACCEPTED)
+            recorded[v.key] = _Recorded(v.campaign_id, v.micros, v.occurred_at)
+        else:
+            known.append(v)
+    recorded.update(_recorded_events([v.key for v in known]))
+    for v in [*known, *repeats]:
+        previous = recorded.get(v.key)
+        if previous is None:
+            # Only a dry run gets here (nothing was inserted, nothing is recorded).
+            decided[v.index] = EventOutcome(v.index, EventStatus.ACCEPTED)
+            recorded[v.key] = _Recorded(v.campaign_id, v.micros, v.occurred_at)
+        else:
+            decided[v.index] = _compare(v, previous)
+    return decided
 
 
 def _ledger_cte(rows: Sequence[LedgerRow]) -> tuple[str, list[Any]]:
@@ -269,9 +369,9 @@ def _ledger_cte(rows: Sequence[LedgerRow]) -> tuple[str, list[Any]]:
     )
 
 
-def ledger_insert(rows: Sequence[LedgerRow], at: datetime) -> set[tuple[str, str]]:
-    """Insert ledger rows once; return the (source, external_id) keys that were new.
-    Helper: runs inside the caller's transaction, after the brands are locked."""
+def ledger_insert(rows: Sequence[LedgerRow], at: datetime) -> set[LedgerKey]:
+    """Insert ledger rows once; return the keys that were new. Totals are not touched: use
+    ``ledger_and_totals_add``. Helper: inside the caller's transaction, brands locked."""
     if not rows:
         return set()
     cte, params = _ledger_cte(rows)
@@ -284,11 +384,11 @@ def ledger_insert(rows: Sequence[LedgerRow], at: datetime) -> set[tuple[str, str
                 source, external_id, recorded_at)
             SELECT campaign_id, kind, amount, occurred_at, local_date, source, external_id, %s
             FROM v WHERE 1 = 1
-            ON CONFLICT (source, external_id) DO NOTHING
-            RETURNING source, external_id""",
+            ON CONFLICT (source, external_id, kind) DO NOTHING
+            RETURNING source, external_id, kind""",
             params + [adapt(at)],
         )
-        return {(row[0], row[1]) for row in cursor.fetchall()}
+        return {(row[0], row[1], row[2]) for row in cursor.fetchall()}
 
 
 def _add_to_totals(
@@ -313,7 +413,15 @@ def _add_to_totals(
             RETURNING {owner}, period, period_start, amount""",
             params,
         )
-        return {(row[0], row[1], as_date(row[2])): int(row[3]) for row in cursor.fetchall()}
+        return {(row[0], row[1], as_date(row[2])): _total(row[3]) for row in cursor.fetchall()}
+
+
+def _total(value: object) -> int:
+    """A total as the upsert returned it. SQLite turns an integer sum past 64 bits into a
+    float silently; that (and PostgreSQL's "bigint out of range") means TotalsOverflow."""
+    if not isinstance(value, int) or not -MAX_TOTAL_MICROS <= value <= MAX_TOTAL_MICROS:
+        raise TotalsOverflow()
+    return value
 
 
 TotalKey = tuple[int, str, date]  # (campaign or brand id, period, period start)
@@ -342,10 +450,13 @@ def add_spend_to_totals(
 
 def ledger_and_totals_add(
     rows: Sequence[LedgerRow], at: datetime
-) -> tuple[set[tuple[str, str]], tuple[dict[TotalKey, int], dict[TotalKey, int]]]:
-    """``ledger_insert`` then ``add_spend_to_totals`` for the rows that were new: the keys
-    inserted, and the new campaign and brand totals. Helper: inside the caller's
-    transaction, after the brands are locked."""
+) -> tuple[set[LedgerKey], tuple[dict[TotalKey, int], dict[TotalKey, int]]]:
+    """Insert ledger rows once and add exactly the rows that were new to the day and month
+    totals of their campaigns and brands: the keys inserted, and the new campaign and brand
+    totals. The only way the ledger and the totals are written together, so the totals
+    cannot drift from the ledger. Raises TotalsOverflow (the caller's transaction must then
+    roll back; see ``totals_room``). Helper: inside the caller's transaction, after the
+    brands are locked."""
     if not rows:
         return set(), ({}, {})
     if not is_postgres():
@@ -354,12 +465,79 @@ def ledger_and_totals_add(
             (r.campaign_id, r.brand_id, r.local_date, r.micros) for r in rows if r.key in inserted
         ]
         return inserted, add_spend_to_totals(new)
-    return _ledger_and_totals_fused(rows, at)
+    try:
+        return _ledger_and_totals_fused(rows, at)
+    except DataError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == _NUMERIC_OUT_OF_RANGE:
+            raise TotalsOverflow() from exc
+        raise
+
+
+def totals_room(rows: Sequence[LedgerRow]) -> tuple[list[LedgerRow], dict[LedgerKey, str]]:
+    """Which rows can be added without taking a period total past MAX_TOTAL_MICROS, in
+    order, and the reason for each that cannot. Rows already in the ledger pass (they add
+    nothing). Only called after TotalsOverflow, so its extra queries cost nothing in the
+    common case. Helper: inside the caller's transaction, after the brands are locked."""
+    known = set(_recorded_keys([r.key for r in rows]))
+    fresh = [r for r in rows if r.key not in known]
+    totals = _current_totals(fresh)
+    fits: list[LedgerRow] = []
+    refused: dict[LedgerKey, str] = {}
+    for row in rows:
+        if row.key in known:
+            fits.append(row)
+            continue
+        month = row.local_date.replace(day=1)
+        keys = [
+            ("campaign", row.campaign_id, SpendPeriod.DAY.value, row.local_date),
+            ("campaign", row.campaign_id, SpendPeriod.MONTH.value, month),
+            ("brand", row.brand_id, SpendPeriod.DAY.value, row.local_date),
+            ("brand", row.brand_id, SpendPeriod.MONTH.value, month),
+        ]
+        over = next(
+            (k for k in keys if abs(totals.get(k, 0) + row.micros) > MAX_TOTAL_MICROS), None
+        )
+        if over is not None:
+            owner, owner_id, period, start = over
+            refused[row.key] = (
+                f"this amount would take {owner} {owner_id}'s "
+                f"{'daily' if period == SpendPeriod.DAY else 'monthly'} total for "
+                f"{start if period == SpendPeriod.DAY else start.strftime('%Y-%m')} past "
+                f"{money_text(MAX_TOTAL_MICROS)}, the most a period total can hold"
+            )
+            continue
+        for k in keys:
+            totals[k] = totals.get(k, 0) + row.micros
+        fits.append(row)
+    return fits, refused
+
+
+def _current_totals(rows: Sequence[LedgerRow]) -> dict[tuple[str, int, str, date], int]:
+    """The stored day and month totals of these rows' campaigns and brands (two queries)."""
+    found: dict[tuple[str, int, str, date], int] = {}
+    for owner, table, ids in (
+        ("campaign", "ads_campaignperiodspend", sorted({r.campaign_id for r in rows})),
+        ("brand", "ads_brandperiodspend", sorted({r.brand_id for r in rows})),
+    ):
+        if not ids:
+            continue
+        days = sorted({r.local_date for r in rows} | {r.local_date.replace(day=1) for r in rows})
+        clause, params = in_ids(f"{owner}_id", ids)
+        dates = ", ".join(["%s"] * len(days))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {owner}_id, period, period_start, amount FROM {table} "
+                f"WHERE {clause} AND period_start IN ({dates})",
+                params + [adapt(day) for day in days],
+            )
+            for owner_id, period, start, amount in cursor.fetchall():
+                found[(owner, owner_id, period, as_date(start))] = int(amount)
+    return found
 
 
 def _ledger_and_totals_fused(
     rows: Sequence[LedgerRow], at: datetime
-) -> tuple[set[tuple[str, str]], tuple[dict[TotalKey, int], dict[TotalKey, int]]]:
+) -> tuple[set[LedgerKey], tuple[dict[TotalKey, int], dict[TotalKey, int]]]:
     """The same as the two steps, in one statement (PostgreSQL's data-modifying CTEs): the
     totals are summed from exactly the rows the insert returned. On a single-event API call
     the two round trips saved are a fifth of the request."""
@@ -383,29 +561,31 @@ def _ledger_and_totals_fused(
                 SELECT campaign_id, kind, amount, occurred_at, local_date, source,
                     external_id, %s
                 FROM v
-                ON CONFLICT (source, external_id) DO NOTHING
-                RETURNING source, external_id
+                ON CONFLICT (source, external_id, kind) DO NOTHING
+                RETURNING source, external_id, kind
             ),
             new AS (
                 SELECT v.campaign_id, v.brand_id, v.amount, p.period,
                     CASE WHEN p.period = '{day}' THEN v.local_date
                         ELSE date_trunc('month', v.local_date)::date END AS period_start
                 FROM ins JOIN v ON v.source = ins.source AND v.external_id = ins.external_id
+                    AND v.kind = ins.kind
                 CROSS JOIN (VALUES ('{day}'), ('{month}')) AS p(period)
             ),
             c AS ({totals("ads_campaignperiodspend", "campaign_id")}),
             b AS ({totals("ads_brandperiodspend", "brand_id")})
-            SELECT 'event', NULL::bigint, source, NULL::date, NULL::bigint, external_id FROM ins
-            UNION ALL SELECT 'campaign', owner, period, period_start, amount, NULL FROM c
-            UNION ALL SELECT 'brand', owner, period, period_start, amount, NULL FROM b""",
+            SELECT 'event', NULL::bigint, source, NULL::date, NULL::bigint, external_id, kind
+                FROM ins
+            UNION ALL SELECT 'campaign', owner, period, period_start, amount, NULL, NULL FROM c
+            UNION ALL SELECT 'brand', owner, period, period_start, amount, NULL, NULL FROM b""",
             params + [adapt(at)],
         )
-        inserted: set[tuple[str, str]] = set()
+        inserted: set[LedgerKey] = set()
         campaign_totals: dict[TotalKey, int] = {}
         brand_totals: dict[TotalKey, int] = {}
-        for what, owner, period, start, amount, external_id in cursor.fetchall():
+        for what, owner, period, start, amount, external_id, kind in cursor.fetchall():
             if what == "event":
-                inserted.add((period, external_id))
+                inserted.add((period, external_id, kind))
             elif what == "campaign":
                 campaign_totals[(owner, period, start)] = int(amount)
             else:
@@ -413,18 +593,38 @@ def _ledger_and_totals_fused(
     return inserted, (campaign_totals, brand_totals)
 
 
-def _known_keys(keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which (source, external_id) keys the ledger already holds, in one query."""
+def _recorded_rows(keys: Sequence[LedgerKey], columns: str) -> list[tuple[Any, ...]]:
     if not keys:
-        return set()
-    cte, params = rows_cte("k", (("source", "text"), ("external_id", "text")), keys)
+        return []
+    cte, params = rows_cte(
+        "k", (("source", "text"), ("external_id", "text"), ("kind", "text")), keys
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""WITH {cte} SELECT e.source, e.external_id FROM ads_spendevent e
-            JOIN k ON k.source = e.source AND k.external_id = e.external_id""",
+            f"""WITH {cte} SELECT {columns} FROM ads_spendevent e
+            JOIN k ON k.source = e.source AND k.external_id = e.external_id
+                AND k.kind = e.kind""",
             params,
         )
-        return {(row[0], row[1]) for row in cursor.fetchall()}
+        return list(cursor.fetchall())
+
+
+def _recorded_keys(keys: Sequence[LedgerKey]) -> list[LedgerKey]:
+    """Which of these keys the ledger already holds, in one query."""
+    return [
+        (row[0], row[1], row[2]) for row in _recorded_rows(keys, "e.source, e.external_id, e.kind")
+    ]
+
+
+def _recorded_events(keys: Sequence[LedgerKey]) -> dict[LedgerKey, _Recorded]:
+    """What the ledger holds under these keys, in one query (none: no query)."""
+    rows = _recorded_rows(
+        keys, "e.source, e.external_id, e.kind, e.campaign_id, e.amount, e.occurred_at"
+    )
+    return {
+        (source, external_id, kind): _Recorded(campaign_id, int(amount), as_aware(occurred_at))
+        for source, external_id, kind, campaign_id, amount, occurred_at in rows
+    }
 
 
 _T = TypeVar("_T")
@@ -447,6 +647,14 @@ def run_with_retry(work: Callable[[], _T]) -> _T:
     raise AssertionError("unreachable")
 
 
+class _RolledBack(Exception):
+    """Leaves a dry run's transaction (rolling it back) with the answer it computed."""
+
+    def __init__(self, decided: dict[int, EventOutcome], transitions: list[Transition]):
+        super().__init__("dry run")
+        self.decided, self.transitions = decided, transitions
+
+
 def spend_record(
     *,
     events: Sequence[SpendEventInput],
@@ -460,15 +668,18 @@ def spend_record(
     Valid events are stored once, added to the brand-local day and month totals, and the
     brands where a total reached its limit are reconciled in the same transaction, so a
     campaign that reached a budget is paused when this returns. Rejected events (including
-    campaigns outside ``allowed_brand_ids``) change nothing. Safe to run twice: a repeated
-    (source, external_id) is a duplicate, counted once. ``dry_run`` writes nothing.
+    campaigns outside ``allowed_brand_ids``, and events that would take a period total
+    past what it can hold) change nothing. Safe to run twice: a repeated (source,
+    external_id) is a duplicate if it says the same and a conflict if it does not, and
+    changes nothing either way. ``dry_run`` does all of it in a transaction that is rolled
+    back: the answer (and the transitions) are what recording would do, nothing is kept.
     """
     if at.tzinfo is None:
         raise ValueError("spend_record needs an aware `at`")
     checked, outcomes = _check_all(events, at)
     campaign_ids = sorted({item.event.campaign_id for item in checked})
 
-    def work() -> tuple[dict[int, EventOutcome], list[Transition]]:
+    def work(careful: bool) -> tuple[dict[int, EventOutcome], list[Transition]]:
         decided: dict[int, EventOutcome] = {}
         with transaction.atomic():
             if not checked:
@@ -477,11 +688,19 @@ def spend_record(
             # in id order: batches for one brand queue here, each sees the totals of the one
             # before, and exactly one of them crosses the budget and pauses.
             targets = campaigns_lock(campaign_ids)
-            valid, decided = _resolve(checked, targets, allowed_brand_ids)
+            valid, repeats, decided = _resolve(checked, targets, allowed_brand_ids)
+            if careful:
+                fits, refused = totals_room(valid)
+                for v in valid:
+                    if v.key in refused:
+                        decided[v.index] = EventOutcome(
+                            v.index, EventStatus.REJECTED, refused[v.key]
+                        )
+                valid = [v for v in valid if v.key not in refused]
+                repeats = [r for r in repeats if r.key not in refused]
+                assert len(fits) == len(valid)
             inserted, totals = ledger_and_totals_add(valid, at)
-            for v in valid:
-                status = EventStatus.ACCEPTED if v.key in inserted else EventStatus.DUPLICATE
-                decided[v.index] = EventOutcome(v.index, status)
+            decided.update(_decide(valid, repeats, inserted))
             # New positive spend can change the rule's verdict only by making a total reach
             # its limit; only those brands are reconciled here (a batch spread over a
             # thousand brands would otherwise re-evaluate all of them).
@@ -491,32 +710,44 @@ def spend_record(
                 transitions = reconcile_locked(
                     at=at, trigger=Trigger.SPEND, actor=actor, scope=Scope(brand_ids=limited)
                 )
+            if dry_run:
+                # Everything was done as for real, so the answer is exactly what recording
+                # would do; rolling back undoes it (and drops any after-commit work).
+                raise _RolledBack(decided, transitions)
             return decided, transitions
 
+    def attempt(careful: bool) -> tuple[dict[int, EventOutcome], list[Transition]]:
+        try:
+            return run_with_retry(lambda: work(careful))
+        except _RolledBack as rolled_back:
+            return rolled_back.decided, rolled_back.transitions
+
+    try:
+        decided, transitions = attempt(careful=False)
+    except TotalsOverflow:
+        # Rare: some total would overflow. Everything rolled back; again, refusing exactly
+        # the events that do not fit.
+        decided, transitions = attempt(careful=True)
     if dry_run:
-        valid, decided = _resolve(
-            checked, campaigns_lock(campaign_ids, lock=False), allowed_brand_ids
-        )
-        known = _known_keys([v.key for v in valid])
-        for v in valid:
-            status = EventStatus.DUPLICATE if v.key in known else EventStatus.ACCEPTED
-            decided[v.index] = EventOutcome(v.index, status)
         outcomes.update(decided)
-        return SpendBatchResult(outcomes=[outcomes[index] for index in range(len(events))])
-    decided, transitions = run_with_retry(work)
+        return SpendBatchResult(
+            outcomes=[outcomes[index] for index in range(len(events))], transitions=transitions
+        )
     outcomes.update(decided)
     log_transitions(transitions, at=at, trigger=Trigger.SPEND, actor=actor)
     result = SpendBatchResult(
         outcomes=[outcomes[index] for index in range(len(events))], transitions=transitions
     )
     logger.info(
-        "spend batch: %s accepted, %s duplicate, %s rejected",
+        "spend batch: %s accepted, %s duplicate, %s conflicting, %s rejected",
         result.accepted,
         result.duplicates,
+        result.conflicts,
         result.rejected,
         extra={
             "accepted": result.accepted,
             "duplicates": result.duplicates,
+            "conflicts": result.conflicts,
             "rejected": result.rejected,
             "actor": actor,
         },
