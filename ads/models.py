@@ -364,7 +364,8 @@ class SpendKind(models.TextChoices):
 
 
 class SpendEvent(models.Model):
-    """The immutable ledger. Totals are derived from it; nothing updates or deletes a row.
+    """The immutable ledger. Totals are derived from it; nothing updates or deletes a row,
+    and database triggers refuse UPDATE and DELETE (migration 0008, ``ads.ledger_guard``).
 
     Spend events are positive. Adjustments (positive or negative) bring a source's sum for
     a campaign and day to the total that source last reported; they are the only way spend
@@ -387,7 +388,11 @@ class SpendEvent(models.Model):
     class Meta:
         ordering = ["-occurred_at"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="spend_event_unique"),
+            # The kind is part of the key so that rows the system writes (adjustments,
+            # corrections) can never take, or be taken by, a client's event id.
+            models.UniqueConstraint(
+                fields=["source", "external_id", "kind"], name="spend_event_unique_key"
+            ),
             models.CheckConstraint(
                 condition=(Q(kind=SpendKind.EVENT) & Q(amount__gt=0))
                 | (Q(kind=SpendKind.ADJUSTMENT) & ~Q(amount=0)),

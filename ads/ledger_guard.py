@@ -1,0 +1,108 @@
+"""The ledger is append-only in the database itself, not by convention.
+
+Triggers on ``ads_spendevent`` (migration 0008) refuse every UPDATE and DELETE, whoever sends
+it: the ORM, a raw cursor, or an operator's SQL shell. Corrections are new rows. Two things
+may still remove rows, deliberately and visibly:
+
+* ``ledger_maintenance()``: the benchmark removing the data it created itself;
+* ``manage.py flush`` (and the test suite's flush between transactional tests), which wipes
+  the whole database. PostgreSQL flushes with TRUNCATE, which row triggers do not see;
+  SQLite flushes with DELETE, which is let through while the flush runs.
+
+PostgreSQL checks a transaction-local setting; SQLite calls a function that every Django
+connection registers, so a client without it (the sqlite3 shell) is refused too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.backends.signals import connection_created
+
+SQLITE_FUNCTION = "ads_ledger_writable"
+PG_SETTING = "ads.ledger_maintenance"
+REFUSAL = (
+    "the spend ledger is append-only: {op} of ads_spendevent is refused "
+    "(record a correction or adjustment instead)"
+)
+
+PG_INSTALL = f"""
+CREATE OR REPLACE FUNCTION ads_spendevent_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('{PG_SETTING}', true) = 'on' THEN
+        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+        RETURN NEW;
+    END IF;
+    -- restrict_violation: Django raises IntegrityError, as SQLite's RAISE(ABORT) gives.
+    RAISE EXCEPTION USING
+        ERRCODE = 'restrict_violation',
+        MESSAGE = replace('{REFUSAL}', '{{op}}', TG_OP);
+END
+$$;
+CREATE TRIGGER ads_spendevent_append_only BEFORE UPDATE OR DELETE ON ads_spendevent
+FOR EACH ROW EXECUTE FUNCTION ads_spendevent_append_only();
+"""
+PG_REMOVE = """
+DROP TRIGGER IF EXISTS ads_spendevent_append_only ON ads_spendevent;
+DROP FUNCTION IF EXISTS ads_spendevent_append_only();
+"""
+SQLITE_INSTALL = [f"""CREATE TRIGGER ads_spendevent_no_{op.lower()} BEFORE {op} ON ads_spendevent
+    WHEN NOT {SQLITE_FUNCTION}()
+    BEGIN SELECT RAISE(ABORT, '{REFUSAL.format(op=op)}'); END""" for op in ("UPDATE", "DELETE")]
+SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS ads_spendevent_no_{op}" for op in ("update", "delete")]
+
+
+def _register_sqlite_function(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    if connection.vendor != "sqlite":
+        return
+    wrapper = connection
+    connection.connection.create_function(
+        SQLITE_FUNCTION, 0, lambda: int(getattr(wrapper, "ads_ledger_writable", False))
+    )
+
+
+def install() -> None:
+    """Connect the SQLite function and let flush through (called from AppConfig.ready)."""
+    connection_created.connect(_register_sqlite_function, dispatch_uid="ads_ledger_guard")
+    # Through the backend's base module: importing operations first is a circular import.
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    operations = DatabaseWrapper.ops_class
+    original = operations.execute_sql_flush
+    if getattr(original, "ads_ledger_guard", False):
+        return
+
+    def execute_sql_flush(self: BaseDatabaseOperations, sql_list: Iterable[str]) -> None:
+        # A flush empties every table by design; on SQLite that is DELETE, so it runs with
+        # the ledger writable, as PostgreSQL's TRUNCATE does.
+        self.connection.ads_ledger_writable = True  # type: ignore[attr-defined]
+        try:
+            original(self, sql_list)
+        finally:
+            self.connection.ads_ledger_writable = False  # type: ignore[attr-defined]
+
+    execute_sql_flush.ads_ledger_guard = True  # type: ignore[attr-defined]
+    operations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+
+
+@contextmanager
+def ledger_maintenance() -> Iterator[None]:
+    """Within one transaction, let this connection delete or update ledger rows. For data
+    that the system created for itself (the benchmark's); never for real spend."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config(%s, 'on', true)", [PG_SETTING])
+            yield
+            return
+        connection.ads_ledger_writable = True  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            connection.ads_ledger_writable = False  # type: ignore[attr-defined]
