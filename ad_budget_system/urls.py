@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, re_path
 from django.views.generic import RedirectView
 
 from ads.api import api
@@ -7,8 +8,19 @@ from ads.api import api
 admin.site.site_header = "Ad budget control"
 admin.site.site_title = "Ad budget control"
 
+
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    # Everything under /api/ answers JSON, also for paths no endpoint serves and with DEBUG
+    # on (Django's own 404 page is HTML).
+    return JsonResponse(
+        {"detail": f"no such endpoint: {request.method} {request.path} (see /api/v1/docs)"},
+        status=404,
+    )
+
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    re_path(r"^api(?:/(?P<rest>.*))?$", api_not_found),
 ]

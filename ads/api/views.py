@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, cast
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field
 
 from ads.api.auth import BearerToken
+from ads.api.parser import ExactNumberParser
 from ads.api.schemas import (
     BrandBudgetOut,
     CampaignOut,
@@ -35,6 +37,8 @@ from ads.services.ingest import spend_ingest
 from ads.services.spend import EventStatus
 from ads.services.tokens import AuthenticatedToken
 
+logger = logging.getLogger(__name__)
+
 api = NinjaAPI(
     title="Ad budget control API",
     version="1",
@@ -49,6 +53,7 @@ api = NinjaAPI(
     auth=BearerToken(),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=ExactNumberParser(),
 )
 
 # A path id is a PostgreSQL bigint; anything else is a 422, not a query.
@@ -82,6 +87,20 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     )
 
 
+@api.exception_handler(Exception)
+def _failed(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A bug or an outage must still answer JSON (clients parse every answer), and must not
+    # show a traceback even with DEBUG on; the traceback goes to the log instead.
+    logger.exception(
+        "API request failed: %s %s", request.method, request.path, extra={"path": request.path}
+    )
+    return api.create_response(
+        request,
+        {"detail": "internal error; the request changed nothing (retry it, or report it)"},
+        status=500,
+    )
+
+
 @api.exception_handler(RequestDataTooBig)
 def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
@@ -97,9 +116,11 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     tags=["spend"],
 )
 def spend_events(request: HttpRequest, payload: SpendEventsIn) -> Status[dict[str, Any]]:
-    """Up to 1,000 events. Each is accepted, a duplicate (its source + event_id was seen
-    before; counted once), or rejected with the reason. Valid events are stored even when
-    others are rejected; a campaign that reaches a budget is paused before this answers."""
+    """Up to 1,000 events. Each is accepted; a duplicate (its source + event_id was recorded
+    before with the same campaign, amount and time: counted once); a conflict (recorded
+    before with different values: the recorded event is kept and this one changes nothing,
+    `differs` names the fields); or rejected with the reason. Valid events are stored even
+    when others are not; a campaign that reaches a budget is paused before this answers."""
     result = spend_ingest(
         items=payload.events,
         at=timezone.now(),
@@ -107,8 +128,12 @@ def spend_events(request: HttpRequest, payload: SpendEventsIn) -> Status[dict[st
         allowed_brand_ids=_token(request).brand_ids,
     )
     body = result.as_dict()
-    if result.rejected and not result.accepted and not result.duplicates:
-        first = next(o for o in result.outcomes if o.status == EventStatus.REJECTED)
+    if not result.accepted and not result.duplicates:
+        # Nothing taken and nothing already known as sent: every item was rejected or
+        # conflicts with a recorded event.
+        first = next(
+            o for o in result.outcomes if o.status in (EventStatus.REJECTED, EventStatus.CONFLICT)
+        )
         body["detail"] = f"no event was accepted; first reason: {first.reason}"
         return Status(422, body)
     return Status(200, body)
