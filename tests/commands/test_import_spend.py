@@ -163,3 +163,71 @@ def test_large_files_are_imported_in_batches(
 
     assert error is None and "imported 50," in out
     assert SpendEvent.objects.aggregate(total=Sum("amount"))["total"] == Decimal("0.50")
+
+
+def test_a_bad_byte_stops_with_its_line_and_the_summary_of_what_was_stored(
+    tmp_path: Path, campaigns: tuple[Campaign, Campaign]
+) -> None:
+    first, second = campaigns
+    path = tmp_path / "spend.csv"
+    path.write_bytes(
+        b"campaign,amount,occurred_at,event_id\n"
+        + f"{first.pk},60,2026-06-10T10:00:00+00:00,a\n".encode()
+        + f"{first.pk},50,2026-06-10T10:00:00+00:00,b\n".encode()
+        + f"{first.pk},5\xff,2026-06-10T10:00:00+00:00,c\n".encode("latin-1")
+    )
+
+    out, error = run(path)
+
+    assert error is not None
+    assert "line 4: byte 0xff at column" in str(error)
+    assert "the rows before it are stored" in str(error)
+    assert "imported 2, 0 already recorded, 0 rejected." in out
+    # 110 of the brand's daily 100: both of its campaigns paused, and the summary says so.
+    assert f"paused 2 campaign(s): {first.pk} (Search), {second.pk} (Display)" in out
+    assert SpendEvent.objects.aggregate(total=Sum("amount"))["total"] == Decimal("110")
+
+
+def test_a_database_failure_half_way_ends_with_the_same_summary(
+    tmp_path: Path, campaigns: tuple[Campaign, Campaign], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    from ads.management.commands import import_spend
+
+    first, _ = campaigns
+    rows = "".join(f"{first.pk},1,2026-06-10T10:00:00+00:00,e{n}\n" for n in range(5))
+    path = write(tmp_path, "campaign,amount,occurred_at,event_id\n" + rows)
+    real = import_spend.spend_ingest  # type: ignore[attr-defined]
+    calls = []
+
+    def failing_second_batch(**kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(import_spend, "BATCH", 2)
+    monkeypatch.setattr(import_spend, "spend_ingest", failing_second_batch)
+
+    out, error = run(path)
+
+    assert error is not None
+    assert "lines 4-5: the database failed (OperationalError: server closed" in str(error)
+    assert "imported 2, 0 already recorded, 0 rejected." in out
+    assert SpendEvent.objects.count() == 2
+
+
+def test_a_row_that_conflicts_with_a_recorded_event_is_reported_and_changes_nothing(
+    tmp_path: Path, campaigns: tuple[Campaign, Campaign]
+) -> None:
+    first, _ = campaigns
+    header = "campaign,amount,occurred_at,event_id\n"
+    run(write(tmp_path, header + f"{first.pk},1.00,2026-06-10T10:00:00+00:00,k\n"))
+
+    out, error = run(write(tmp_path, header + f"{first.pk},2.00,2026-06-10T10:00:00+00:00,k\n"))
+
+    assert error is not None
+    assert "1 conflicting with recorded events" in out
+    assert "line 2: source 'csv' and event_id 'k' were already recorded" in out
+    assert SpendEvent.objects.get().amount == Decimal("1.00")

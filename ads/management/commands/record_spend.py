@@ -40,8 +40,8 @@ class Command(BaseCommand):
         )
         result = spend_record(events=[event], at=now, actor="manage.py record_spend")
         outcome = result.outcomes[0]
-        if outcome.status == EventStatus.REJECTED:
-            raise CommandError(f"rejected: {outcome.reason}")
+        if outcome.status in (EventStatus.REJECTED, EventStatus.CONFLICT):
+            raise CommandError(f"{outcome.status.value}: {outcome.reason}")
         self.stdout.write(f"{outcome.status.value}: {options['source']}:{event_id}")
         for transition in result.transitions:
             after = transition.to_reason or transition.to_status
