@@ -99,7 +99,13 @@ def ledger_maintenance() -> Iterator[None]:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config(%s, 'on', true)", [PG_SETTING])
-            yield
+            try:
+                yield
+            finally:
+                # Transaction-local, but an enclosing transaction (this block may be a
+                # savepoint) would keep it on until its own end.
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config(%s, 'off', true)", [PG_SETTING])
             return
         connection.ads_ledger_writable = True  # type: ignore[attr-defined]
         try:
