@@ -227,3 +227,63 @@ def test_an_instant_with_a_large_utc_offset_is_not_a_server_error(
     case = api_schema[path]["POST"].Case(body=body, media_type="application/json")
 
     case.call_and_validate(headers=_headers(secret), excluded_checks=PER_ITEM_OUTCOMES)
+
+
+# The amounts that once gave a 500 or were taken by mistake, as explicit examples: each must
+# get a documented answer (an item rejected with a reason), never a server error.
+HOSTILE_AMOUNTS = [
+    "99999999999999999999999.0000001",
+    "1E+999999999999999999",
+    "-1E-999999999999999999",
+    "1_000",
+    "1e3",
+    "\u0661\u0662",
+    "12.",
+    "NaN",
+    "0x10",
+    " ",
+    "9" * 5000,
+    10**40,
+    1e308,
+    1e-7,
+    -1.5,
+]
+
+
+@pytest.mark.parametrize("amount", HOSTILE_AMOUNTS)
+@pytest.mark.parametrize(
+    ("path", "key", "field", "item"),
+    [
+        pytest.param(
+            "/api/v1/spend/events",
+            "events",
+            "amount",
+            {"occurred_at": "2026-06-10T10:00:00+00:00", "event_id": "e-1"},
+            id="event",
+        ),
+        pytest.param(
+            "/api/v1/spend/daily-totals",
+            "totals",
+            "total",
+            {"date": "2026-06-10", "reported_at": "2026-06-10T10:00:00+00:00"},
+            id="daily-total",
+        ),
+    ],
+)
+def test_hostile_amounts_get_a_documented_rejection_never_a_server_error(
+    api_schema: BaseSchema,
+    seeded: Campaign,
+    secret: str,
+    path: str,
+    key: str,
+    field: str,
+    item: dict[str, str],
+    amount: object,
+) -> None:
+    body: dict[str, Any] = {key: [{"campaign": seeded.pk, "source": "fuzz", field: amount, **item}]}
+    case = api_schema[path]["POST"].Case(body=body, media_type="application/json")
+
+    response = case.call_and_validate(headers=_headers(secret), excluded_checks=PER_ITEM_OUTCOMES)
+
+    assert response.status_code == 422
+    assert response.json()["results"][0]["status"] == "rejected"
