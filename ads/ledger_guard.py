@@ -19,7 +19,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.recorder import MigrationRecorder
+from django.db.models.signals import post_migrate
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.backends.signals import connection_created
@@ -45,14 +48,16 @@ BEGIN
         MESSAGE = replace('{REFUSAL}', '{{op}}', TG_OP);
 END
 $$;
-CREATE TRIGGER ads_spendevent_append_only BEFORE UPDATE OR DELETE ON ads_spendevent
+CREATE OR REPLACE TRIGGER ads_spendevent_append_only BEFORE UPDATE OR DELETE ON ads_spendevent
 FOR EACH ROW EXECUTE FUNCTION ads_spendevent_append_only();
 """
+INSTALLED_BY = ("ads", "0008_append_only_ledger")
 PG_REMOVE = """
 DROP TRIGGER IF EXISTS ads_spendevent_append_only ON ads_spendevent;
 DROP FUNCTION IF EXISTS ads_spendevent_append_only();
 """
-SQLITE_INSTALL = [f"""CREATE TRIGGER ads_spendevent_no_{op.lower()} BEFORE {op} ON ads_spendevent
+SQLITE_INSTALL = [f"""CREATE TRIGGER IF NOT EXISTS ads_spendevent_no_{op.lower()}
+    BEFORE {op} ON ads_spendevent
     WHEN NOT {SQLITE_FUNCTION}()
     BEGIN SELECT RAISE(ABORT, '{REFUSAL.format(op=op)}'); END""" for op in ("UPDATE", "DELETE")]
 SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS ads_spendevent_no_{op}" for op in ("update", "delete")]
@@ -67,9 +72,31 @@ def _register_sqlite_function(sender: Any, connection: BaseDatabaseWrapper, **kw
     )
 
 
+def install_triggers(schema_editor: BaseDatabaseSchemaEditor) -> None:
+    """Create the triggers, or leave them as they are (idempotent)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PG_INSTALL)
+    else:
+        for statement in SQLITE_INSTALL:
+            schema_editor.execute(statement)
+
+
+def _reinstall_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    # SQLite rebuilds a table (new table, copy, drop, rename) for many schema changes, and
+    # the old table's triggers go with it: a later migration that alters SpendEvent would
+    # silently make the ledger writable again. After every migrate, put them back.
+    wrapper = connections[using]
+    if INSTALLED_BY not in MigrationRecorder(wrapper).applied_migrations():
+        return
+    with wrapper.schema_editor() as schema_editor:
+        install_triggers(schema_editor)
+
+
 def install() -> None:
-    """Connect the SQLite function and let flush through (called from AppConfig.ready)."""
+    """Connect the SQLite function, re-check the triggers after each migrate, and let flush
+    through (called from AppConfig.ready)."""
     connection_created.connect(_register_sqlite_function, dispatch_uid="ads_ledger_guard")
+    post_migrate.connect(_reinstall_after_migrate, dispatch_uid="ads_ledger_guard_triggers")
     # Through the backend's base module: importing operations first is a circular import.
     from django.db.backends.sqlite3.base import DatabaseWrapper
 

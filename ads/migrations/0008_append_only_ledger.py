@@ -8,11 +8,7 @@ from ads import ledger_guard
 
 
 def install(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(ledger_guard.PG_INSTALL)
-    else:
-        for statement in ledger_guard.SQLITE_INSTALL:
-            schema_editor.execute(statement)
+    ledger_guard.install_triggers(schema_editor)
 
 
 def remove(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:

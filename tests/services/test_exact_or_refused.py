@@ -179,3 +179,24 @@ def test_flush_still_empties_the_whole_database() -> None:
     call_command("flush", "--no-input", verbosity=0)
 
     assert not SpendEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_puts_back_triggers_that_a_table_rebuild_dropped() -> None:
+    # SQLite drops a table's triggers when a migration rebuilds it; the next migrate (and
+    # every later one) installs them again.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP TRIGGER ads_spendevent_append_only ON ads_spendevent")
+        else:
+            cursor.execute("DROP TRIGGER ads_spendevent_no_delete")
+            cursor.execute("DROP TRIGGER ads_spendevent_no_update")
+
+    call_command("migrate", verbosity=0)
+
+    campaign = make_campaign(make_brand(daily="100", monthly="1000"))
+    spend_record(events=[_event(campaign.pk, "4", "k")], at=NOON)
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        SpendEvent.objects.all().delete()
+    with ledger_maintenance():  # leave the database empty for the flush after this test
+        SpendEvent.objects.all().delete()
