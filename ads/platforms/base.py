@@ -130,4 +130,12 @@ def adapter_for(account: AdAccount) -> Adapter:
         from ads.platforms.webhook import WebhookAdapter
 
         return WebhookAdapter(url=account.account_id, credentials=credentials)
+    if account.platform == Platform.META:
+        from ads.platforms.meta import MetaAdapter
+
+        return MetaAdapter(account_id=account.account_id, credentials=credentials)
+    if account.platform == Platform.GOOGLE_ADS:
+        from ads.platforms.google_ads import GoogleAdsAdapter
+
+        return GoogleAdsAdapter(customer_id=account.account_id, credentials=credentials)
     raise PlatformError(f"unknown platform {account.platform!r}", retryable=False, auth=True)
