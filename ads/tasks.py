@@ -8,6 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from ads.platforms.outbox import deliveries_push
+from ads.platforms.sync import platforms_sync
 from ads.services.ingest import spend_ingest
 from ads.services.jobs import ResetPeriod, budget_check, dayparting_enforce, spend_reset
 
@@ -44,3 +45,8 @@ def record_spend(events: list[dict[str, Any]]) -> dict[str, Any]:
 def push_platform_status(account_id: int | None = None) -> dict[str, Any]:
     """Deliver due status pushes; runs after each commit that queued one, and on beat."""
     return deliveries_push(at=timezone.now(), account_id=account_id).as_dict()
+
+
+@shared_task(name="ads.sync_platforms")
+def sync_platforms(account_id: int | None = None) -> dict[str, Any]:
+    return platforms_sync(at=timezone.now(), account_id=account_id).as_dict()

@@ -61,9 +61,11 @@ class DailySpend:
 
 
 class Adapter(Protocol):
-    """One platform account. ``max_batch`` is the most statuses one call may carry."""
+    """One platform account. ``max_batch`` is the most statuses one call may carry;
+    ``reads`` says whether it can read statuses and spend back (a webhook cannot)."""
 
     max_batch: int
+    reads: bool
 
     def push_statuses(self, pushes: Sequence[StatusPush]) -> list[PushFailure]:
         """Set each campaign's status (one call per batch). Setting a status a campaign

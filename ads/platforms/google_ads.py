@@ -112,6 +112,7 @@ class GoogleAdsAdapter:
     # The API takes up to 10,000 operations per mutate request; 2,000 keeps each request
     # well inside its size and time limits.
     max_batch = 2_000
+    reads = True
 
     def __init__(self, *, customer_id: str, credentials: Mapping[str, Any]) -> None:
         self.customer_id = customer_id.replace("-", "")

@@ -72,6 +72,7 @@ def _classify(error: FacebookRequestError) -> PlatformError:
 
 class MetaAdapter:
     max_batch = 50  # the Graph API's limit of requests in one batch
+    reads = True
 
     def __init__(self, *, account_id: str, credentials: Mapping[str, Any]) -> None:
         token = credentials.get("access_token")

@@ -62,13 +62,14 @@ def backoff_seconds(attempts: int, retry_after: float | None, rng: random.Random
 def deliveries_enqueue_locked(transitions: Sequence[Transition], *, at: datetime) -> int:
     """Add a delivery for each transition that changes the status of a campaign with an ad
     account, inside the caller's transaction. Returns how many were added."""
-    return _enqueue(
+    return enqueue_locked(
         [(t.campaign_id, t.to_status) for t in transitions if t.from_status != t.to_status],
         at=at,
     )
 
 
-def _enqueue(rows: Sequence[tuple[int, str]], *, at: datetime) -> int:
+def enqueue_locked(rows: Sequence[tuple[int, str]], *, at: datetime) -> int:
+    """Queue (campaign id, desired status) pushes inside the caller's transaction."""
     if not rows:
         return 0
     cte, params = rows_cte("v", (("campaign_id", "bigint"), ("status", "text")), rows)

@@ -76,6 +76,7 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 class WebhookAdapter:
     max_batch = 5_000
+    reads = False
 
     def __init__(self, *, url: str, credentials: Mapping[str, Any]) -> None:
         secret = credentials.get("secret")
