@@ -719,3 +719,13 @@ class CampaignPlatformState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}: {self.platform_status or 'unknown'}"
+
+
+class PlatformCampaign(Campaign):
+    """Campaigns as the ad platforms see them: the admin's page for linking a campaign to an
+    account and for its platform state (ads/admin_platforms.py)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "campaign on a platform"
+        verbose_name_plural = "campaigns on platforms"

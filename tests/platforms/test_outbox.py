@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -209,3 +210,32 @@ def test_the_command_dry_run_counts_without_sending(
     call_command("push_platform_status", stdout=out)
     assert states() == ["delivered"] * 3
     assert outbox.deliveries_failing_count(at=AT) == {"failed": 0, "stuck": 0}
+
+
+def test_a_commit_that_queues_a_delivery_starts_the_push_task(
+    webhook_account: AdAccount,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from ads import tasks
+
+    started: list[str] = []
+    monkeypatch.setattr(tasks.push_platform_status, "delay", lambda: started.append("push"))
+    campaign = linked_campaigns(webhook_account, 1)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        make_campaign(webhook_account.brand)  # no account: nothing to push
+    assert started == []
+    with django_capture_on_commit_callbacks(execute=True):
+        pause([campaign.pk])
+    assert started == ["push"]
+
+
+def test_the_task_delivers_like_the_command(
+    webhook_account: AdAccount, receiver: WebhookReceiver
+) -> None:
+    from ads.tasks import push_platform_status
+
+    campaign = linked_campaigns(webhook_account, 1)[0]
+    pause([campaign.pk])
+    result = push_platform_status.apply().get()
+    assert result["delivered"] == 1 and receiver.statuses == {platform_id(campaign): "paused"}
