@@ -41,6 +41,10 @@ _RESOURCE = re.compile(r"^customers/(\d+)/campaigns/(\d+)$")
 STREAM_BATCH = 10_000
 
 
+def _serialize(message: Any) -> bytes:
+    return bytes(message.SerializeToString())
+
+
 @dataclass
 class Failure:
     """A scripted failure of the next call: ``quota`` (with ``retry_seconds``), ``internal``
@@ -139,13 +143,16 @@ class FakeGoogleAds:
         return response
 
     def _rows(self, query: str) -> list[Any]:
+        # Plain protobuf rows (not proto-plus wrappers): the fake shares the benchmark's
+        # process, and must not be what its figures measure.
+        row_class = _ads_service.GoogleAdsRow.pb()
         with self.lock:
             self.search_calls += 1
             between = _BETWEEN.search(query)
             rows = []
             if between is None:
                 for campaign_id, status in self.statuses.items():
-                    row = _ads_service.GoogleAdsRow()
+                    row = row_class()
                     row.campaign.id = int(campaign_id)
                     row.campaign.status = _enums[status]
                     rows.append(row)
@@ -153,7 +160,7 @@ class FakeGoogleAds:
             first, last = (date.fromisoformat(value) for value in between.groups())
             for (campaign_id, day), micros in sorted(self.spend.items()):
                 if first <= day <= last:
-                    row = _ads_service.GoogleAdsRow()
+                    row = row_class()
                     row.campaign.id = int(campaign_id)
                     row.campaign.status = _enums[self.statuses.get(campaign_id, "ENABLED")]
                     row.metrics.cost_micros = micros
@@ -163,15 +170,17 @@ class FakeGoogleAds:
 
     def search(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._fail_if_scripted(context)
-        return _ads_service.SearchGoogleAdsResponse(results=self._rows(request.query))
+        response = _ads_service.SearchGoogleAdsResponse.pb()()
+        response.results.extend(self._rows(request.query))
+        return response
 
     def search_stream(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._fail_if_scripted(context)
         rows = self._rows(request.query)
         for start in range(0, max(len(rows), 1), STREAM_BATCH):
-            yield _ads_service.SearchGoogleAdsStreamResponse(
-                results=rows[start : start + STREAM_BATCH]
-            )
+            response = _ads_service.SearchGoogleAdsStreamResponse.pb()()
+            response.results.extend(rows[start : start + STREAM_BATCH])
+            yield response
 
     # --- the server ------------------------------------------------------------------------
 
@@ -192,12 +201,12 @@ class FakeGoogleAds:
                 "Search": grpc.unary_unary_rpc_method_handler(
                     self.search,
                     request_deserializer=_ads_service.SearchGoogleAdsRequest.deserialize,
-                    response_serializer=_ads_service.SearchGoogleAdsResponse.serialize,
+                    response_serializer=_serialize,
                 ),
                 "SearchStream": grpc.unary_stream_rpc_method_handler(
                     self.search_stream,
                     request_deserializer=_ads_service.SearchGoogleAdsStreamRequest.deserialize,
-                    response_serializer=_ads_service.SearchGoogleAdsStreamResponse.serialize,
+                    response_serializer=_serialize,
                 ),
             },
         )
