@@ -366,16 +366,18 @@ class Campaign(Timestamped):
             self.external_id = None
         if self.platform_campaign_id == "":
             self.platform_campaign_id = None
+        # Not tied to a field: the campaign form of ads/admin.py does not show these two,
+        # and a form may only attach errors to fields it has.
         if (self.ad_account_id is None) != (self.platform_campaign_id is None):
-            raise ValidationError(
-                {"platform_campaign_id": "Give both an ad account and its campaign id, or neither."}
-            )
+            raise ValidationError("Give both an ad account and its campaign id, or neither.")
         if self.ad_account_id is not None and self.brand_id is not None:
             account_brand = AdAccount.objects.filter(pk=self.ad_account_id).values_list(
                 "brand_id", flat=True
             )
             if list(account_brand) != [self.brand_id]:
-                raise ValidationError({"ad_account": "The ad account belongs to another brand."})
+                raise ValidationError(
+                    "The campaign's ad account belongs to another brand: unlink it first."
+                )
         if (
             self.daily_budget is not None
             and self.monthly_budget is not None

@@ -130,3 +130,17 @@ def test_retrying_failed_pushes_from_the_list(admin_client: Client, account: AdA
     assert response.status_code == 302
     failed.refresh_from_db()
     assert failed.state == "pending" and failed.attempts == 0
+
+
+def test_moving_a_linked_campaign_to_another_brand_is_refused_on_the_campaign_form(
+    admin_client: Client, account: AdAccount
+) -> None:
+    campaign = linked_campaigns(account, 1)[0]
+    other = make_brand("Other")
+    response = admin_client.post(
+        f"/admin/ads/campaign/{campaign.pk}/change/",
+        {"brand": other.pk, "name": campaign.name, "enabled": "on"},
+    )
+    assert response.status_code == 200
+    assert "belongs to another brand" in response.content.decode()
+    assert Campaign.objects.get(pk=campaign.pk).brand_id == account.brand_id

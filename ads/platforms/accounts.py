@@ -7,7 +7,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from ads.models import AdAccount, Campaign
+from ads.models import AdAccount, Campaign, DeliveryState, PlatformDelivery
 from ads.platforms.outbox import enqueue_locked
 from ads.services.locks import brands_lock
 
@@ -44,6 +44,10 @@ def campaign_platform_link(
             raise ValidationError(
                 {"platform_campaign_id": "Another campaign of this account has that id."}
             ) from None
+        # Pushes still waiting for the old account would now reach the wrong place.
+        PlatformDelivery.objects.filter(
+            campaign_id=campaign_id, state=DeliveryState.PENDING
+        ).update(state=DeliveryState.SUPERSEDED, finished_at=at)
         if account is not None:
             enqueue_locked([(campaign_id, campaign.status)], at=at)
     return True

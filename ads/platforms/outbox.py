@@ -227,13 +227,19 @@ def _claim(account_id: int, at: datetime, lease_until: datetime, limit: int) -> 
             return []
         clause, params = in_ids("c.id", [row[1] for row in rows])
         cursor.execute(
-            f"""SELECT c.id, c.platform_campaign_id, COALESCE(p.paused_elsewhere, FALSE)
+            f"""SELECT c.id, c.platform_campaign_id, COALESCE(p.paused_elsewhere, FALSE),
+                c.ad_account_id
             FROM ads_campaign c
             LEFT JOIN ads_campaignplatformstate p ON p.campaign_id = c.id
             WHERE {clause}""",
             params,
         )
-        campaigns = {row[0]: (row[1], bool(row[2])) for row in cursor.fetchall()}
+        # A campaign unlinked (or moved to another account) since its row was queued: the row
+        # is dropped rather than sent to the wrong place.
+        campaigns = {
+            row[0]: (row[1] or "", bool(row[2]), row[3] == account_id and bool(row[1]))
+            for row in cursor.fetchall()
+        }
     newest = {row[1]: row[0] for row in sorted(rows)}
     return [
         _Claimed(
@@ -244,7 +250,7 @@ def _claim(account_id: int, at: datetime, lease_until: datetime, limit: int) -> 
             platform_campaign_id=campaigns[row[1]][0],
             paused_elsewhere=campaigns[row[1]][1],
             # The newest claimed row of each campaign wins.
-            lost=newest[row[1]] != row[0],
+            lost=newest[row[1]] != row[0] or not campaigns[row[1]][2],
         )
         for row in sorted(rows)
     ]

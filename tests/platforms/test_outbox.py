@@ -239,3 +239,30 @@ def test_the_task_delivers_like_the_command(
     pause([campaign.pk])
     result = push_platform_status.apply().get()
     assert result["delivered"] == 1 and receiver.statuses == {platform_id(campaign): "paused"}
+
+
+def test_unlinking_a_campaign_drops_its_waiting_pushes(
+    webhook_account: AdAccount, receiver: WebhookReceiver
+) -> None:
+    from ads.platforms.accounts import campaign_platform_link
+
+    campaign = linked_campaigns(webhook_account, 1)[0]
+    pause([campaign.pk])
+    assert campaign_platform_link(
+        campaign_id=campaign.pk, account=None, platform_campaign_id=None, at=AT
+    )
+    assert push().due == 0
+    assert states() == ["superseded"] and receiver.requests == []
+
+
+def test_a_row_whose_campaign_left_the_account_is_never_sent(
+    webhook_account: AdAccount, receiver: WebhookReceiver
+) -> None:
+    from ads.models import Campaign
+
+    campaign = linked_campaigns(webhook_account, 1)[0]
+    pause([campaign.pk])
+    # Unlinked behind the service's back (say, a data fix in SQL).
+    Campaign.objects.filter(pk=campaign.pk).update(ad_account=None, platform_campaign_id=None)
+    report = push()
+    assert report.superseded == 1 and report.calls == 0 and receiver.requests == []
