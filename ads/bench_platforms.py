@@ -118,11 +118,6 @@ def _measure(bench: Bench, brand: Brand, variable: str, fake: FakeGoogleAds, cou
     started = time.perf_counter()
     sync = platforms_sync(at=at + timedelta(seconds=1), account_id=account.pk)
     sync_seconds = time.perf_counter() - started
-    expected = sum(fake.spend.values())
-    stored = sum(
-        ReportedDailyTotal.objects.filter(campaign__brand=brand).values_list("total", flat=True),
-        Decimal(0),
-    )
     bench.figure(
         SECTION,
         f"sync: {count} campaigns' spend (2 days) and status",
@@ -130,6 +125,25 @@ def _measure(bench: Bench, brand: Brand, variable: str, fake: FakeGoogleAds, cou
         "s",
         "< 10 s",
         sync_seconds < 10 and not sync.errors,
+    )
+    # The next sync, when a hundredth of the campaigns spent more since.
+    for number in range(0, count, 100):
+        fake.spend[(str(10_000_000 + number), today)] += 10_000
+    started = time.perf_counter()
+    again = platforms_sync(at=at + timedelta(seconds=2), account_id=account.pk)
+    again_seconds = time.perf_counter() - started
+    bench.figure(
+        SECTION,
+        f"sync again, {again.applied} totals changed",
+        round(again_seconds, 2),
+        "s",
+        "",
+        not again.errors,
+    )
+    expected = sum(fake.spend.values())
+    stored = sum(
+        ReportedDailyTotal.objects.filter(campaign__brand=brand).values_list("total", flat=True),
+        Decimal(0),
     )
     bench.figure(
         SECTION,

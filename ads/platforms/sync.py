@@ -29,6 +29,7 @@ from ads.models import (
     DeliveryState,
     PlatformDelivery,
     PlatformStatus,
+    ReportedDailyTotal,
 )
 from ads.platforms.base import PlatformError, adapter_for
 from ads.platforms.outbox import account_health_set, enqueue_locked
@@ -117,6 +118,17 @@ def platforms_sync(
         report.totals += len(totals)
         if dry_run:
             continue
+        # A total equal to the one already applied would change nothing: leave it out, so
+        # a sync where little changed costs little.
+        applied = {
+            (campaign_id, day): total
+            for campaign_id, day, total in ReportedDailyTotal.objects.filter(
+                campaign_id__in=[c.campaign_id for c in linked],
+                source=account.platform,
+                day__in=days,
+            ).values_list("campaign_id", "day", "total")
+        }
+        totals = {key: total for key, total in totals.items() if applied.get(key) != total}
         result = daily_totals_ingest(
             items=[
                 {
