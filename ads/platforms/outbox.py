@@ -287,8 +287,12 @@ def _finish(outcomes: Sequence[_Outcome], *, at: datetime, lease_until: datetime
                 AND ads_platformdelivery.lease_until = %s""",
             params + list(final) + [adapt(at), S.SENDING, adapt(lease_until)],
         )
-    pushed = [(o.row.campaign_id, o.row.desired_status) for o in outcomes if o.state == S.DELIVERED]
-    errors = [(o.row.campaign_id, o.error) for o in outcomes if o.state == S.FAILED]
+    # In campaign order, as the sync writes the same rows: concurrent upserts then queue
+    # behind each other instead of deadlocking.
+    pushed = sorted(
+        (o.row.campaign_id, o.row.desired_status) for o in outcomes if o.state == S.DELIVERED
+    )
+    errors = sorted((o.row.campaign_id, o.error) for o in outcomes if o.state == S.FAILED)
     platform_state_pushed(pushed, at=at)
     platform_state_errors(errors, at=at)
 

@@ -139,3 +139,14 @@ def test_the_command_dry_run_reads_but_writes_nothing(
     assert "1 campaign(s)" in out.getvalue() and "dry run" in out.getvalue()
     assert not ReportedDailyTotal.objects.exists()
     assert google.fake.search_calls == 2
+
+
+def test_the_task_syncs_like_the_command(
+    google_account: AdAccount, google: FakeGoogleAdsServer
+) -> None:
+    from ads.tasks import sync_platforms
+
+    campaign = linked_campaigns(google_account, 1)[0]
+    google.fake.statuses[platform_id(campaign)] = "ENABLED"
+    result = sync_platforms.apply().get()
+    assert (result["accounts"], result["campaigns"], result["errors"]) == (1, 1, [])
