@@ -195,6 +195,29 @@ CELERY_BEAT_SCHEDULE = config.build_beat_schedule(
     monthly_reset_cron=MONTHLY_RESET_CRON,
 )
 
+# Ad platforms (issue 11): push due status changes (also right after each commit that queues
+# one) and pull spend and statuses back. Credentials are per account, see README.
+PLATFORM_PUSH_INTERVAL_MINUTES = config.parse_positive_int(
+    ENV, "PLATFORM_PUSH_INTERVAL_MINUTES", default=1
+)
+PLATFORM_SYNC_INTERVAL_MINUTES = config.parse_positive_int(
+    ENV, "PLATFORM_SYNC_INTERVAL_MINUTES", default=15
+)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "push-platform-status": {
+            "task": "ads.push_platform_status",
+            "schedule": config.every_minutes(PLATFORM_PUSH_INTERVAL_MINUTES),
+            "options": {"expires": PLATFORM_PUSH_INTERVAL_MINUTES * 60},
+        },
+        "sync-platforms": {
+            "task": "ads.sync_platforms",
+            "schedule": config.every_minutes(PLATFORM_SYNC_INTERVAL_MINUTES),
+            "options": {"expires": PLATFORM_SYNC_INTERVAL_MINUTES * 60},
+        },
+    }
+)
+
 # --- Logging ------------------------------------------------------------------------------
 LOGGING: dict[str, Any] = {
     "version": 1,

@@ -34,6 +34,7 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from ads.bench_platforms import platform_step
 from ads.ledger_guard import ledger_maintenance
 from ads.models import Brand, Campaign, CampaignStatus, PauseReason, SpendPeriod, Trigger
 from ads.money import MICROS_PER_UNIT, from_micros
@@ -536,6 +537,7 @@ class Bench:
             self.reconcile_sweeps()
             self.crossing()
             self.check_totals()
+            platform_step(self)  # ad platforms (issue 11): ads/bench_platforms.py
         finally:
             try:
                 self.cleanup()

@@ -20,12 +20,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, connections, transaction
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.migrations.recorder import MigrationRecorder
-from django.db.models.signals import post_migrate
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.backends.signals import connection_created
+from django.db.migrations.recorder import MigrationRecorder
+from django.db.models.signals import post_migrate
 
 SQLITE_FUNCTION = "ads_ledger_writable"
 PG_SETTING = "ads.ledger_maintenance"

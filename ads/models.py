@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length, Upper
@@ -288,6 +289,18 @@ class Campaign(Timestamped):
         help_text="Empty: may run at any time.",
     )
     enabled = models.BooleanField(default=True, help_text="Off means paused by staff.")
+    # Ad platforms (issue 11): where its pauses and resumes are pushed. Empty: nowhere.
+    ad_account = models.ForeignKey(
+        "AdAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        db_index=False,  # the unique constraint below starts with it
+    )
+    platform_campaign_id = models.CharField(
+        max_length=64, null=True, blank=True, help_text="The campaign's id in that account."
+    )
     # Owned by the engine (ads.services.reconcile); nothing else writes these three.
     status = models.CharField(
         max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.RUNNING
@@ -305,6 +318,14 @@ class Campaign(Timestamped):
             models.UniqueConstraint(fields=["brand", "name"], name="campaign_unique_name"),
             models.UniqueConstraint(
                 fields=["brand", "external_id"], name="campaign_unique_external_id"
+            ),
+            models.UniqueConstraint(
+                fields=["ad_account", "platform_campaign_id"], name="campaign_unique_platform_id"
+            ),
+            models.CheckConstraint(
+                condition=Q(ad_account__isnull=True, platform_campaign_id__isnull=True)
+                | Q(ad_account__isnull=False, platform_campaign_id__isnull=False),
+                name="campaign_platform_id_with_account",
             ),
             models.CheckConstraint(
                 condition=Q(daily_budget__isnull=True) | Q(daily_budget__gt=0),
@@ -343,6 +364,20 @@ class Campaign(Timestamped):
     def clean(self) -> None:
         if self.external_id == "":
             self.external_id = None
+        if self.platform_campaign_id == "":
+            self.platform_campaign_id = None
+        # Not tied to a field: the campaign form of ads/admin.py does not show these two,
+        # and a form may only attach errors to fields it has.
+        if (self.ad_account_id is None) != (self.platform_campaign_id is None):
+            raise ValidationError("Give both an ad account and its campaign id, or neither.")
+        if self.ad_account_id is not None and self.brand_id is not None:
+            account_brand = AdAccount.objects.filter(pk=self.ad_account_id).values_list(
+                "brand_id", flat=True
+            )
+            if list(account_brand) != [self.brand_id]:
+                raise ValidationError(
+                    "The campaign's ad account belongs to another brand: unlink it first."
+                )
         if (
             self.daily_budget is not None
             and self.monthly_budget is not None
@@ -558,3 +593,146 @@ class ApiToken(models.Model):
 
     def is_usable(self, at: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or at < self.expires_at)
+
+
+# --- Ad platforms (issue 11) ------------------------------------------------------------------
+# Accounts on Google Ads, Meta or a signed webhook; the outbox of status pushes; what each
+# platform last said about a campaign. Services: ads/platforms/.
+
+
+class Platform(models.TextChoices):
+    GOOGLE_ADS = "google_ads", "Google Ads"
+    META = "meta", "Meta"
+    WEBHOOK = "webhook", "Signed webhook"
+
+
+class AccountHealth(models.TextChoices):
+    OK = "ok", "OK"
+    FAILING = "failing", "Failing (auth or configuration)"
+
+
+class AdAccount(Timestamped):
+    """One account on an ad platform. Its secrets are never stored here: ``credentials_env``
+    names an environment variable holding them as JSON, or (``<NAME>_FILE``) one naming a
+    file that does. See README "Connecting ad platforms"."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="ad_accounts")
+    name = models.CharField(max_length=200)
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    account_id = models.CharField(
+        max_length=500,
+        help_text="Google Ads customer id (digits), Meta act_... id, or the webhook URL.",
+    )
+    enabled = models.BooleanField(default=True, help_text="Off: nothing is pushed or synced.")
+    credentials_env = models.CharField(
+        max_length=100,
+        validators=[
+            RegexValidator(r"^[A-Z][A-Z0-9_]*$", "Upper-case letters, digits and underscores.")
+        ],
+        help_text="Environment variable with the credentials as JSON (or NAME_FILE: a path).",
+    )
+    # Written by the delivery and sync services only.
+    health = models.CharField(
+        max_length=16, choices=AccountHealth.choices, default=AccountHealth.OK
+    )
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["brand__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "account_id"], name="ad_account_unique_platform_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_platform_display()} {self.account_id})"
+
+
+class PlatformStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    REMOVED = "removed", "Removed or unknown on the platform"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    SUPERSEDED = "superseded", "Superseded by a newer decision"
+    SKIPPED = "skipped", "Not sent: paused on the platform by someone else"
+
+
+class PlatformDelivery(models.Model):
+    """The outbox: one desired platform status for a campaign, written in the transaction of
+    the transition that decided it, delivered after commit (ads/platforms/outbox.py)."""
+
+    account = models.ForeignKey(AdAccount, on_delete=models.CASCADE, related_name="deliveries")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="platform_deliveries", db_index=False
+    )
+    desired_status = models.CharField(max_length=16, choices=CampaignStatus.choices)
+    state = models.CharField(
+        max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    created_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    # A claimed row whose lease ran out (its worker died) is claimable again.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "platform deliveries"
+        indexes = [
+            models.Index(fields=["account", "state", "next_attempt_at"], name="delivery_due_idx"),
+            models.Index(fields=["campaign", "state"], name="delivery_campaign_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} -> {self.desired_status} ({self.state})"
+
+
+class CampaignPlatformState(models.Model):
+    """What we last pushed to, and last read from, the platform for one campaign.
+
+    A table of its own rather than columns on Campaign: the admin's campaign form saves every
+    non-engine column, and would otherwise write back a stale platform state.
+    """
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, primary_key=True, related_name="platform_state"
+    )
+    platform_status = models.CharField(
+        max_length=16, choices=PlatformStatus.choices, null=True, blank=True
+    )
+    platform_status_at = models.DateTimeField(null=True, blank=True)
+    # Paused on the platform while we hold it running: someone else paused it. Shown, never
+    # overridden.
+    paused_elsewhere = models.BooleanField(default=False)
+    pushed_status = models.CharField(
+        max_length=16, choices=CampaignStatus.choices, null=True, blank=True
+    )
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    drift_repairs = models.PositiveIntegerField(default=0)
+    last_drift_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.platform_status or 'unknown'}"
+
+
+class PlatformCampaign(Campaign):
+    """Campaigns as the ad platforms see them: the admin's page for linking a campaign to an
+    account and for its platform state (ads/admin_platforms.py)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "campaign on a platform"
+        verbose_name_plural = "campaigns on platforms"

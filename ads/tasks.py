@@ -7,6 +7,8 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
+from ads.platforms.outbox import deliveries_push
+from ads.platforms.sync import platforms_sync
 from ads.services.ingest import spend_ingest
 from ads.services.jobs import ResetPeriod, budget_check, dayparting_enforce, spend_reset
 
@@ -34,3 +36,17 @@ def record_spend(events: list[dict[str, Any]]) -> dict[str, Any]:
     """Spend from producers that prefer the queue: items as the API takes them (amounts as
     strings). Duplicates are recognised by source + event_id, so redelivery is safe."""
     return spend_ingest(items=events, at=timezone.now(), actor=BEAT_ACTOR).as_dict()
+
+
+# --- Ad platforms (issue 11) ------------------------------------------------------------------
+
+
+@shared_task(name="ads.push_platform_status")
+def push_platform_status(account_id: int | None = None) -> dict[str, Any]:
+    """Deliver due status pushes; runs after each commit that queued one, and on beat."""
+    return deliveries_push(at=timezone.now(), account_id=account_id).as_dict()
+
+
+@shared_task(name="ads.sync_platforms")
+def sync_platforms(account_id: int | None = None) -> dict[str, Any]:
+    return platforms_sync(at=timezone.now(), account_id=account_id).as_dict()

@@ -31,6 +31,7 @@ from ads.models import (
     schedule_is_open,
 )
 from ads.money import from_micros, money_text
+from ads.platforms.outbox import deliveries_enqueue_locked
 from ads.services.periods import LocalPeriod, local_period
 from ads.services.sql import adapt, in_ids, is_postgres, lock_clause, rows_cte
 
@@ -351,6 +352,7 @@ def _apply(transitions: Sequence[Transition], *, at: datetime, trigger: str, act
             FROM v""",
             audit_params + [adapt(at), trigger, actor],
         )
+    deliveries_enqueue_locked(transitions, at=at)  # ad platforms: same transaction
 
 
 # The figures behind each reason, for the log line (the audit row keeps all of them).

@@ -1,0 +1,274 @@
+"""Google Ads, through the official ``google-ads`` library (gRPC).
+
+Pushes: one ``CampaignService.MutateCampaigns`` call per batch, status only (update mask
+``status``), with ``partial_failure`` so one bad campaign does not sink the others.
+Reads: GAQL through ``GoogleAdsService.SearchStream``, statuses from ``campaign`` and spend
+from ``metrics.cost_micros`` by ``segments.date`` (the account's own time zone).
+
+Credentials JSON (see README): ``developer_token``, ``client_id``, ``client_secret``,
+``refresh_token``, optional ``login_customer_id`` (a manager account) and ``endpoint``. For
+the tests and the benchmark only, ``"insecure_endpoint": "127.0.0.1:PORT"`` talks plain gRPC
+to a local fake; it is refused for any host but this machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from importlib import import_module
+from typing import Any
+
+import grpc
+from google.ads.googleads.client import GoogleAdsClient
+from google.ads.googleads.errors import GoogleAdsException
+from google.ads.googleads.interceptors import ExceptionInterceptor, MetadataInterceptor
+from google.api_core.exceptions import GoogleAPICallError
+from google.auth.credentials import AnonymousCredentials
+from google.oauth2.credentials import Credentials as OAuth2Credentials
+
+from ads.models import CampaignStatus, PlatformStatus
+from ads.money import from_micros
+from ads.platforms.base import (
+    DailySpend,
+    PlatformError,
+    PushFailure,
+    StatusPush,
+    is_loopback_url,
+)
+
+API_VERSION = "v26"
+TOKEN_URI = "https://oauth2.googleapis.com/token"
+FAILURE_KEY = f"google.ads.googleads.{API_VERSION}.errors.googleadsfailure-bin"
+_errors: Any = import_module(f"google.ads.googleads.{API_VERSION}.errors.types.errors")
+
+_RETRYABLE_CODES = {
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.INTERNAL,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.ABORTED,
+}
+_AUTH_CODES = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
+_AUTH_ERRORS = ("authentication_error", "authorization_error")
+_RETRYABLE_ERRORS = ("quota_error", "internal_error")
+TIMEOUT_SECONDS = 60.0
+
+STATUS_QUERY = "SELECT campaign.id, campaign.status FROM campaign"
+SPEND_QUERY = (
+    "SELECT campaign.id, campaign.status, metrics.cost_micros, segments.date FROM campaign "
+    "WHERE segments.date BETWEEN '{first}' AND '{last}'"
+)
+
+
+def _failure_from(call: Any) -> Any | None:
+    """The GoogleAdsFailure in a failed call's trailing metadata, if any."""
+    try:
+        metadata = call.trailing_metadata() or ()
+    except Exception:  # a call that never reached the server has none
+        return None
+    for key, value in metadata:
+        if key == FAILURE_KEY:
+            return _errors.GoogleAdsFailure.deserialize(value)
+    return None
+
+
+_CALL_ERRORS = (GoogleAdsException, GoogleAPICallError, grpc.RpcError)
+
+
+def _classify(exc: Exception) -> PlatformError:
+    """A failed call as a PlatformError. The library raises GoogleAdsException when the API
+    explained itself, and (through google-api-core) GoogleAPICallError for INTERNAL and
+    RESOURCE_EXHAUSTED, which it leaves undecoded; both carry the gRPC call."""
+    call: Any = exc
+    if isinstance(exc, GoogleAdsException):
+        call, failure = exc.error, exc.failure
+    else:
+        if isinstance(exc, GoogleAPICallError):
+            call = next((e for e in exc.errors if isinstance(e, grpc.Call)), exc.response)
+        failure = _failure_from(call)
+    code = call.code() if isinstance(call, grpc.Call) else None
+    if code is None and isinstance(exc, GoogleAPICallError):
+        code = exc.grpc_status_code
+    errors = list(failure.errors) if failure is not None else []
+    kinds = {_errors.ErrorCode.pb(error.error_code).WhichOneof("error_code") for error in errors}
+    message = "; ".join(error.message for error in errors) or (
+        call.details() if isinstance(call, grpc.Call) else str(exc)
+    )
+    message = f"{code.name if code else 'error'}: {message}"
+    retry_after = None
+    for error in errors:
+        # proto-plus gives the Duration as a timedelta
+        delay = error.details.quota_error_details.retry_delay
+        if delay:
+            retry_after = delay.total_seconds()
+    if code in _AUTH_CODES or kinds & set(_AUTH_ERRORS):
+        return PlatformError(message, retryable=False, auth=True)
+    if code in _RETRYABLE_CODES or kinds & set(_RETRYABLE_ERRORS):
+        return PlatformError(message, retryable=True, retry_after=retry_after)
+    return PlatformError(message, retryable=False)
+
+
+class GoogleAdsAdapter:
+    # The API takes up to 10,000 operations per mutate request; 2,000 keeps each request
+    # well inside its size and time limits.
+    max_batch = 2_000
+    reads = True
+
+    def __init__(self, *, customer_id: str, credentials: Mapping[str, Any]) -> None:
+        self.customer_id = customer_id.replace("-", "")
+        developer_token = credentials.get("developer_token")
+        if not developer_token:
+            raise PlatformError(
+                "Google Ads credentials need a developer_token", retryable=False, auth=True
+            )
+        self.insecure_endpoint = credentials.get("insecure_endpoint")
+        if self.insecure_endpoint and not is_loopback_url(self.insecure_endpoint):
+            raise PlatformError(
+                "insecure_endpoint is only allowed to 127.0.0.1 (local tests and benchmarks)",
+                retryable=False,
+                auth=True,
+            )
+        if self.insecure_endpoint:
+            oauth: Any = AnonymousCredentials()  # type: ignore[no-untyped-call]
+        else:
+            missing = [
+                key
+                for key in ("client_id", "client_secret", "refresh_token")
+                if not credentials.get(key)
+            ]
+            if missing:
+                raise PlatformError(
+                    f"Google Ads credentials lack {', '.join(missing)}", retryable=False, auth=True
+                )
+            oauth = OAuth2Credentials(  # type: ignore[no-untyped-call]
+                token=None,
+                refresh_token=credentials["refresh_token"],
+                client_id=credentials["client_id"],
+                client_secret=credentials["client_secret"],
+                token_uri=TOKEN_URI,
+            )
+        login = credentials.get("login_customer_id")
+        self.client = GoogleAdsClient(
+            credentials=oauth,
+            developer_token=developer_token,
+            endpoint=credentials.get("endpoint"),
+            login_customer_id=str(login).replace("-", "") if login else None,
+            version=API_VERSION,
+            use_proto_plus=False,  # plain protobuf: thousands of operations build faster
+        )
+        self._services: dict[str, Any] = {}
+
+    def _service(self, name: str) -> Any:
+        if name not in self._services:
+            self._services[name] = (
+                self._local_service(name)
+                if self.insecure_endpoint
+                else self.client.get_service(name, version=API_VERSION)
+            )
+        return self._services[name]
+
+    def _local_service(self, name: str) -> Any:
+        """The library's own service client on a plain-text channel to a local server, with
+        the interceptors ``GoogleAdsClient.get_service`` adds (headers, error decoding)."""
+        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+        module = import_module(f"google.ads.googleads.{API_VERSION}.services.services.{snake}")
+        client_class = getattr(module, f"{name}Client")
+        channel = grpc.intercept_channel(
+            grpc.insecure_channel(
+                self.insecure_endpoint,
+                options=[
+                    ("grpc.max_send_message_length", -1),
+                    ("grpc.max_receive_message_length", -1),
+                ],
+            ),
+            MetadataInterceptor(self.client.developer_token, self.client.login_customer_id),
+            ExceptionInterceptor(API_VERSION, use_proto_plus=False),
+        )
+        transport = client_class.get_transport_class("grpc")(channel=channel)
+        return client_class(transport=transport)
+
+    def _resource(self, campaign_id: str) -> str:
+        return f"customers/{self.customer_id}/campaigns/{campaign_id}"
+
+    def push_statuses(self, pushes: Sequence[StatusPush]) -> list[PushFailure]:
+        enum = self.client.enums.CampaignStatusEnum
+        operations = []
+        for push in pushes:
+            operation = self.client.get_type("CampaignOperation")
+            operation.update.resource_name = self._resource(push.platform_campaign_id)
+            operation.update.status = (
+                enum.ENABLED if push.status == CampaignStatus.RUNNING else enum.PAUSED
+            )
+            operation.update_mask.paths.append("status")
+            operations.append(operation)
+        request = self.client.get_type("MutateCampaignsRequest")
+        request.customer_id = self.customer_id
+        request.operations.extend(operations)
+        request.partial_failure = True
+        try:
+            response = self._service("CampaignService").mutate_campaigns(
+                request=request, timeout=TIMEOUT_SECONDS
+            )
+        except _CALL_ERRORS as exc:
+            raise _classify(exc) from None
+        return self._partial_failures(response, pushes)
+
+    def _partial_failures(self, response: Any, pushes: Sequence[StatusPush]) -> list[PushFailure]:
+        status = response.partial_failure_error
+        if not status.code:
+            return []
+        failures: dict[int, list[str]] = {}
+        for detail in status.details:
+            failure = _errors.GoogleAdsFailure.deserialize(detail.value)
+            for error in failure.errors:
+                elements = error.location.field_path_elements
+                if elements and elements[0].field_name == "operations":
+                    failures.setdefault(elements[0].index, []).append(error.message)
+        return [
+            PushFailure(pushes[index].platform_campaign_id, "; ".join(messages))
+            for index, messages in sorted(failures.items())
+            if index < len(pushes)
+        ]
+
+    def _search(self, query: str) -> Iterable[Any]:
+        service = self._service("GoogleAdsService")
+        try:
+            for batch in service.search_stream(
+                customer_id=self.customer_id, query=query, timeout=TIMEOUT_SECONDS
+            ):
+                yield from batch.results
+        except _CALL_ERRORS as exc:
+            raise _classify(exc) from None
+
+    def read_statuses(self, platform_campaign_ids: Sequence[str]) -> dict[str, PlatformStatus]:
+        enum = self.client.enums.CampaignStatusEnum
+        wanted = set(platform_campaign_ids)
+        statuses: dict[str, PlatformStatus] = {}
+        for row in self._search(STATUS_QUERY):
+            campaign_id = str(row.campaign.id)
+            if campaign_id in wanted:
+                statuses[campaign_id] = (
+                    PlatformStatus.RUNNING
+                    if row.campaign.status == enum.ENABLED
+                    else (
+                        PlatformStatus.PAUSED
+                        if row.campaign.status == enum.PAUSED
+                        else PlatformStatus.REMOVED
+                    )
+                )
+        return statuses
+
+    def read_daily_spend(
+        self, platform_campaign_ids: Sequence[str], days: Sequence[date]
+    ) -> list[DailySpend]:
+        wanted = set(platform_campaign_ids)
+        query = SPEND_QUERY.format(first=min(days).isoformat(), last=max(days).isoformat())
+        return [
+            DailySpend(
+                platform_campaign_id=str(row.campaign.id),
+                day=date.fromisoformat(row.segments.date),
+                amount=from_micros(row.metrics.cost_micros),
+            )
+            for row in self._search(query)
+            if str(row.campaign.id) in wanted
+        ]

@@ -1,0 +1,174 @@
+"""Meta (Facebook and Instagram ads), through the official ``facebook-business`` SDK.
+
+Pushes: the Graph API's batch requests, up to 50 campaign status updates per HTTP call
+(``POST /<campaign id>`` with ``status=PAUSED|ACTIVE`` each). Reads: the account's campaigns
+(``status``) and campaign-level insights with ``time_increment=1``, field ``spend`` (dates in
+the ad account's own time zone).
+
+Credentials JSON (see README): ``access_token`` (a system user's token), optional
+``app_secret`` (then every call carries an appsecret_proof) and ``app_id``. For the tests and
+the benchmark only, ``graph_url`` points the SDK at a local server; it is refused for any
+host but this machine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import requests
+from facebook_business.adobjects.adaccount import AdAccount as MetaAdAccount
+from facebook_business.adobjects.campaign import Campaign as MetaCampaign
+from facebook_business.api import FacebookAdsApi, FacebookResponse
+from facebook_business.exceptions import FacebookError, FacebookRequestError
+from facebook_business.session import FacebookSession
+
+from ads.models import CampaignStatus, PlatformStatus
+from ads.platforms.base import DailySpend, PlatformError, PushFailure, StatusPush, is_loopback_url
+
+API_VERSION = "v26.0"
+TIMEOUT_SECONDS = 30
+PAGE_SIZE = 500
+# Graph API error codes: throttling (app, user, account, ads-management limits) and
+# temporary failures are retried; token and permission problems fail the account.
+_THROTTLED = {1, 2, 4, 17, 32, 341, 613} | set(range(80000, 80015))
+_AUTH = {10, 102, 190} | set(range(200, 300))
+
+
+def _retry_hint(headers: Mapping[str, Any] | None) -> float | None:
+    """Seconds until the platform lets us in again: ``Retry-After``, or the minutes in
+    ``X-Business-Use-Case-Usage``'s ``estimated_time_to_regain_access``."""
+    if not headers:
+        return None
+    lowered = {str(key).lower(): value for key, value in headers.items()}
+    try:
+        if "retry-after" in lowered:
+            return max(0.0, float(lowered["retry-after"]))
+        usage = json.loads(lowered.get("x-business-use-case-usage", "{}"))
+        minutes = [
+            entry.get("estimated_time_to_regain_access", 0)
+            for entries in usage.values()
+            for entry in entries
+        ]
+        return max(minutes) * 60.0 if minutes and max(minutes) else None
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def _classify(error: FacebookRequestError) -> PlatformError:
+    code = error.api_error_code()
+    status = error.http_status() or 0
+    message = error.api_error_message() or str(error.body())[:500]
+    text = f"Meta error {code} (HTTP {status}): {message}"
+    if code in _AUTH or status in (401, 403):
+        return PlatformError(text, retryable=False, auth=True)
+    if code in _THROTTLED or status == 429 or status >= 500 or error.api_transient_error():
+        return PlatformError(text, retryable=True, retry_after=_retry_hint(error.http_headers()))
+    return PlatformError(text, retryable=False)
+
+
+class MetaAdapter:
+    max_batch = 50  # the Graph API's limit of requests in one batch
+    reads = True
+
+    def __init__(self, *, account_id: str, credentials: Mapping[str, Any]) -> None:
+        token = credentials.get("access_token")
+        if not token:
+            raise PlatformError("Meta credentials need an access_token", retryable=False, auth=True)
+        graph_url = credentials.get("graph_url")
+        if graph_url and not is_loopback_url(graph_url):
+            raise PlatformError(
+                "graph_url is only allowed to 127.0.0.1 (local tests and benchmarks)",
+                retryable=False,
+                auth=True,
+            )
+        self.account_id = account_id if account_id.startswith("act_") else f"act_{account_id}"
+        session = FacebookSession(
+            app_id=credentials.get("app_id"),
+            app_secret=credentials.get("app_secret"),
+            access_token=token,
+            timeout=TIMEOUT_SECONDS,
+        )
+        if graph_url:
+            session.GRAPH = graph_url.rstrip("/")
+        self.api = FacebookAdsApi(session, api_version=API_VERSION)
+
+    def push_statuses(self, pushes: Sequence[StatusPush]) -> list[PushFailure]:
+        failures: list[PushFailure] = []
+        batch = self.api.new_batch()
+        for push in pushes:
+
+            def failed(
+                response: FacebookResponse, campaign_id: str = push.platform_campaign_id
+            ) -> None:
+                error = _classify(response.error())
+                failures.append(PushFailure(campaign_id, error.message, error.retryable))
+
+            MetaCampaign(push.platform_campaign_id, api=self.api).api_update(
+                params={"status": "ACTIVE" if push.status == CampaignStatus.RUNNING else "PAUSED"},
+                batch=batch,
+                failure=failed,
+            )
+        try:
+            unanswered = batch.execute()
+        except FacebookRequestError as exc:
+            raise _classify(exc) from None
+        except (requests.RequestException, FacebookError) as exc:
+            raise PlatformError(f"Meta unreachable: {exc}", retryable=True) from None
+        if unanswered is not None:
+            # Calls the batch returned no answer for (Meta's own timeout): try them again.
+            ids = {call["relative_url"].split("/")[-1].split("?")[0] for call in unanswered._batch}
+            failures += [PushFailure(i, "no answer inside the batch", True) for i in sorted(ids)]
+        return failures
+
+    def _pages(self, edge: str, fields: list[str], params: dict[str, Any]) -> list[Any]:
+        account = MetaAdAccount(self.account_id, api=self.api)
+        try:
+            cursor = getattr(account, edge)(fields=fields, params={"limit": PAGE_SIZE, **params})
+            return [dict(item) for item in cursor]
+        except FacebookRequestError as exc:
+            raise _classify(exc) from None
+        except (requests.RequestException, FacebookError) as exc:
+            raise PlatformError(f"Meta unreachable: {exc}", retryable=True) from None
+
+    def read_statuses(self, platform_campaign_ids: Sequence[str]) -> dict[str, PlatformStatus]:
+        wanted = set(platform_campaign_ids)
+        statuses: dict[str, PlatformStatus] = {}
+        for item in self._pages("get_campaigns", ["id", "status"], {}):
+            if str(item.get("id")) in wanted:
+                status = item.get("status")
+                statuses[str(item["id"])] = (
+                    PlatformStatus.RUNNING
+                    if status == "ACTIVE"
+                    else PlatformStatus.PAUSED if status == "PAUSED" else PlatformStatus.REMOVED
+                )
+        return statuses
+
+    def read_daily_spend(
+        self, platform_campaign_ids: Sequence[str], days: Sequence[date]
+    ) -> list[DailySpend]:
+        wanted = set(platform_campaign_ids)
+        rows = self._pages(
+            "get_insights",
+            ["campaign_id", "spend", "date_start"],
+            {
+                "level": "campaign",
+                "time_increment": 1,
+                "time_range": {"since": min(days).isoformat(), "until": max(days).isoformat()},
+            },
+        )
+        spend = []
+        for row in rows:
+            if str(row.get("campaign_id")) not in wanted:
+                continue
+            try:
+                amount = Decimal(str(row.get("spend", "0")))
+            except InvalidOperation:
+                raise PlatformError(f"Meta sent spend {row.get('spend')!r}", retryable=False)
+            spend.append(
+                DailySpend(str(row["campaign_id"]), date.fromisoformat(row["date_start"]), amount)
+            )
+        return spend

@@ -1,0 +1,487 @@
+"""The transactional outbox of status pushes to ad platforms.
+
+Writing: every transition that changes the status of a campaign with an ad account adds a
+``PlatformDelivery`` row in the transaction of the transition itself
+(``deliveries_enqueue_locked``), so a crash can delay a push but never lose or invent one.
+An older pending row of the same campaign is superseded there: the newest decision wins.
+
+Delivering (``deliveries_push``, after commit and on a beat schedule): per account, claim due
+rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; a conditional UPDATE everywhere), send them in
+batches of the platform's size, record each row's outcome. A claimed row carries a lease; if
+its worker dies after the platform call but before recording the outcome, the lease runs out
+and the next pass sends the same status again, which every platform treats as a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+
+from ads.models import (
+    AccountHealth,
+    AdAccount,
+    CampaignStatus,
+    DeliveryState,
+    PlatformDelivery,
+)
+from ads.platforms.base import Adapter, PlatformError, PushFailure, StatusPush, adapter_for
+from ads.services.sql import adapt, in_ids, is_postgres, rows_cte
+
+if TYPE_CHECKING:  # reconcile calls this module; importing it back would be circular
+    from ads.services.reconcile import Transition
+
+logger = logging.getLogger(__name__)
+
+# A claimed row is another worker's for this long; then it is claimable again.
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 30.0
+BACKOFF_CAP_SECONDS = 3600.0
+SKIPPED_MESSAGE = "paused on the platform by someone else; not resumed"
+
+S = DeliveryState
+
+
+def backoff_seconds(attempts: int, retry_after: float | None, rng: random.Random) -> float:
+    """Exponential backoff with jitter (half fixed, half random), never sooner than the
+    platform's own retry hint."""
+    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    delay = delay / 2 + rng.uniform(0, delay / 2)
+    return float(max(delay, retry_after or 0.0, 1.0))
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def deliveries_enqueue_locked(transitions: Sequence[Transition], *, at: datetime) -> int:
+    """Add a delivery for each transition that changes the status of a campaign with an ad
+    account, inside the caller's transaction. Returns how many were added."""
+    return enqueue_locked(
+        [(t.campaign_id, t.to_status) for t in transitions if t.from_status != t.to_status],
+        at=at,
+    )
+
+
+def enqueue_locked(rows: Sequence[tuple[int, str]], *, at: datetime) -> int:
+    """Queue (campaign id, desired status) pushes inside the caller's transaction."""
+    if not rows:
+        return 0
+    cte, params = rows_cte("v", (("campaign_id", "bigint"), ("status", "text")), rows)
+    with connection.cursor() as cursor:
+        # Without any ad account (the common case before platforms are connected) a sweep's
+        # transitions cost one indexed probe here, not a join over all of them.
+        cursor.execute("SELECT 1 FROM ads_adaccount LIMIT 1")
+        if cursor.fetchone() is None:
+            return 0
+        # Set-based: one statement supersedes what is still waiting, one adds the new rows
+        # (campaigns without an account drop out in the join).
+        cursor.execute(
+            f"""WITH {cte}
+            UPDATE ads_platformdelivery SET state = %s, finished_at = %s
+            WHERE state = %s AND campaign_id IN (SELECT campaign_id FROM v)""",
+            params + [S.SUPERSEDED, adapt(at), S.PENDING],
+        )
+        cursor.execute(
+            f"""WITH {cte}
+            INSERT INTO ads_platformdelivery
+                (account_id, campaign_id, desired_status, state, created_at, attempts,
+                 next_attempt_at, last_error)
+            SELECT c.ad_account_id, c.id, v.status, %s, %s, 0, %s, ''
+            FROM v JOIN ads_campaign c ON c.id = v.campaign_id
+            WHERE c.ad_account_id IS NOT NULL""",
+            params + [S.PENDING, adapt(at), adapt(at)],
+        )
+        added = int(cursor.rowcount)
+    if added:
+        transaction.on_commit(_push_soon, robust=True)
+    return added
+
+
+def _push_soon() -> None:
+    from ads.tasks import push_platform_status  # the task wraps this module's service
+
+    push_platform_status.delay()
+
+
+def deliveries_retry(*, delivery_ids: Sequence[int], at: datetime) -> int:
+    """Queue failed deliveries again (staff, after fixing the cause), unless a newer decision
+    for the campaign exists. Safe to run twice."""
+    with transaction.atomic():
+        count = (
+            # A newer decision for the campaign supersedes it at the next claim.
+            PlatformDelivery.objects.filter(id__in=delivery_ids, state=S.FAILED).update(
+                state=S.PENDING, next_attempt_at=at, attempts=0, finished_at=None
+            )
+        )
+    if count:
+        transaction.on_commit(_push_soon, robust=True)
+    return count
+
+
+# --- delivering ------------------------------------------------------------------------------
+
+
+@dataclass
+class PushReport:
+    """What one pass did, summed over the accounts it served."""
+
+    dry_run: bool
+    accounts: int = 0
+    due: int = 0
+    delivered: int = 0
+    failed: int = 0
+    retrying: int = 0
+    skipped: int = 0
+    superseded: int = 0
+    calls: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "accounts": self.accounts,
+            "due": self.due,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "retrying": self.retrying,
+            "skipped": self.skipped,
+            "superseded": self.superseded,
+            "calls": self.calls,
+            "errors": self.errors,
+        }
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    campaign_id: int
+    desired_status: str
+    attempts: int
+    platform_campaign_id: str
+    paused_elsewhere: bool
+    lost: bool = False  # an older row of a campaign claimed with a newer one: never sent
+
+
+_DUE = f"""((d.state = '{S.PENDING}' AND d.next_attempt_at <= %s)
+    OR (d.state = '{S.SENDING}' AND d.lease_until < %s))"""
+
+
+def _due_count(account_id: int, at: datetime) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM ads_platformdelivery d WHERE d.account_id = %s AND {_DUE}",
+            [account_id, adapt(at), adapt(at)],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _supersede_stale(account_id: int, at: datetime) -> int:
+    """A row back in the queue after a failed try loses to any newer decision."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE ads_platformdelivery SET state = %s, finished_at = %s, lease_until = NULL
+            WHERE account_id = %s AND state = %s AND EXISTS (
+                SELECT 1 FROM ads_platformdelivery n
+                WHERE n.campaign_id = ads_platformdelivery.campaign_id
+                    AND n.id > ads_platformdelivery.id)""",
+            [S.SUPERSEDED, adapt(at), account_id, S.PENDING],
+        )
+        return int(cursor.rowcount)
+
+
+def _claim(account_id: int, at: datetime, lease_until: datetime, limit: int) -> list[_Claimed]:
+    """Take up to ``limit`` due rows of the account, oldest first. A campaign with a row
+    still in flight elsewhere waits, so two statuses of one campaign never race."""
+    skip_locked = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE ads_platformdelivery
+            SET state = %s, lease_until = %s, attempts = attempts + 1
+            WHERE id IN (
+                SELECT d.id FROM ads_platformdelivery d
+                WHERE d.account_id = %s AND {_DUE}
+                    AND NOT EXISTS (
+                        SELECT 1 FROM ads_platformdelivery s
+                        WHERE s.campaign_id = d.campaign_id AND s.id <> d.id
+                            AND s.state = '{S.SENDING}' AND s.lease_until >= %s)
+                ORDER BY d.id LIMIT %s{skip_locked})
+            RETURNING id, campaign_id, desired_status, attempts""",
+            [
+                S.SENDING,
+                adapt(lease_until),
+                account_id,
+                adapt(at),
+                adapt(at),
+                adapt(at),
+                limit,
+            ],
+        )
+        rows = cursor.fetchall()
+        if not rows:
+            return []
+        clause, params = in_ids("c.id", [row[1] for row in rows])
+        cursor.execute(
+            f"""SELECT c.id, c.platform_campaign_id, COALESCE(p.paused_elsewhere, FALSE),
+                c.ad_account_id
+            FROM ads_campaign c
+            LEFT JOIN ads_campaignplatformstate p ON p.campaign_id = c.id
+            WHERE {clause}""",
+            params,
+        )
+        # A campaign unlinked (or moved to another account) since its row was queued: the row
+        # is dropped rather than sent to the wrong place.
+        campaigns = {
+            row[0]: (row[1] or "", bool(row[2]), row[3] == account_id and bool(row[1]))
+            for row in cursor.fetchall()
+        }
+    newest = {row[1]: row[0] for row in sorted(rows)}
+    return [
+        _Claimed(
+            id=row[0],
+            campaign_id=row[1],
+            desired_status=row[2],
+            attempts=row[3],
+            platform_campaign_id=campaigns[row[1]][0],
+            paused_elsewhere=campaigns[row[1]][1],
+            # The newest claimed row of each campaign wins.
+            lost=newest[row[1]] != row[0] or not campaigns[row[1]][2],
+        )
+        for row in sorted(rows)
+    ]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    row: _Claimed
+    state: str
+    error: str = ""
+    next_attempt_at: datetime | None = None
+
+
+def _finish(outcomes: Sequence[_Outcome], *, at: datetime, lease_until: datetime) -> None:
+    """Record outcomes, set-based; only rows still under this worker's lease change."""
+    if not outcomes:
+        return
+    cte, params = rows_cte(
+        "v",
+        (("id", "bigint"), ("state", "text"), ("error", "text"), ("next_at", "timestamptz")),
+        [(o.row.id, o.state, o.error, o.next_attempt_at) for o in outcomes],
+    )
+    final = (S.DELIVERED, S.FAILED, S.SKIPPED, S.SUPERSEDED)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH {cte}
+            UPDATE ads_platformdelivery SET state = v.state, last_error = v.error,
+                lease_until = NULL,
+                next_attempt_at = COALESCE(v.next_at, ads_platformdelivery.next_attempt_at),
+                finished_at = CASE WHEN v.state IN ({", ".join(["%s"] * len(final))})
+                    THEN %s ELSE NULL END
+            FROM v
+            WHERE ads_platformdelivery.id = v.id AND ads_platformdelivery.state = %s
+                AND ads_platformdelivery.lease_until = %s""",
+            params + list(final) + [adapt(at), S.SENDING, adapt(lease_until)],
+        )
+    # In campaign order, as the sync writes the same rows: concurrent upserts then queue
+    # behind each other instead of deadlocking.
+    pushed = sorted(
+        (o.row.campaign_id, o.row.desired_status) for o in outcomes if o.state == S.DELIVERED
+    )
+    errors = sorted((o.row.campaign_id, o.error) for o in outcomes if o.state == S.FAILED)
+    platform_state_pushed(pushed, at=at)
+    platform_state_errors(errors, at=at)
+
+
+def platform_state_pushed(rows: Sequence[tuple[int, str]], *, at: datetime) -> None:
+    """After a push went through: the platform now holds what we sent."""
+    if not rows:
+        return
+    cte, params = rows_cte("v", (("campaign_id", "bigint"), ("status", "text")), rows)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH {cte}
+            INSERT INTO ads_campaignplatformstate
+                (campaign_id, platform_status, platform_status_at, paused_elsewhere,
+                 pushed_status, pushed_at, last_error, drift_repairs)
+            SELECT campaign_id, status, %s, FALSE, status, %s, '', 0 FROM v WHERE 1 = 1
+            ON CONFLICT (campaign_id) DO UPDATE SET
+                platform_status = excluded.platform_status,
+                platform_status_at = excluded.platform_status_at,
+                pushed_status = excluded.pushed_status, pushed_at = excluded.pushed_at,
+                last_error = '', paused_elsewhere = FALSE""",
+            params + [adapt(at), adapt(at)],
+        )
+
+
+def platform_state_errors(rows: Sequence[tuple[int, str]], *, at: datetime) -> None:
+    if not rows:
+        return
+    cte, params = rows_cte("v", (("campaign_id", "bigint"), ("error", "text")), rows)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH {cte}
+            INSERT INTO ads_campaignplatformstate
+                (campaign_id, paused_elsewhere, last_error, last_error_at, drift_repairs)
+            SELECT campaign_id, FALSE, error, %s, 0 FROM v WHERE 1 = 1
+            ON CONFLICT (campaign_id) DO UPDATE SET
+                last_error = excluded.last_error, last_error_at = excluded.last_error_at""",
+            params + [adapt(at)],
+        )
+
+
+def account_health_set(account: AdAccount, *, error: str | None, at: datetime) -> None:
+    """Failing after an auth or configuration error; OK again after any call that worked."""
+    if error is None:
+        if account.health != AccountHealth.OK:
+            logger.info(
+                "ad account %s works again", account.pk, extra={"ad_account_id": account.pk}
+            )
+            AdAccount.objects.filter(pk=account.pk).update(health=AccountHealth.OK)
+            account.health = AccountHealth.OK
+        return
+    logger.error(
+        "ad account %s failing: %s", account.pk, error, extra={"ad_account_id": account.pk}
+    )
+    AdAccount.objects.filter(pk=account.pk).update(
+        health=AccountHealth.FAILING, last_error=error, last_error_at=at
+    )
+    account.health = AccountHealth.FAILING
+
+
+def _retry_or_fail(
+    row: _Claimed, message: str, retry_after: float | None, at: datetime, rng: random.Random
+) -> _Outcome:
+    if row.attempts >= MAX_ATTEMPTS:
+        return _Outcome(row, S.FAILED, f"gave up after {row.attempts} attempts: {message}")
+    delay = backoff_seconds(row.attempts, retry_after, rng)
+    return _Outcome(row, S.PENDING, message, at + timedelta(seconds=delay))
+
+
+def _send(
+    adapter: Adapter, batch: Sequence[_Claimed], at: datetime, rng: random.Random
+) -> tuple[list[_Outcome], PlatformError | None]:
+    """One platform call for a batch; the outcome of each row."""
+    pushes = [
+        StatusPush(row.platform_campaign_id, CampaignStatus(row.desired_status)) for row in batch
+    ]
+    try:
+        failures = adapter.push_statuses(pushes)
+    except PlatformError as exc:
+        if exc.retryable:
+            return [
+                _retry_or_fail(row, exc.message, exc.retry_after, at, rng) for row in batch
+            ], exc
+        return [_Outcome(row, S.FAILED, exc.message) for row in batch], exc
+    by_id: dict[str, PushFailure] = {f.platform_campaign_id: f for f in failures}
+    outcomes = []
+    for row in batch:
+        failure = by_id.get(row.platform_campaign_id)
+        if failure is None:
+            outcomes.append(_Outcome(row, S.DELIVERED))
+        elif failure.retryable:
+            outcomes.append(_retry_or_fail(row, failure.message, None, at, rng))
+        else:
+            outcomes.append(_Outcome(row, S.FAILED, failure.message))
+    return outcomes, None
+
+
+def _log_outcomes(account: AdAccount, outcomes: Iterable[_Outcome]) -> None:
+    for outcome in outcomes:
+        if outcome.state in (S.FAILED, S.PENDING):
+            logger.warning(
+                "push of campaign %s to %s %s: %s",
+                outcome.row.campaign_id,
+                outcome.row.desired_status,
+                "failed" if outcome.state == S.FAILED else "will be retried",
+                outcome.error,
+                extra={
+                    "ad_account_id": account.pk,
+                    "campaign_id": outcome.row.campaign_id,
+                    "delivery_id": outcome.row.id,
+                    "attempts": outcome.row.attempts,
+                },
+            )
+
+
+def _push_account(
+    account: AdAccount, adapter: Adapter, report: PushReport, at: datetime, rng: random.Random
+) -> None:
+    report.superseded += _supersede_stale(account.pk, at)
+    while True:
+        lease_until = at + LEASE + timedelta(microseconds=rng.randrange(1, 10**6))
+        claimed = _claim(account.pk, at, lease_until, adapter.max_batch)
+        if not claimed:
+            return
+        losers = [_Outcome(row, S.SUPERSEDED) for row in claimed if row.lost]
+        skipped = [
+            _Outcome(row, S.SKIPPED, SKIPPED_MESSAGE)
+            for row in claimed
+            if not row.lost
+            and row.desired_status == CampaignStatus.RUNNING
+            and row.paused_elsewhere
+        ]
+        done = {o.row.id for o in losers + skipped}
+        batch = [row for row in claimed if row.id not in done]
+        outcomes, error = _send(adapter, batch, at, rng) if batch else ([], None)
+        report.calls += 1 if batch else 0
+        with transaction.atomic():
+            _finish(losers + skipped + outcomes, at=at, lease_until=lease_until)
+            if error is None or error.auth:
+                account_health_set(account, error=error.message if error else None, at=at)
+        _log_outcomes(account, outcomes)
+        report.superseded += len(losers)
+        report.skipped += len(skipped)
+        report.delivered += sum(1 for o in outcomes if o.state == S.DELIVERED)
+        report.failed += sum(1 for o in outcomes if o.state == S.FAILED)
+        report.retrying += sum(1 for o in outcomes if o.state == S.PENDING)
+        if error is not None:
+            report.errors.append(f"account {account.pk}: {error.message}")
+            if error.auth or error.retryable:
+                # The rest waits: the next pass retries (or finds the account fixed).
+                return
+
+
+def deliveries_push(
+    *, at: datetime, account_id: int | None = None, dry_run: bool = False, seed: int | None = None
+) -> PushReport:
+    """Deliver the due status pushes of every enabled account (or one), in batches.
+
+    Safe to run twice, and concurrently: rows are claimed before they are sent, and a status
+    sent twice changes nothing on the platform. ``dry_run`` only counts what is due.
+    """
+    report = PushReport(dry_run=dry_run)
+    rng = random.Random(seed)
+    accounts = AdAccount.objects.filter(enabled=True).order_by("pk")
+    if account_id is not None:
+        accounts = accounts.filter(pk=account_id)
+    for account in accounts:
+        due = _due_count(account.pk, at)
+        if not due:
+            continue
+        report.accounts += 1
+        report.due += due
+        if dry_run:
+            continue
+        try:
+            adapter = adapter_for(account)
+        except PlatformError as exc:
+            # Configuration (credentials): the rows wait untouched until it is fixed.
+            account_health_set(account, error=exc.message, at=at)
+            report.errors.append(f"account {account.pk}: {exc.message}")
+            continue
+        _push_account(account, adapter, report, at, rng)
+    return report
+
+
+def deliveries_failing_count(*, at: datetime, stuck_after: timedelta = LEASE) -> dict[str, int]:
+    """Figures for alerts: failed rows, and rows waiting longer than ``stuck_after``."""
+    failed = PlatformDelivery.objects.filter(state=S.FAILED).count()
+    stuck = PlatformDelivery.objects.filter(
+        state__in=(S.PENDING, S.SENDING), created_at__lt=at - stuck_after
+    ).count()
+    return {"failed": failed, "stuck": stuck}
