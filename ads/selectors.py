@@ -4,9 +4,12 @@ evaluation (``reconcile.evaluate``), so an explanation can never disagree with t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+
+from django.db.models import Count
 
 from ads.models import (
     Brand,
@@ -14,6 +17,7 @@ from ads.models import (
     Campaign,
     CampaignStatus,
     DaypartWindow,
+    PauseReason,
     SpendPeriod,
     WindowOccurrence,
     current_occurrence,
@@ -230,4 +234,47 @@ def brand_budget_report(*, brand_id: int, at: datetime) -> BrandBudgetReport | N
             at,
             brand.timezone,
         ),
+    )
+
+
+# --- Where campaigns stand (the last line of the sweep commands and of seed_data) ----------
+
+
+@dataclass(frozen=True)
+class CampaignStates:
+    """How many campaigns run, and how many are paused for each reason, right now."""
+
+    total: int
+    running: int
+    paused_by_reason: dict[str, int]
+
+    @property
+    def paused(self) -> int:
+        return sum(self.paused_by_reason.values())
+
+    def line(self) -> str:
+        """For an operator: '12 campaigns, 6 running, 6 paused (3 outside_schedule, ...)'."""
+        text = f"{self.total} campaigns, {self.running} running, {self.paused} paused"
+        if self.paused_by_reason:
+            reasons = ", ".join(f"{n} {reason}" for reason, n in self.paused_by_reason.items())
+            text += f" ({reasons})"
+        return text
+
+
+def campaign_states(*, brand_ids: Collection[int] | None = None) -> CampaignStates:
+    """Campaigns by stored status and reason, of some brands or all (one query). Reasons in
+    ``PauseReason`` order."""
+    campaigns = Campaign.objects.all()
+    if brand_ids is not None:
+        campaigns = campaigns.filter(brand_id__in=brand_ids)
+    counts = {
+        (row["status"], row["pause_reason"]): row["n"]
+        for row in campaigns.order_by().values("status", "pause_reason").annotate(n=Count("id"))
+    }
+    running = counts.pop((CampaignStatus.RUNNING, None), 0)
+    paused = {reason: counts.get((CampaignStatus.PAUSED, reason), 0) for reason in PauseReason}
+    return CampaignStates(
+        total=running + sum(counts.values()),
+        running=running,
+        paused_by_reason={str(reason): n for reason, n in paused.items() if n},
     )
