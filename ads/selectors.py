@@ -4,7 +4,7 @@ evaluation (``reconcile.evaluate``), so an explanation can never disagree with t
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -278,3 +278,44 @@ def campaign_states(*, brand_ids: Collection[int] | None = None) -> CampaignStat
         running=running,
         paused_by_reason={str(reason): n for reason, n in paused.items() if n},
     )
+
+
+# --- Brands named by an operator (id or name) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrandLookup:
+    """What a list of brand references named: the brands found (in the order given, each
+    once), and the references that named none or several."""
+
+    found: list[Brand]
+    unknown: list[str]
+    ambiguous: dict[str, list[Brand]]
+
+
+def brands_lookup(references: Sequence[str]) -> BrandLookup:
+    """Brands by id or by name, ignoring case. A reference that matches several brands (two
+    names differing only in case, or an id and another brand's name) is ambiguous, unless
+    exactly one of them is an exact, case-sensitive match."""
+    # Compared in Python: SQLite's lower() folds ASCII only, so "Café" would miss "CAFÉ".
+    # The (id, name) pairs of every brand are small next to anything else this project reads.
+    brands = {brand.pk: brand for brand in Brand.objects.only("id", "name")}
+    found: dict[int, Brand] = {}
+    unknown: list[str] = []
+    ambiguous: dict[str, list[Brand]] = {}
+    for reference in references:
+        text = reference.strip()
+        folded = text.casefold()
+        matches = [b for b in brands.values() if b.name.casefold() == folded]
+        if text.isdigit() and int(text) in brands and brands[int(text)] not in matches:
+            matches.append(brands[int(text)])
+        exact = [b for b in matches if b.name == text or str(b.pk) == text]
+        if len(matches) > 1 and len(exact) == 1:
+            matches = exact
+        if not matches:
+            unknown.append(reference)
+        elif len(matches) > 1:
+            ambiguous[reference] = sorted(matches, key=lambda b: b.pk)
+        else:
+            found.setdefault(matches[0].pk, matches[0])
+    return BrandLookup(found=list(found.values()), unknown=unknown, ambiguous=ambiguous)
