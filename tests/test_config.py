@@ -276,3 +276,37 @@ def test_empty_values_count_as_unset() -> None:
     assert config.parse_positive_int({"X": "  "}, "X", default=3) == 3
     assert config.parse_cron({"C": ""}, "C", default="0 2 * * *") == "0 2 * * *"
     assert config.parse_bool({"B": ""}, "B", default=True) is True
+
+
+def env_example(*, uncomment: str = "") -> dict[str, str]:
+    """The variables `.env.example` sets; lines commented out as ``# NAME=...`` whose name
+    starts with ``uncomment`` count as uncommented, as a user would do."""
+    values = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if uncomment and line.startswith(f"# {uncomment}"):
+            line = line[2:]
+        name, separator, value = line.partition("=")
+        if separator and not line.startswith("#") and " " not in name:
+            values[name] = value
+    return values
+
+
+def test_env_example_as_copied_starts_like_the_embedded_defaults() -> None:
+    shown = "print(settings.ALLOWED_HOSTS, settings.CELERY_BROKER_URL, settings.DEBUG)"
+    defaults = start_django({}, shown)
+    copied = start_django(env_example(), shown)
+
+    assert copied.returncode == 0, copied.stderr
+    assert copied.stdout == defaults.stdout
+    assert "'[::1]'" in copied.stdout
+
+
+def test_env_example_redis_lines_work_once_uncommented() -> None:
+    env = env_example(uncomment="CELERY_")
+
+    completed = start_django(
+        env, "print(settings.CELERY_BROKER_URL, settings.CELERY_RESULT_BACKEND)"
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["redis://localhost:6379/0", "redis://localhost:6379/0"]
