@@ -11,9 +11,9 @@ shutdown takes). Here:
 - on Ctrl-C (SIGINT), SIGTERM or SIGHUP, each process's main process gets one SIGTERM (the
   Celery worker then shuts down warmly, finishing its task), and once a main process has
   exited, whatever it left in its group (runserver's auto-reloaded child) gets SIGTERM too;
-- a process still running after STOP_SECONDS is killed, and says so;
-- the exit status is 0 when stopped on request, else that of the first process that ended on
-  its own (the others are stopped, as honcho did).
+- a process still running after STOP_SECONDS, or at a second Ctrl-C, is killed, and says so;
+- the exit status is 0 when everything stopped on request, 1 if something had to be killed,
+  else that of the first process that ended on its own (the others are then stopped).
 
 Usage: python scripts/run_all.py [Procfile]
 """
@@ -128,6 +128,7 @@ class Runner:
         ]
         self.printer = printer
         self.stop_requested = threading.Event()
+        self.kill_requested = threading.Event()  # a second Ctrl-C while stopping
         self.something_ended = threading.Event()
 
     def say(self, text: str) -> None:
@@ -155,6 +156,8 @@ class Runner:
         self.something_ended.set()
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        if self.stop_requested.is_set():
+            self.kill_requested.set()
         self.stop_requested.set()
         self.something_ended.set()
 
@@ -173,16 +176,20 @@ class Runner:
         else:
             names = ", ".join(child.name.split(".")[0] for child in self.children)
             self.say(f"stopping {names}")
-        self.stop()
-        return 0 if first_failure is None else first_failure
+        killed = self.stop()
+        if first_failure is not None:
+            return first_failure
+        return 1 if killed else 0
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """Stop every process; whether any had to be killed."""
         running = [c for c in self.children if c.process and c.process.poll() is None]
         for child in running:
             _signal(child, os.kill, signal.SIGTERM)
         deadline = time.monotonic() + STOP_SECONDS
         swept: set[str] = set()
-        while time.monotonic() < deadline:
+        killed = False
+        while time.monotonic() < deadline and not self.kill_requested.is_set():
             for child in self.children:
                 assert child.process is not None
                 if child.process.poll() is not None and child.name not in swept:
@@ -193,14 +200,17 @@ class Runner:
                 break
             time.sleep(0.1)
         else:
+            why = "on request" if self.kill_requested.is_set() else f"after {STOP_SECONDS:.0f} s"
             for child in self.children:
                 if child.reader is not None and child.reader.is_alive():
-                    self.say(f"{child.name} did not stop within {STOP_SECONDS:.0f} s; killing it")
+                    self.say(f"{child.name} still running {why}; killing it")
                     _signal(child, os.killpg, signal.SIGKILL)
+                    killed = True
         for child in self.children:
             if child.reader is not None:
                 child.reader.join(timeout=5)
         self.say("stopped")
+        return killed
 
 
 def _signal(child: Child, send: Callable[[int, int], None], signum: int) -> None:

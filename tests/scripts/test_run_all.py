@@ -82,17 +82,24 @@ def write_procfile(tmp_path: Path, **programs: str) -> Path:
 
 
 def run_in_terminal(
-    command: list[str], *, ready: list[str], press_ctrl_c: bool, timeout: float = 30
+    command: list[str],
+    *,
+    ready: list[str],
+    press_ctrl_c: bool,
+    again_after: str | None = None,
+    timeout: float = 30,
 ) -> tuple[str, int]:
     """Run ``command`` on a new pseudo-terminal; once every ``ready`` text was printed, type
     Ctrl-C if asked (the kernel then signals the terminal's foreground process group, as
-    for a person at the keyboard). Return the output and the exit status."""
+    for a person at the keyboard), and again once ``again_after`` follows. Return the output
+    and the exit status."""
     pid, master = pty.fork()
     if pid == 0:  # pragma: no cover - the child becomes the command
         os.execvp(command[0], command)
     output = b""
     deadline = time.monotonic() + timeout
     pressed = False
+    pressed_at = 0
     status = None
     while time.monotonic() < deadline:
         readable, _, _ = select.select([master], [], [], 0.1)
@@ -105,6 +112,10 @@ def run_in_terminal(
         if press_ctrl_c and not pressed and all(marker in text for marker in ready):
             os.write(master, b"\x03")
             pressed = True
+            pressed_at = len(text)
+        if pressed and again_after and again_after in text[pressed_at:]:
+            os.write(master, b"\x03")
+            again_after = None
         done, raw = os.waitpid(pid, os.WNOHANG)
         if done:
             status = os.waitstatus_to_exitcode(raw)
@@ -159,6 +170,36 @@ def test_ctrl_c_under_make_stops_every_process_cleanly_and_make_exits_0(tmp_path
     assert "stopping worker, web" in after and "stopped" in after
     assert "killing" not in output and "Error" not in output
     # What web's main process left behind was stopped too.
+    assert ends_soon(int((tmp_path / "web.pid").read_text()))
+
+
+SLOW = """
+import signal, sys, time
+def slow_shutdown(signum, frame):
+    print("slow: finishing a long task", flush=True)
+    time.sleep(60)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, slow_shutdown)
+print("slow ready", flush=True)
+while True:
+    time.sleep(1)
+"""
+
+
+def test_a_second_ctrl_c_kills_what_is_still_stopping_and_exits_1(tmp_path: Path) -> None:
+    procfile = write_procfile(tmp_path, slow=SLOW, web=WEB)
+    started = time.monotonic()
+
+    output, status = run_in_terminal(
+        [sys.executable, str(RUNNER), str(procfile)],
+        ready=["slow ready", "web ready"],
+        press_ctrl_c=True,
+        again_after="slow: finishing a long task",
+    )
+
+    assert status == 1, output
+    assert "slow.1 still running on request; killing it" in output
+    assert time.monotonic() - started < 20
     assert ends_soon(int((tmp_path / "web.pid").read_text()))
 
 
