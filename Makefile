@@ -38,7 +38,7 @@ run: $(VENV)/.runtime
 	@echo "  Admin:  http://127.0.0.1:8000/admin/   (demo login: admin / admin)"
 	@echo "  Ctrl-C stops web, worker and beat."
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile start
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run_all.py Procfile
 
 ## make test: lint, format check, import order, strict typing, then the test suite with coverage.
 test: $(VENV)/.dev
