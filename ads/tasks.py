@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from celery import shared_task
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from ads.services.ingest import spend_ingest
 from ads.services.jobs import ResetPeriod, budget_check, dayparting_enforce, spend_reset
+from ads.services.verify import recent_periods_start, totals_verify
 
 # The actor written to the audit trail for everything the worker does.
 BEAT_ACTOR = "celery"
@@ -34,3 +36,13 @@ def record_spend(events: list[dict[str, Any]]) -> dict[str, Any]:
     """Spend from producers that prefer the queue: items as the API takes them (amounts as
     strings). Duplicates are recognised by source + event_id, so redelivery is safe."""
     return spend_ingest(items=events, at=timezone.now(), actor=BEAT_ACTOR).as_dict()
+
+
+@shared_task(name="ads.verify_totals")
+def verify_totals(since: str | None = None) -> dict[str, Any]:
+    """The nightly check (no repair; drift is logged at ERROR). ``since`` (YYYY-MM-DD)
+    defaults to the start of last month, so its cost does not grow with the ledger's age;
+    ``manage.py verify_totals`` without --since checks all of history."""
+    at = timezone.now()
+    start = date.fromisoformat(since) if since else recent_periods_start(at)
+    return totals_verify(at=at, since=start, actor=BEAT_ACTOR).summary()

@@ -31,6 +31,7 @@ VARIABLES = (
     "DAILY_RESET_CRON",
     "MONTHLY_RESET_CRON",
     "TIME_ZONE",
+    "VERIFY_TOTALS_CRON",
 )
 
 
@@ -59,6 +60,7 @@ def start_django(env: dict[str, str], code: str = "") -> subprocess.CompletedPro
     [
         ("DAILY_RESET_CRON", "0 2 * *", "DAILY_RESET_CRON='0 2 * *' is not a cron expression"),
         ("MONTHLY_RESET_CRON", "30 25 1 * *", "MONTHLY_RESET_CRON='30 25 1 * *' is not a valid"),
+        ("VERIFY_TOTALS_CRON", "nightly", "VERIFY_TOTALS_CRON='nightly' is not a cron expression"),
         ("DEFAULT_SPEND_CHECK_INTERVAL_MINUTES", "0", "DEFAULT_SPEND_CHECK_INTERVAL_MINUTES='0'"),
         ("DEFAULT_BUDGET_CHECK_FREQUENCY", "often", "DEFAULT_BUDGET_CHECK_FREQUENCY='often'"),
         ("DAYPARTING_CHECK_INTERVAL_MINUTES", "-1", "DAYPARTING_CHECK_INTERVAL_MINUTES='-1'"),
@@ -188,3 +190,17 @@ def test_empty_values_count_as_unset() -> None:
     assert config.parse_positive_int({"X": "  "}, "X", default=3) == 3
     assert config.parse_cron({"C": ""}, "C", default="0 2 * * *") == "0 2 * * *"
     assert config.parse_bool({"B": ""}, "B", default=True) is True
+
+
+# --- verify_totals (issue 8) ---------------------------------------------------------------
+def test_the_nightly_verify_totals_entry_follows_its_cron() -> None:
+    default = start_django({}, "print(settings.CELERY_BEAT_SCHEDULE['verify-totals'])")
+    custom = start_django(
+        {"VERIFY_TOTALS_CRON": "0 4 * * 1"},
+        "print(settings.CELERY_BEAT_SCHEDULE['verify-totals']['schedule'])",
+    )
+
+    assert default.returncode == 0, default.stderr
+    assert "'task': 'ads.verify_totals'" in default.stdout
+    assert "<crontab: 15 3 * * * (m/h/dM/MY/d)>" in default.stdout
+    assert custom.stdout.strip() == "<crontab: 0 4 * * 1 (m/h/dM/MY/d)>"
