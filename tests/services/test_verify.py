@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -22,6 +23,7 @@ from ads.money import to_micros
 from ads.services import verify
 from ads.services.daily_totals import daily_totals_ingest
 from ads.services.jobs import budget_check
+from ads.services.spend import SpendEventInput, spend_record
 from ads.services.verify import Difference, recent_periods_start, totals_verify
 from tests.factories import make_brand, make_campaign, spend, state
 
@@ -320,3 +322,63 @@ def test_the_ledger_is_never_written() -> None:
     totals_verify(at=NOON, fix=True)
 
     assert sorted(SpendEvent.objects.values_list("id", "amount", "local_date")) == ledger
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_fix_during_ingestion_loses_no_spend() -> None:
+    """Repairs take the brand locks: a repair racing with writers of the same brands never
+    overwrites an increment (without the locks, a repair would write a stale sum)."""
+    brands = [make_brand(daily="100000", monthly="1000000") for _ in range(2)]
+    campaigns = [make_campaign(brand) for brand in brands for _ in range(3)]
+    spend(campaigns[0], "1", at=NOON)
+    errors: list[BaseException] = []
+
+    def writer(thread: int) -> None:
+        try:
+            for n in range(40):
+                spend_record(
+                    events=[
+                        SpendEventInput(
+                            campaign_id=campaigns[(thread + n + k) % len(campaigns)].pk,
+                            amount="0.37",
+                            occurred_at=NOON,
+                            source="load",
+                            external_id=f"{thread}-{n}-{k}",
+                        )
+                        for k in range(5)
+                    ],
+                    at=NOON,
+                )
+        except BaseException as exc:  # asserted on below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def fixer() -> None:
+        try:
+            for _ in range(15):
+                # Drift again each time, so every round has a repair racing the writers.
+                # (One row: a statement locking several could deadlock with a writer.)
+                execute(
+                    "UPDATE ads_brandperiodspend SET amount = 0 WHERE period = 'day' "
+                    "AND brand_id = %s",
+                    brands[0].pk,
+                )
+                totals_verify(at=NOON, fix=True)
+        except BaseException as exc:  # asserted on below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(3)]
+    threads.append(threading.Thread(target=fixer))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    assert totals_verify(at=NOON).differences == []
+    brand_days = BrandPeriodSpend.objects.filter(period="day").values_list("amount", flat=True)
+    assert sum(brand_days) == Decimal("1") + 3 * 40 * 5 * Decimal("0.37")
