@@ -279,7 +279,12 @@ def _compare(
 
 def _repair(differences: Sequence[Difference]) -> None:
     """Set each total to the ledger's sum: upsert where the ledger has rows, delete the
-    orphans. Helper: inside the caller's transaction, under the brands' locks."""
+    orphans. Helper: inside the caller's transaction, under the brands' locks.
+
+    Orphans are deleted, not zeroed: ingestion never creates a total without ledger rows,
+    the engine reads a missing total as 0 anyway, and a zero row would be reported as an
+    orphan by the next check, so deleting is what leaves exactly what ingestion would have.
+    """
     for kind, (table, owner) in _TABLES.items():
         mine = [d for d in differences if d.owner_kind == kind]
         upserts = [
