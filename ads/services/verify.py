@@ -123,7 +123,9 @@ class VerifyResult:
             f"verify_totals at {self.at.isoformat()} ({'; '.join(scope)}): {checked} checked, "
             f"{len(self.differences)} differ from the ledger"
         )
-        if self.fix:
+        if self.fix and not self.differences:
+            line += "; nothing to repair"
+        elif self.fix:
             line += (
                 f"; repaired {self.repaired} totals rows in {len(self.brands_repaired)} brands, "
                 f"reconciled them ({len(self.transitions)} campaigns moved)"

@@ -91,7 +91,7 @@ def test_fix_repairs_pauses_again_and_a_budget_check_keeps_them_paused(
     day = BrandPeriodSpend.objects.get(brand_id=brand_id, period="day")
     assert day.amount == Decimal("13582.64")
     # A second run finds nothing: exit 0, nothing repaired.
-    assert "0 differ from the ledger; repaired 0 totals rows in 0 brands" in run("--fix")
+    assert "0 differ from the ledger; nothing to repair." in run("--fix")
     assert "0 differ from the ledger." in run()
 
 
