@@ -103,6 +103,7 @@ def test_record_spend_task_takes_json_items_and_is_safe_to_redeliver() -> None:
 
 # --- verify_totals (issue 8) ---------------------------------------------------------------
 @pytest.mark.django_db
+@pytest.mark.drift
 def test_the_verify_task_checks_from_last_month_and_repairs_nothing() -> None:
     from django.db import connection
 

@@ -58,6 +58,7 @@ def test_no_drift_prints_the_summary_and_exits_zero(over_budget: list[Campaign])
     assert "differs:" not in out
 
 
+@pytest.mark.drift
 def test_drift_is_listed_with_its_figures_and_exits_one(over_budget: list[Campaign]) -> None:
     brand_id = over_budget[0].brand_id
     zero_the_brand_day(brand_id)
@@ -95,6 +96,7 @@ def test_fix_repairs_pauses_again_and_a_budget_check_keeps_them_paused(
     assert "0 differ from the ledger." in run()
 
 
+@pytest.mark.drift
 def test_brand_and_since_narrow_the_check(
     over_budget: list[Campaign], frozen: time_machine.Traveller
 ) -> None:

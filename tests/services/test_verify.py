@@ -86,6 +86,7 @@ def test_no_drift_after_ingestion_through_the_services() -> None:
     assert tokyo_june.amount == Decimal("100.00")
 
 
+@pytest.mark.drift
 def test_a_drifted_total_is_reported_with_its_figures() -> None:
     a, _, _ = ingest_a_mix()
     execute(
@@ -204,6 +205,7 @@ def test_fix_twice_changes_nothing_the_second_time() -> None:
     assert CampaignStatusChange.objects.count() == audit
 
 
+@pytest.mark.drift
 def test_brand_and_since_narrow_the_check() -> None:
     a, b, t = ingest_a_mix()
     # Drift in three places: a's 31 May day (before June), b's 9 June day, t's June month.
@@ -267,6 +269,7 @@ def test_a_total_whose_campaign_is_gone_is_reported_and_deleted() -> None:
     assert totals_verify(at=NOON).differences == []
 
 
+@pytest.mark.drift
 def test_drift_is_logged_at_error_with_its_fields(caplog: pytest.LogCaptureFixture) -> None:
     a, _, _ = ingest_a_mix()
     execute("UPDATE ads_brandperiodspend SET amount = 0 WHERE brand_id = %s", a.brand_id)
