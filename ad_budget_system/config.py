@@ -178,3 +178,14 @@ def build_beat_schedule(
             "options": {"expires": 3600},
         },
     }
+
+
+# --- verify_totals (issue 8): the nightly check that the totals follow the ledger ----------
+def verify_totals_beat_entry(cron: str) -> dict[str, Any]:
+    """Checks only (never repairs: a repair is an operator's decision); drift is logged at
+    ERROR. Expires after an hour, like the resets, so a backlog does not replay it."""
+    return {
+        "task": "ads.verify_totals",
+        "schedule": crontab.from_string(cron),
+        "options": {"expires": 3600},
+    }

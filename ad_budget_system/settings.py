@@ -194,6 +194,9 @@ CELERY_BEAT_SCHEDULE = config.build_beat_schedule(
     daily_reset_cron=DAILY_RESET_CRON,
     monthly_reset_cron=MONTHLY_RESET_CRON,
 )
+# verify_totals (issue 8): nightly check of the period totals against the ledger.
+VERIFY_TOTALS_CRON = config.parse_cron(ENV, "VERIFY_TOTALS_CRON", default="15 3 * * *")
+CELERY_BEAT_SCHEDULE["verify-totals"] = config.verify_totals_beat_entry(VERIFY_TOTALS_CRON)
 
 # Ad platforms (issue 11): push due status changes (also right after each commit that queues
 # one) and pull spend and statuses back. Credentials are per account, see README.

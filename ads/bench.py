@@ -44,6 +44,7 @@ from ads.services.seeding import seed_synthetic
 from ads.services.spend import LedgerRow, SpendEventInput, ledger_and_totals_add, spend_record
 from ads.services.sql import in_ids
 from ads.services.tokens import token_create
+from ads.services.verify import totals_verify
 
 BATCH = 1000
 HTTP_BATCH = 500
@@ -538,12 +539,41 @@ class Bench:
             self.crossing()
             self.check_totals()
             platform_step(self)  # ad platforms (issue 11): ads/bench_platforms.py
+            verify_step(self)
         finally:
             try:
                 self.cleanup()
             finally:
                 restore()
         return self.figures
+
+
+def verify_step(bench: Bench) -> None:
+    """``verify_totals`` after all the bench's writes: every total in the database against
+    the ledger, all periods and the current month, timed; a difference fails the bench."""
+    bench.say("7. verify_totals: every period total against the ledger ...")
+    at = timezone.now()
+    for label, since in (("all periods", None), ("current month", at.date().replace(day=1))):
+        started = time.perf_counter()
+        result = totals_verify(at=at, since=since, actor="bench")
+        seconds = time.perf_counter() - started
+        checked = f"{result.checked['campaign']:,} campaign + {result.checked['brand']:,} brand"
+        bench.figure(
+            "verify_totals",
+            f"{label}: time",
+            f"{seconds:.3f} s for {checked} totals",
+            "",
+            "< 10 s",
+            seconds < 10,
+        )
+        drift = len(result.differences)
+        bench.figure("verify_totals", f"{label}: differences", drift, "", "0", drift == 0)
+        if drift:
+            raise BenchError(
+                f"verify_totals found {drift} totals that differ from the ledger, "
+                f"e.g. {result.differences[0].describe()}"
+            )
+    bench.say("   no drift found")
 
 
 # --- HTTP load -----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from celery import shared_task
@@ -11,6 +12,7 @@ from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
 from ads.services.ingest import spend_ingest
 from ads.services.jobs import ResetPeriod, budget_check, dayparting_enforce, spend_reset
+from ads.services.verify import recent_periods_start, totals_verify
 
 # The actor written to the audit trail for everything the worker does.
 BEAT_ACTOR = "celery"
@@ -50,3 +52,13 @@ def push_platform_status(account_id: int | None = None) -> dict[str, Any]:
 @shared_task(name="ads.sync_platforms")
 def sync_platforms(account_id: int | None = None) -> dict[str, Any]:
     return platforms_sync(at=timezone.now(), account_id=account_id).as_dict()
+
+
+@shared_task(name="ads.verify_totals")
+def verify_totals(since: str | None = None) -> dict[str, Any]:
+    """The nightly check (no repair; drift is logged at ERROR). ``since`` (YYYY-MM-DD)
+    defaults to the start of last month, so its cost does not grow with the ledger's age;
+    ``manage.py verify_totals`` without --since checks all of history."""
+    at = timezone.now()
+    start = date.fromisoformat(since) if since else recent_periods_start(at)
+    return totals_verify(at=at, since=start, actor=BEAT_ACTOR).summary()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.db import connection
 
@@ -22,3 +24,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def vendor(db: None) -> str:
     return connection.vendor
+
+
+# --- verify_totals (issue 8): every test's scenario must leave the totals equal to the ledger.
+@pytest.fixture(autouse=True)
+def _totals_follow_the_ledger(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each database test, ``verify_totals`` finds no drift; a test that makes drift
+    on purpose says so with ``@pytest.mark.drift``."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or request.node.get_closest_marker("drift") is not None:
+        yield
+        return
+    # Depend on the database fixture, so this runs before its rollback or flush.
+    request.getfixturevalue("_django_db_helper")
+    yield
+    from django.utils import timezone
+
+    from ads.services.verify import totals_verify
+
+    differences = totals_verify(at=timezone.now()).differences
+    assert not differences, "totals drifted from the ledger: " + "; ".join(
+        d.describe() for d in differences[:5]
+    )

@@ -31,6 +31,7 @@ VARIABLES = (
     "DAILY_RESET_CRON",
     "MONTHLY_RESET_CRON",
     "TIME_ZONE",
+    "VERIFY_TOTALS_CRON",
 )
 
 
@@ -92,6 +93,12 @@ BAD_SETTINGS = [
         "Mars/Olympus",
         "TIME_ZONE='Mars/Olympus' is not an IANA time zone",
         "use one such as UTC or Europe/Berlin",
+    ),
+    (
+        "VERIFY_TOTALS_CRON",
+        "nightly",
+        "VERIFY_TOTALS_CRON='nightly' is not a cron expression",
+        "e.g. VERIFY_TOTALS_CRON=15 3 * * * (the default)",
     ),
     ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG='maybe' is not a boolean", "use True or False"),
     (
@@ -310,3 +317,17 @@ def test_env_example_redis_lines_work_once_uncommented() -> None:
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["redis://localhost:6379/0", "redis://localhost:6379/0"]
+
+
+# --- verify_totals (issue 8) ---------------------------------------------------------------
+def test_the_nightly_verify_totals_entry_follows_its_cron() -> None:
+    default = start_django({}, "print(settings.CELERY_BEAT_SCHEDULE['verify-totals'])")
+    custom = start_django(
+        {"VERIFY_TOTALS_CRON": "0 4 * * 1"},
+        "print(settings.CELERY_BEAT_SCHEDULE['verify-totals']['schedule'])",
+    )
+
+    assert default.returncode == 0, default.stderr
+    assert "'task': 'ads.verify_totals'" in default.stdout
+    assert "<crontab: 15 3 * * * (m/h/dM/MY/d)>" in default.stdout
+    assert custom.stdout.strip() == "<crontab: 0 4 * * 1 (m/h/dM/MY/d)>"

@@ -11,7 +11,7 @@ from celery.contrib.testing.worker import start_worker
 
 from ad_budget_system.celery import app
 from ads.models import CampaignStatusChange, PauseReason, Trigger
-from ads.tasks import check_budget, enforce_dayparting, record_spend, reset_spend
+from ads.tasks import check_budget, enforce_dayparting, record_spend, reset_spend, verify_totals
 from tests.factories import make_brand, make_campaign, make_schedule, spend, state
 
 NOON = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
@@ -21,7 +21,7 @@ def test_every_beat_entry_names_a_registered_task() -> None:
     import ads.tasks  # noqa: F401  (registers the tasks)
 
     schedule = app.conf.beat_schedule
-    assert len(schedule) == 6  # record_spend is for producers, not beat (+2 ad platforms)
+    assert len(schedule) == 7  # record_spend is for producers, not beat (+2 platforms, +1 verify)
     for entry in schedule.values():
         assert entry["task"] in app.tasks
 
@@ -99,3 +99,28 @@ def test_record_spend_task_takes_json_items_and_is_safe_to_redeliver() -> None:
     assert "amount: Input should be a valid string" in first["results"][1]["reason"]
     assert (redelivered["accepted"], redelivered["duplicates"]) == (0, 1)
     assert state(campaign) == ("paused", PauseReason.BRAND_DAILY_BUDGET)
+
+
+# --- verify_totals (issue 8) ---------------------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.drift
+def test_the_verify_task_checks_from_last_month_and_repairs_nothing() -> None:
+    from django.db import connection
+
+    from ads.models import CampaignPeriodSpend
+
+    campaign = make_campaign(make_brand(daily="100", monthly="1000"))
+    with time_machine.travel(NOON, tick=False):
+        spend(campaign, "10", at=NOON)
+        spend(campaign, "5", at=NOON, occurred_at=datetime(2026, 3, 31, tzinfo=UTC))
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE ads_campaignperiodspend SET amount = 0")
+    with time_machine.travel(NOON, tick=False):
+        nightly = verify_totals.apply().get()
+        everything = verify_totals.apply(kwargs={"since": "2026-03-01"}).get()
+
+    # From 1 May: June's day and month drifted (March's drift is outside the window).
+    assert (nightly["since"], nightly["differences"], nightly["drift"]) == ("2026-05-01", 2, True)
+    assert nightly["examples"][0]["ledger"] == "10.00" and nightly["fix"] is False
+    assert everything["differences"] == 4
+    assert set(CampaignPeriodSpend.objects.values_list("amount", flat=True)) == {0}
