@@ -14,9 +14,10 @@ from typing import Any
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from ad_budget_system import config
+from ad_budget_system import config, operations
 
 # Lets runtime code subscript Django generics (ModelAdmin[Brand]) as the type stubs do.
 django_stubs_ext.monkeypatch()
@@ -208,4 +209,13 @@ LOGGING: dict[str, Any] = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "keyvalue"}},
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Operations: job history, watchdog, health, metrics (issue 10) ------------------------
+# Job runs older than this are deleted by the daily prune job (and `manage.py prune_job_runs`).
+JOB_HISTORY_DAYS = operations.parse_days(ENV, "JOB_HISTORY_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["prune-job-runs"] = {
+    "task": "ads.prune_job_runs",
+    "schedule": crontab(minute="45", hour="3"),
+    "options": {"expires": 3600},
 }

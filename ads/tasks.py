@@ -7,7 +7,9 @@ from typing import Any
 from celery import shared_task
 from django.utils import timezone
 
+from ads.models import JobName, JobTrigger
 from ads.services.ingest import spend_ingest
+from ads.services.job_runs import job_run, job_runs_prune, prune_figures, sweep_recorded
 from ads.services.jobs import ResetPeriod, budget_check, dayparting_enforce, spend_reset
 
 # The actor written to the audit trail for everything the worker does.
@@ -16,17 +18,33 @@ BEAT_ACTOR = "celery"
 
 @shared_task(name="ads.check_budget")
 def check_budget() -> dict[str, Any]:
-    return budget_check(at=timezone.now(), actor=BEAT_ACTOR).summary()
+    return sweep_recorded(
+        JobName.CHECK_BUDGET,
+        lambda at: budget_check(at=at, actor=BEAT_ACTOR),
+        trigger=JobTrigger.BEAT,
+        actor=BEAT_ACTOR,
+    )
 
 
 @shared_task(name="ads.enforce_dayparting")
 def enforce_dayparting() -> dict[str, Any]:
-    return dayparting_enforce(at=timezone.now(), actor=BEAT_ACTOR).summary()
+    return sweep_recorded(
+        JobName.ENFORCE_DAYPARTING,
+        lambda at: dayparting_enforce(at=at, actor=BEAT_ACTOR),
+        trigger=JobTrigger.BEAT,
+        actor=BEAT_ACTOR,
+    )
 
 
 @shared_task(name="ads.reset_spend")
 def reset_spend(period: str) -> dict[str, Any]:
-    return spend_reset(period=ResetPeriod(period), at=timezone.now(), actor=BEAT_ACTOR).summary()
+    reset = ResetPeriod(period)
+    return sweep_recorded(
+        JobName.RESET_SPEND_DAILY if reset == ResetPeriod.DAILY else JobName.RESET_SPEND_MONTHLY,
+        lambda at: spend_reset(period=reset, at=at, actor=BEAT_ACTOR),
+        trigger=JobTrigger.BEAT,
+        actor=BEAT_ACTOR,
+    )
 
 
 @shared_task(name="ads.record_spend")
@@ -34,3 +52,17 @@ def record_spend(events: list[dict[str, Any]]) -> dict[str, Any]:
     """Spend from producers that prefer the queue: items as the API takes them (amounts as
     strings). Duplicates are recognised by source + event_id, so redelivery is safe."""
     return spend_ingest(items=events, at=timezone.now(), actor=BEAT_ACTOR).as_dict()
+
+
+@shared_task(name="ads.prune_job_runs")
+def prune_job_runs() -> dict[str, Any]:
+    """Delete job runs older than JOB_HISTORY_DAYS (the same service as the command)."""
+    deleted = job_run(
+        job=JobName.PRUNE_JOB_RUNS,
+        trigger=JobTrigger.BEAT,
+        actor=BEAT_ACTOR,
+        at=timezone.now(),
+        work=lambda at: job_runs_prune(at=at),
+        figures=prune_figures,
+    )
+    return {"deleted": deleted}
