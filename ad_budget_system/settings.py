@@ -76,7 +76,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own overrides of admin templates (base_site.html: the beat banner).
+        "DIRS": [BASE_DIR / "ad_budget_system" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -219,3 +220,10 @@ CELERY_BEAT_SCHEDULE["prune-job-runs"] = {
     "schedule": crontab(minute="45", hour="3"),
     "options": {"expires": 3600},
 }
+# /metrics: a scraper sends `Authorization: Bearer <METRICS_TOKEN>`, or comes from one of
+# METRICS_ALLOWED_IPS (comma-separated networks). With neither set, only loopback may scrape.
+METRICS_TOKEN = config.read(ENV, "METRICS_TOKEN")
+METRICS_ALLOWED_IPS = operations.parse_networks(ENV, "METRICS_ALLOWED_IPS")
+# Probes and scrapes arrive every few seconds; their request lines are not worth INFO.
+LOGGING["filters"] = {"quiet_probes": {"()": "ad_budget_system.logfmt.QuietProbes"}}
+LOGGING["loggers"]["django.server"] = {"filters": ["quiet_probes"]}

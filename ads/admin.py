@@ -420,3 +420,6 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
             token_ids=list(queryset.values_list("id", flat=True)), at=timezone.now()
         )
         self.message_user(request, f"{count} token(s) revoked.", messages.SUCCESS)
+
+
+from ads import admin_operations  # noqa: E402,F401  (JobRun, alerts: ads/admin_operations.py)

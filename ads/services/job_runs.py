@@ -179,9 +179,9 @@ class Freshness:
     def describe(self, at: datetime) -> str:
         limit = int((self.interval * STALE_AFTER_INTERVALS).total_seconds())
         if self.last_success is None:
-            return f"{self.job}: never succeeded (stale after {limit}s)"
+            return f"never succeeded (stale {limit}s after installation)"
         age = int((at - self.last_success).total_seconds())
-        return f"{self.job}: last success {age}s ago (stale after {limit}s)"
+        return f"last success {age}s ago (stale after {limit}s)"
 
 
 def _installed_at() -> datetime | None:

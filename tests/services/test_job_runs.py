@@ -166,7 +166,7 @@ def test_a_fresh_installation_is_not_stale_until_beat_had_three_intervals() -> N
     assert beat_stale_jobs(at=NOON + timedelta(minutes=14)) == []
     (stale,) = beat_stale_jobs(at=NOON + timedelta(minutes=16))
     assert stale.last_success is None
-    assert "never succeeded" in stale.describe(NOON)
+    assert "never succeeded" in stale.describe(NOON + timedelta(minutes=16))
 
 
 def test_freshness_covers_every_job() -> None:
