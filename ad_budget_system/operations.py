@@ -69,3 +69,12 @@ def parse_percentage(environ: Mapping[str, str], name: str, default: Decimal) ->
     if raw is not None and "," in raw:
         raise ImproperlyConfigured(f"{name}={raw!r} is one percentage, e.g. 10.")
     return value
+
+
+def parse_seconds(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = read(environ, name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of seconds (0 or more).")
+    return int(raw)

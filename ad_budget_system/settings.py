@@ -29,7 +29,9 @@ VAR_DIR = BASE_DIR / "var"
 environ.Env.read_env(BASE_DIR / ".env")
 ENV = os.environ
 
-DEBUG = config.parse_bool(ENV, "DJANGO_DEBUG", default=True)
+# Off unless asked for: `make run` and the test settings turn it on explicitly, so an unset
+# environment never serves tracebacks, runs on the development key or seeds admin/admin.
+DEBUG = config.parse_bool(ENV, "DJANGO_DEBUG", default=False)
 SECRET_KEY = config.parse_secret_key(
     ENV, debug=DEBUG, dev_default="django-insecure-development-only-key-do-not-deploy"
 )
@@ -141,9 +143,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+# HTTPS: production defaults when DEBUG is off, each overridable (see README, "Operating it").
+SESSION_COOKIE_SECURE = config.parse_bool(ENV, "SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = config.parse_bool(ENV, "CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_SSL_REDIRECT = config.parse_bool(ENV, "SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe over plain HTTP inside the network; a redirect would fail them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = operations.parse_seconds(
+    ENV, "SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = config.parse_bool(
+    ENV, "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG
+)
+SECURE_HSTS_PRELOAD = config.parse_bool(ENV, "SECURE_HSTS_PRELOAD", default=not DEBUG)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+if config.parse_bool(ENV, "SECURE_PROXY_SSL_HEADER", default=not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Celery -------------------------------------------------------------------------------

@@ -654,6 +654,7 @@ def _start_gunicorn(port: int, workers: int, threads: int, run_id: str) -> subpr
         "DJANGO_DEBUG": "False",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "False",  # the bench speaks plain HTTP to 127.0.0.1
     }
     with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(

@@ -16,6 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from ad_budget_system import config
 
 ROOT = Path(__file__).resolve().parent.parent
+# A key that passes Django's deployment check (50+ characters, many distinct).
+PRODUCTION_KEY = "x7!Kp2@Lq9#Rt4$Vw6%Yz8^Bc1&Dn3*Fg5(Hj0)Mm-Ns_Pu+Qv=Sx"
 
 
 VARIABLES = (
@@ -47,7 +49,12 @@ def start_django(env: dict[str, str], code: str = "") -> subprocess.CompletedPro
     return subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
-        env={**os.environ, **dict.fromkeys(VARIABLES, ""), **env},
+        env={
+            **os.environ,
+            **dict.fromkeys(VARIABLES, ""),
+            "DJANGO_SETTINGS_MODULE": "ad_budget_system.settings",
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -71,13 +78,15 @@ def start_django(env: dict[str, str], code: str = "") -> subprocess.CompletedPro
 def test_bad_configuration_stops_the_process_naming_the_variable(
     name: str, value: str, message: str
 ) -> None:
-    completed = start_django({name: value})
+    completed = start_django({"DJANGO_DEBUG": "True", name: value})
     assert completed.returncode != 0
     assert "ImproperlyConfigured" in completed.stderr
     assert message in completed.stderr
 
 
-@pytest.mark.parametrize("secret", [None, "", "change-me", "django-insecure-abc"])
+@pytest.mark.parametrize(
+    "secret", [None, "", "change-me", "django-insecure-abc", "short-key", "ab" * 30]
+)
 def test_production_refuses_a_missing_or_example_secret_key(secret: str | None) -> None:
     env = {"DJANGO_DEBUG": "False"}
     if secret is not None:
@@ -91,7 +100,7 @@ def test_production_starts_with_a_real_secret_key() -> None:
     completed = start_django(
         {
             "DJANGO_DEBUG": "False",
-            "DJANGO_SECRET_KEY": "k" * 50,
+            "DJANGO_SECRET_KEY": PRODUCTION_KEY,
             "DJANGO_ALLOWED_HOSTS": "ads.example.com, api.example.com",
         },
         "print(settings.DEBUG, settings.ALLOWED_HOSTS, settings.SESSION_COOKIE_SECURE)",
@@ -100,9 +109,17 @@ def test_production_starts_with_a_real_secret_key() -> None:
     assert completed.stdout.strip() == "False ['ads.example.com', 'api.example.com'] True"
 
 
-def test_embedded_defaults_without_any_environment() -> None:
+def test_no_environment_at_all_refuses_to_start_in_one_line() -> None:
+    completed = start_django({})
+
+    assert completed.returncode != 0
+    # DEBUG is off unless asked for, so the missing key stops the process.
+    assert "DJANGO_SECRET_KEY is missing" in completed.stderr
+
+
+def test_embedded_defaults_in_development() -> None:
     completed = start_django(
-        {},
+        {"DJANGO_DEBUG": "True"},
         "import json; db = settings.DATABASES['default']; print(json.dumps({"
         "'engine': db['ENGINE'], 'name': str(db['NAME']), 'broker': settings.CELERY_BROKER_URL,"
         "'options': settings.CELERY_BROKER_TRANSPORT_OPTIONS, 'debug': settings.DEBUG,"
@@ -122,6 +139,7 @@ def test_embedded_defaults_without_any_environment() -> None:
 def test_the_variables_reach_the_beat_schedule_and_the_services() -> None:
     completed = start_django(
         {
+            "DJANGO_DEBUG": "True",
             "DEFAULT_SPEND_CHECK_INTERVAL_MINUTES": "5",
             "DAYPARTING_CHECK_INTERVAL_MINUTES": "7",
             "DAILY_RESET_CRON": "15 3 * * *",
@@ -188,3 +206,46 @@ def test_empty_values_count_as_unset() -> None:
     assert config.parse_positive_int({"X": "  "}, "X", default=3) == 3
     assert config.parse_cron({"C": ""}, "C", default="0 2 * * *") == "0 2 * * *"
     assert config.parse_bool({"B": ""}, "B", default=True) is True
+
+
+# The production settings the README documents ("Operating it").
+PRODUCTION = {
+    "DJANGO_DEBUG": "False",
+    "DJANGO_SECRET_KEY": PRODUCTION_KEY,
+    "DJANGO_ALLOWED_HOSTS": "ads.example.com",
+}
+
+
+def test_check_deploy_on_the_documented_production_settings_reports_nothing() -> None:
+    completed = start_django(
+        PRODUCTION,
+        "from django.core.management import call_command; "
+        "call_command('check', deploy=True, fail_level='DEBUG')",
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert "System check identified no issues" in completed.stdout + completed.stderr
+
+
+def test_https_settings_default_on_in_production_and_follow_their_variables() -> None:
+    code = (
+        "print(settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS, "
+        "settings.SESSION_COOKIE_SECURE, getattr(settings, 'SECURE_PROXY_SSL_HEADER', None))"
+    )
+    production = start_django(PRODUCTION, code)
+    behind_plain_http = start_django(
+        {
+            **PRODUCTION,
+            "SECURE_SSL_REDIRECT": "False",
+            "SECURE_HSTS_SECONDS": "0",
+            "SECURE_PROXY_SSL_HEADER": "False",
+        },
+        code,
+    )
+    development = start_django({"DJANGO_DEBUG": "True"}, code)
+
+    assert production.stdout.strip() == (
+        "True 31536000 True ('HTTP_X_FORWARDED_PROTO', 'https')"
+    ), production.stderr
+    assert behind_plain_http.stdout.strip() == "False 0 True None"
+    assert development.stdout.strip() == "False 0 False None"
