@@ -196,7 +196,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Where beat keeps its last-run times; a folder beat can write (say, a volume) in containers.
+CELERY_BEAT_SCHEDULE_FILENAME = config.read(ENV, "CELERY_BEAT_SCHEDULE_FILENAME") or str(
+    VAR_DIR / "celerybeat-schedule"
+)
 
 BUDGET_CHECK_INTERVAL_MINUTES = config.parse_budget_check_minutes(ENV, default=15)
 DAYPARTING_CHECK_INTERVAL_MINUTES = config.parse_positive_int(
@@ -241,3 +244,15 @@ METRICS_ALLOWED_IPS = operations.parse_networks(ENV, "METRICS_ALLOWED_IPS")
 # Probes and scrapes arrive every few seconds; their request lines are not worth INFO.
 LOGGING["filters"] = {"quiet_probes": {"()": "ad_budget_system.logfmt.QuietProbes"}}
 LOGGING["loggers"]["django.server"] = {"filters": ["quiet_probes"]}
+# Redis hands an unacknowledged task (its worker was killed) to another worker after the
+# visibility timeout: Redis's default is an hour, by which time beat's expiry has discarded
+# the sweep. Five minutes re-runs a lost sweep within minutes; it must exceed the longest
+# task (the hard time limit) and any countdown, or a running task would be handed out twice.
+CELERY_VISIBILITY_TIMEOUT = operations.parse_seconds(ENV, "CELERY_VISIBILITY_TIMEOUT", default=300)
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT={CELERY_VISIBILITY_TIMEOUT} must be longer than the task "
+        f"time limit ({CELERY_TASK_TIME_LIMIT}s), or running tasks are delivered twice."
+    )
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}

@@ -249,3 +249,23 @@ def test_https_settings_default_on_in_production_and_follow_their_variables() ->
     ), production.stderr
     assert behind_plain_http.stdout.strip() == "False 0 True None"
     assert development.stdout.strip() == "False 0 False None"
+
+
+def test_a_lost_task_on_redis_is_redelivered_within_minutes() -> None:
+    completed = start_django(
+        {
+            "DJANGO_DEBUG": "True",
+            "CELERY_BROKER_URL": "redis://broker.example.com:6379/2",
+            "CELERY_BEAT_SCHEDULE_FILENAME": "/data/beat/schedule",
+        },
+        "from ad_budget_system.celery import app; "
+        "print(app.conf.broker_transport_options['visibility_timeout'], "
+        "app.conf.task_time_limit, app.conf.beat_schedule_filename)",
+    )
+    too_short = start_django({"DJANGO_DEBUG": "True", "CELERY_VISIBILITY_TIMEOUT": "60"})
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["300", "180", "/data/beat/schedule"]
+    assert "CELERY_VISIBILITY_TIMEOUT=60 must be longer than the task time limit" in (
+        too_short.stderr
+    )
