@@ -256,3 +256,5 @@ if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
     )
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# First, so the request id covers every log line of a request and the latency all of it.
+MIDDLEWARE.insert(0, "ads.middleware.RequestIdAndMetricsMiddleware")

@@ -23,6 +23,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Max
 from django.utils import timezone
 
+from ads import metrics
 from ads.models import JobName, JobOutcome, JobRun, JobTrigger
 from ads.services.reconcile import ReconcileResult
 from ads.services.sql import is_postgres
@@ -104,8 +105,6 @@ def job_run(
     ``JobBusy`` when another run of the job is in progress. Safe to run twice: each run is
     its own row, and the work itself is idempotent.
     """
-    from ads import metrics  # late: the metrics module imports the models' registry
-
     with _single_run(job) as acquired:
         run = JobRun.objects.create(job=job, trigger=trigger, actor=actor, started_at=at)
         if not acquired:

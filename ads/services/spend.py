@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 
 from django.db import OperationalError, connection, transaction
 
+from ads import metrics
 from ads.models import SpendKind, SpendPeriod, Trigger
 from ads.money import MoneyError, parse_money, to_micros
 from ads.schemas import MAX_ID
@@ -521,4 +522,5 @@ def spend_record(
             "actor": actor,
         },
     )
+    metrics.spend_counted(events=events, outcomes=result.outcomes)
     return result
