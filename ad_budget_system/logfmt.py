@@ -39,3 +39,15 @@ class QuietProbes(logging.Filter):
             return True
         message = record.getMessage()
         return not any(f" {path} " in message or f" {path}?" in message for path in _PROBE_PATHS)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to lines written while an HTTP request is served."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from ads.middleware import REQUEST_ID
+
+        request_id = REQUEST_ID.get()
+        if request_id is not None and not hasattr(record, "request_id"):
+            record.request_id = request_id
+        return True

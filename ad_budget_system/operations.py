@@ -78,3 +78,16 @@ def parse_seconds(environ: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit():
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of seconds (0 or more).")
     return int(raw)
+
+
+def parse_fraction(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = read(environ, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a fraction between 0 and 1.")
+    return value

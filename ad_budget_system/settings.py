@@ -17,7 +17,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from ad_budget_system import config, operations
+from ad_budget_system import config, observability, operations
 
 # Lets runtime code subscript Django generics (ModelAdmin[Brand]) as the type stubs do.
 django_stubs_ext.monkeypatch()
@@ -241,9 +241,17 @@ CELERY_BEAT_SCHEDULE["prune-job-runs"] = {
 # METRICS_ALLOWED_IPS (comma-separated networks). With neither set, only loopback may scrape.
 METRICS_TOKEN = config.read(ENV, "METRICS_TOKEN")
 METRICS_ALLOWED_IPS = operations.parse_networks(ENV, "METRICS_ALLOWED_IPS")
-# Probes and scrapes arrive every few seconds; their request lines are not worth INFO.
-LOGGING["filters"] = {"quiet_probes": {"()": "ad_budget_system.logfmt.QuietProbes"}}
-LOGGING["loggers"]["django.server"] = {"filters": ["quiet_probes"]}
+# Logging: LOG_FORMAT=keyvalue (default, human-readable) or json (one object per line), with
+# a request id on lines written while serving a request; probe request lines kept below INFO.
+LOG_FORMAT = operations.parse_choice(ENV, "LOG_FORMAT", ("keyvalue", "json"))
+LOGGING = observability.logging_config(log_format=LOG_FORMAT)
+# Errors to Sentry only when SENTRY_DSN is set.
+SENTRY_ENABLED = observability.sentry_init(
+    dsn=config.read(ENV, "SENTRY_DSN"),
+    environment=config.read(ENV, "SENTRY_ENVIRONMENT")
+    or ("development" if DEBUG else "production"),
+    traces_sample_rate=operations.parse_fraction(ENV, "SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
 # Redis hands an unacknowledged task (its worker was killed) to another worker after the
 # visibility timeout: Redis's default is an hour, by which time beat's expiry has discarded
 # the sweep. Five minutes re-runs a lost sweep within minutes; it must exceed the longest
