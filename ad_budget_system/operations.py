@@ -64,11 +64,21 @@ def parse_percentages(
 
 
 def parse_percentage(environ: Mapping[str, str], name: str, default: Decimal) -> Decimal:
-    (value,) = parse_percentages(environ, name, (default,))[:1]
     raw = read(environ, name)
-    if raw is not None and "," in raw:
-        raise ImproperlyConfigured(f"{name}={raw!r} is one percentage, e.g. 10.")
+    if raw is None:
+        return default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0 or value > 1000:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a percentage between 0 and 1000.")
     return value
+
+
+def parse_list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = read(environ, name) or ""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
 def parse_seconds(environ: Mapping[str, str], name: str, default: int) -> int:

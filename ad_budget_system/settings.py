@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +267,27 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 # First, so the request id covers every log line of a request and the latency all of it.
 MIDDLEWARE.insert(0, "ads.middleware.RequestIdAndMetricsMiddleware")
+
+# --- Operations: budget alerts (issue 10) ---------------------------------------------------
+# Percentages of each daily and monthly budget that fire an alert (a brand may set its own).
+ALERT_THRESHOLDS = operations.parse_percentages(
+    ENV, "ALERT_THRESHOLDS", default=(Decimal(80), Decimal(100))
+)
+# A pacing alert fires when the projected period spend exceeds the budget by more than this.
+ALERT_PACING_MARGIN = operations.parse_percentage(ENV, "ALERT_PACING_MARGIN", Decimal(10))
+# Global recipients, used for brands without their own.
+ALERT_EMAILS = operations.parse_list(ENV, "ALERT_EMAILS")
+ALERT_WEBHOOK_URL = config.read(ENV, "ALERT_WEBHOOK_URL")
+ALERT_WEBHOOK_SECRET = config.read(ENV, "ALERT_WEBHOOK_SECRET")
+DEFAULT_FROM_EMAIL = config.read(ENV, "ALERT_FROM_EMAIL") or "ad-budgets@localhost"
+# Email: printed to the console unless EMAIL_HOST names an SMTP server.
+EMAIL_HOST = config.read(ENV, "EMAIL_HOST") or "localhost"
+if config.read(ENV, "EMAIL_HOST") is None:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = config.parse_positive_int(ENV, "EMAIL_PORT", default=587)
+    EMAIL_HOST_USER = config.read(ENV, "EMAIL_HOST_USER") or ""
+    EMAIL_HOST_PASSWORD = config.read(ENV, "EMAIL_HOST_PASSWORD") or ""
+    EMAIL_USE_TLS = config.parse_bool(ENV, "EMAIL_USE_TLS", default=True)
+    EMAIL_TIMEOUT = 20

@@ -6,11 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from ads.models import JobOutcome, JobRun
+from ads.models import (
+    Alert,
+    AlertDelivery,
+    BrandAlertSettings,
+    DeliveryState,
+    JobOutcome,
+    JobRun,
+)
 
 _OUTCOME_COLOURS = {
     JobOutcome.SUCCEEDED: "#2e7d32",
@@ -65,3 +73,95 @@ class JobRunAdmin(OperationsReadOnly):
     @admin.display(description="Error")
     def short_error(self, run: JobRun) -> str:
         return run.error[:80]
+
+
+# --- Alerts ---------------------------------------------------------------------------------
+
+_DELIVERY_COLOURS = {
+    DeliveryState.SENT: "#2e7d32",
+    DeliveryState.PENDING: "#8a6d3b",
+    DeliveryState.FAILED: "#ba2121",
+}
+
+
+class AlertDeliveryInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = AlertDelivery
+    extra = 0
+    can_delete = False
+    fields = ("channel", "target", "state", "attempts", "sent_at", "last_error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(OperationsReadOnly):
+    list_display = (
+        "created_at",
+        "brand",
+        "kind",
+        "period",
+        "period_start",
+        "threshold",
+        "spend",
+        "budget",
+        "projected",
+        "delivery_state",
+    )
+    list_filter = ("kind", "period", "deliveries__state")
+    list_select_related = ("brand",)
+    search_fields = ("brand__name",)
+    date_hierarchy = "created_at"
+    inlines = [AlertDeliveryInline]
+    readonly_fields = [field.name for field in Alert._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Alert]:
+        # Delivery states for the whole page in the same query (no query per row).
+        queryset: QuerySet[Alert] = super().get_queryset(request)
+        return queryset.annotate(
+            sent_count=Count("deliveries", filter=Q(deliveries__state=DeliveryState.SENT)),
+            failed_count=Count("deliveries", filter=Q(deliveries__state=DeliveryState.FAILED)),
+            pending_count=Count("deliveries", filter=Q(deliveries__state=DeliveryState.PENDING)),
+        )
+
+    @admin.display(description="Delivery")
+    def delivery_state(self, alert: Alert) -> SafeString:
+        parts = [
+            (DeliveryState.FAILED, getattr(alert, "failed_count", 0)),
+            (DeliveryState.PENDING, getattr(alert, "pending_count", 0)),
+            (DeliveryState.SENT, getattr(alert, "sent_count", 0)),
+        ]
+        shown = [(state, n) for state, n in parts if n]
+        if not shown:
+            return format_html("<span>{}</span>", "no channel")
+        return format_html_join(
+            " ",
+            '<span style="color:{};font-weight:bold">{} {}</span>',
+            ((_DELIVERY_COLOURS[state], n, state.label) for state, n in shown),
+        )
+
+
+@admin.register(AlertDelivery)
+class AlertDeliveryAdmin(OperationsReadOnly):
+    list_display = ("alert", "channel", "target", "state", "attempts", "sent_at", "last_error")
+    list_filter = ("state", "channel")
+    list_select_related = ("alert",)
+
+
+@admin.register(BrandAlertSettings)
+class BrandAlertSettingsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Each brand's recipients and thresholds (empty fields use the global settings)."""
+
+    list_display = (
+        "brand",
+        "emails",
+        "email_enabled",
+        "webhook_url",
+        "webhook_enabled",
+        "thresholds",
+        "pacing_margin",
+    )
+    list_select_related = ("brand",)
+    search_fields = ("brand__name", "emails")
+    autocomplete_fields = ("brand",)

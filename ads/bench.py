@@ -508,6 +508,11 @@ class Bench:
                 "ads_spendevent",
             ):
                 cursor.execute(f"DELETE FROM {table} WHERE campaign_id IN ({campaigns})", pattern)
+            # Alerts the bench's spend fired, and their deliveries.
+            alerts = f"SELECT id FROM ads_alert WHERE brand_id IN ({brands})"
+            cursor.execute(f"DELETE FROM ads_alertdelivery WHERE alert_id IN ({alerts})", pattern)
+            for table in ("ads_alert", "ads_brandalertsettings"):
+                cursor.execute(f"DELETE FROM {table} WHERE brand_id IN ({brands})", pattern)
             cursor.execute(
                 f"DELETE FROM ads_brandperiodspend WHERE brand_id IN ({brands})", pattern
             )

@@ -615,3 +615,100 @@ class JobRun(models.Model):
     @property
     def duration(self) -> timedelta | None:
         return None if self.finished_at is None else self.finished_at - self.started_at
+
+
+# --- Operations: budget alerts (issue 10) ---------------------------------------------------
+
+
+class AlertKind(models.TextChoices):
+    THRESHOLD = "threshold", "Share of budget reached"
+    PACING = "pacing", "Projected to exceed budget"
+
+
+class BrandAlertSettings(models.Model):
+    """A brand's alert thresholds and recipients; anything left empty uses the global
+    setting (ALERT_THRESHOLDS, ALERT_PACING_MARGIN, ALERT_EMAILS, ALERT_WEBHOOK_URL)."""
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="alert_settings")
+    thresholds = models.CharField(
+        max_length=100, blank=True, help_text="Percentages of each budget, e.g. 50,80,100."
+    )
+    pacing_margin = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Percent over budget the projection may reach before a pacing alert.",
+    )
+    emails = models.TextField(blank=True, help_text="The brand's contacts, comma-separated.")
+    email_enabled = models.BooleanField(default=True)
+    webhook_url = models.URLField(blank=True, help_text="Slack-compatible incoming webhook.")
+    webhook_secret = models.CharField(max_length=200, blank=True)
+    webhook_enabled = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "brand alert recipients"
+        verbose_name_plural = "brand alert recipients"
+
+    def __str__(self) -> str:
+        return f"Alerts of {self.brand}"
+
+
+class Alert(models.Model):
+    """One alert, fired once per (brand, kind, period, period start, threshold): the unique
+    constraint decides, also between concurrent writers."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    period = models.CharField(max_length=8, choices=SpendPeriod.choices)
+    period_start = models.DateField(help_text="Brand-local.")
+    threshold = models.DecimalField(max_digits=7, decimal_places=2, help_text="Percent.")
+    spend = MoneyField()
+    budget = MoneyField()
+    projected = MoneyField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "kind", "period", "period_start", "threshold"],
+                name="alert_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} {self.kind} {self.period} {self.period_start} {self.threshold}%"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"
+
+
+class AlertChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class AlertDelivery(models.Model):
+    """The outbox: one row per alert and channel, written with the alert, sent after commit."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=16, choices=AlertChannel.choices)
+    target = models.TextField(help_text="Addresses, or the webhook URL.")
+    state = models.CharField(
+        max_length=16, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="alert_delivery_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.state} ({self.attempts} attempts)"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
 from ads.models import JobName, JobTrigger
+from ads.services.alerts import MAX_ATTEMPTS, DeliveryFailed, alert_delivery_send
 from ads.services.ingest import spend_ingest
 from ads.services.job_runs import job_run, job_runs_prune, prune_figures, sweep_recorded
 from ads.services.jobs import ResetPeriod, budget_check, dayparting_enforce, spend_reset
@@ -66,3 +67,20 @@ def prune_job_runs() -> dict[str, Any]:
         figures=prune_figures,
     )
     return {"deleted": deleted}
+
+
+@shared_task(
+    name="ads.deliver_alert",
+    bind=True,
+    max_retries=MAX_ATTEMPTS - 1,
+    soft_time_limit=30,
+    time_limit=60,
+)
+def deliver_alert(self: Task[[int], str], delivery_id: int) -> str:
+    """Send one alert delivery; retried with backoff (under the broker's visibility
+    timeout), the last attempt marks it failed. Safe to redeliver: only pending rows send."""
+    final = self.request.retries >= MAX_ATTEMPTS - 1
+    try:
+        return alert_delivery_send(delivery_id=delivery_id, at=timezone.now(), final=final)
+    except DeliveryFailed as exc:
+        raise self.retry(exc=exc, countdown=min(15 * 2**self.request.retries, 240)) from exc

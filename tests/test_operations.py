@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -138,10 +139,11 @@ def test_doctor_on_a_healthy_setup_prints_one_line_per_check_and_succeeds() -> N
         "beat reset_spend_monthly",
         "beat prune_job_runs",
         "worker",
+        "deliveries",
         "clock",
     ]
     assert all(line.startswith("ok   ") for line in lines[:-1]), lines
-    assert lines[-1] == "all 11 checks passed"
+    assert lines[-1] == "all 12 checks passed"
 
 
 @override_settings(BUDGET_CHECK_INTERVAL_MINUTES=1)
@@ -200,3 +202,51 @@ def test_probe_requests_are_not_logged_at_info(message: str, shown: bool) -> Non
 
     assert QuietProbes().filter(record) is shown
     assert QuietProbes().filter(warning) is True
+
+
+def test_the_admin_lists_alerts_with_their_delivery_state_and_each_brands_recipients(
+    admin_client: Client, django_assert_max_num_queries: Any
+) -> None:
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from ads.models import Alert, AlertDelivery, BrandAlertSettings, DeliveryState
+    from tests.factories import make_brand
+
+    now = timezone.now()
+    for index in range(3):
+        brand = make_brand(f"Brand {index}")
+        BrandAlertSettings.objects.create(brand=brand, emails=f"ops{index}@example.test")
+        alert = Alert.objects.create(
+            brand=brand,
+            kind="threshold",
+            period="day",
+            period_start=now.date(),
+            threshold=Decimal(80),
+            spend=Decimal(80),
+            budget=Decimal(100),
+            created_at=now,
+        )
+        AlertDelivery.objects.create(
+            alert=alert, channel="email", target="x", state=DeliveryState.SENT, created_at=now
+        )
+        AlertDelivery.objects.create(
+            alert=alert,
+            channel="webhook",
+            target="http://hook",
+            state=DeliveryState.FAILED,
+            last_error="HTTP Error 500",
+            created_at=now,
+        )
+
+    with django_assert_max_num_queries(9):  # delivery states in the page query, not per row
+        alerts = admin_client.get("/admin/ads/alert/")
+    recipients = admin_client.get("/admin/ads/brandalertsettings/")
+    deliveries = admin_client.get("/admin/ads/alertdelivery/?state=failed")
+
+    assert alerts.status_code == 200
+    assert alerts.content.count(b"1 Failed (gave up)") == 3
+    assert alerts.content.count(b"1 Sent") == 3
+    assert b"ops2@example.test" in recipients.content
+    assert deliveries.content.count(b"HTTP Error 500") == 3

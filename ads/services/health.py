@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import checks as django_checks
@@ -14,6 +14,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.migrations.executor import MigrationExecutor
 from kombu import Connection
 
+from ads.models import AlertDelivery, DeliveryState
 from ads.services.job_runs import STALE_AFTER_INTERVALS, WATCHED_JOBS, jobs_freshness
 
 # Replies from workers to a ping, and connecting to the broker, wait at most this long.
@@ -21,6 +22,8 @@ BROKER_TIMEOUT_SECONDS = 2
 # The database's clock and this process's may differ by this much before it matters (job
 # freshness compares times written by different machines).
 MAX_CLOCK_SKEW_SECONDS = 5.0
+# A delivery still pending after this has missed its retries' window: a worker is missing.
+STUCK_DELIVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,23 @@ def check_clock(*, at: datetime) -> Check:
     return _guarded("clock", probe)
 
 
+def check_deliveries(*, at: datetime) -> Check:
+    """Alert deliveries that failed for good, or are pending for over ten minutes."""
+
+    def probe() -> Check:
+        failed = AlertDelivery.objects.filter(state=DeliveryState.FAILED).count()
+        stuck = AlertDelivery.objects.filter(
+            state=DeliveryState.PENDING, created_at__lt=at - STUCK_DELIVERY
+        ).count()
+        ok = failed == 0 and stuck == 0
+        detail = f"{failed} failed, {stuck} pending for over 10 minutes"
+        return Check(
+            "deliveries", ok, detail + ("" if ok else "; see Alert deliveries in the admin")
+        )
+
+    return _guarded("deliveries", probe)
+
+
 def readiness(*, at: datetime) -> list[Check]:
     """What a load balancer needs before sending traffic: the database, the broker (the API
     queues work there) and beat (without it budgets stop being enforced)."""
@@ -161,6 +181,8 @@ def doctor(*, at: datetime) -> list[Check]:
         checks.append(check_migrations())
         checks += check_beat(at=at)
     checks.append(check_worker())
+    if database.ok:
+        checks.append(check_deliveries(at=at))
     checks.append(check_clock(at=at))
     return checks
 

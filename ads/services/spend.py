@@ -18,6 +18,7 @@ from ads import metrics
 from ads.models import SpendKind, SpendPeriod, Trigger
 from ads.money import MoneyError, parse_money, to_micros
 from ads.schemas import MAX_ID
+from ads.services.alerts import alerts_record_locked
 from ads.services.locks import SpendTargets, campaigns_lock
 from ads.services.periods import instant_problem, local_date
 from ads.services.reconcile import (
@@ -492,6 +493,7 @@ def spend_record(
                 transitions = reconcile_locked(
                     at=at, trigger=Trigger.SPEND, actor=actor, scope=Scope(brand_ids=limited)
                 )
+            alerts_record_locked(brand_ids={key[0] for key in totals[1]}, at=at)
             return decided, transitions
 
     if dry_run:
