@@ -24,6 +24,7 @@ import json
 import logging
 import time
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -146,7 +147,7 @@ def _candidates(brand_ids: list[int], at: datetime) -> list[_Candidate]:
     return found
 
 
-def alerts_record_locked(*, brand_ids: Any, at: datetime) -> list[int]:
+def alerts_record_locked(*, brand_ids: Iterable[int], at: datetime) -> list[int]:
     """Record the alerts the brands' current totals call for, once each, and their
     deliveries; enqueue the sending after commit. Runs inside the caller's transaction,
     after its totals changed and under the brand locks. Returns the new alert ids. Safe to

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core import checks as django_checks
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 from kombu import Connection
 
 from ads.models import AlertDelivery, DeliveryState
@@ -135,10 +136,14 @@ def check_clock(*, at: datetime) -> Check:
             return Check("clock", False, "times are not time-zone aware (USE_TZ must be True)")
         if connection.vendor != "postgresql":
             return Check("clock", True, f"{at.isoformat()} (SQLite: the database shares it)")
+        # This machine's clock read around the query itself (``at`` is when doctor began,
+        # seconds earlier after the worker ping), halfway through the round trip.
+        before = timezone.now()
         with connection.cursor() as cursor:
-            cursor.execute("SELECT now()")
+            cursor.execute("SELECT clock_timestamp()")
             database_now = cursor.fetchone()[0]
-        skew = (database_now - at).total_seconds()
+        here = before + (timezone.now() - before) / 2
+        skew = (database_now - here).total_seconds()
         ok = abs(skew) <= MAX_CLOCK_SKEW_SECONDS
         detail = f"database clock differs by {skew:+.1f}s (limit {MAX_CLOCK_SKEW_SECONDS:.0f}s)"
         return Check("clock", ok, detail + ("" if ok else "; fix NTP on one of them"))
