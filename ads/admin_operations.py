@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -108,6 +108,7 @@ class AlertAdmin(OperationsReadOnly):
         "budget",
         "projected",
         "delivery_state",
+        "sent_at",
     )
     list_filter = ("kind", "period", "deliveries__state")
     list_select_related = ("brand",)
@@ -123,7 +124,12 @@ class AlertAdmin(OperationsReadOnly):
             sent_count=Count("deliveries", filter=Q(deliveries__state=DeliveryState.SENT)),
             failed_count=Count("deliveries", filter=Q(deliveries__state=DeliveryState.FAILED)),
             pending_count=Count("deliveries", filter=Q(deliveries__state=DeliveryState.PENDING)),
+            last_sent_at=Max("deliveries__sent_at"),
         )
+
+    @admin.display(description="Sent", ordering="last_sent_at")
+    def sent_at(self, alert: Alert) -> Any:
+        return getattr(alert, "last_sent_at", None)
 
     @admin.display(description="Delivery")
     def delivery_state(self, alert: Alert) -> SafeString:

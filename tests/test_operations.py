@@ -250,3 +250,18 @@ def test_the_admin_lists_alerts_with_their_delivery_state_and_each_brands_recipi
     assert alerts.content.count(b"1 Sent") == 3
     assert b"ops2@example.test" in recipients.content
     assert deliveries.content.count(b"HTTP Error 500") == 3
+
+
+@pytest.mark.postgres
+def test_doctor_reports_a_clock_that_disagrees_with_the_database(db: None) -> None:
+    from django.utils import timezone
+
+    from ads.services.health import check_clock
+
+    in_step = check_clock(at=timezone.now())
+    with time_machine.travel(timezone.now() + timedelta(minutes=2), tick=True):
+        ahead = check_clock(at=timezone.now())
+
+    assert in_step.ok, in_step.detail
+    assert not ahead.ok
+    assert "database clock differs by -1" in ahead.detail and "fix NTP" in ahead.detail
