@@ -653,6 +653,19 @@ class BrandAlertSettings(models.Model):
     def __str__(self) -> str:
         return f"Alerts of {self.brand}"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ImproperlyConfigured
+
+        from ad_budget_system.operations import parse_percentages
+
+        if self.thresholds.strip():
+            try:
+                parse_percentages({"thresholds": self.thresholds}, "thresholds", default=())
+            except ImproperlyConfigured:
+                raise ValidationError(
+                    {"thresholds": "Percentages above 0 and up to 1000, e.g. 50,80,100."}
+                ) from None
+
 
 class Alert(models.Model):
     """One alert, fired once per (brand, kind, period, period start, threshold): the unique

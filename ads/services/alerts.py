@@ -46,7 +46,8 @@ from ads.models import (
     DeliveryState,
     SpendPeriod,
 )
-from ads.money import to_micros
+from ads.money import from_micros, to_micros
+from ads.selectors import elapsed_share, projected_spend
 from ads.services.periods import day_bounds, local_period, month_bounds
 from ads.services.sql import adapt, rows_cte
 
@@ -126,10 +127,10 @@ def _candidates(brand_ids: list[int], at: datetime) -> list[_Candidate]:
                             None,
                         )
                     )
-            begins, ends = bounds
-            elapsed = Decimal((at - begins) / (ends - begins))
-            if elapsed >= PACING_MIN_ELAPSED and spend > 0:
-                projected = int(Decimal(spend) / elapsed)
+            # The status API's projection (one rule), judged once it means something.
+            if spend > 0 and elapsed_share(bounds=bounds, at=at) >= PACING_MIN_ELAPSED:
+                projection = projected_spend(spend=from_micros(spend), bounds=bounds, at=at)
+                projected = to_micros(projection) if projection is not None else 0
                 margin = _margin(own)
                 if projected * 100 > budget_micros * (100 + margin):
                     found.append(

@@ -313,3 +313,14 @@ def test_concurrent_writers_fire_each_alert_exactly_once(sent_tasks: list[int]) 
         ("threshold", "day", Decimal("80")),
         ("threshold", "day", Decimal("100")),
     ]
+
+
+def test_a_brands_thresholds_are_validated_in_the_form() -> None:
+    from django.core.exceptions import ValidationError
+
+    settings_row = BrandAlertSettings(brand=make_brand(), thresholds="80, lots")
+
+    with pytest.raises(ValidationError, match="Percentages above 0"):
+        settings_row.full_clean()
+    settings_row.thresholds = "50,80,100"
+    settings_row.full_clean()
