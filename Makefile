@@ -30,15 +30,27 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 setup: $(VENV)/.dev
 
+# Development mode, asked for explicitly (DJANGO_DEBUG defaults to off), with a key generated
+# once and kept under var/ (never committed).
+DEV_KEY := var/secret_key
+DEV_ENV = DJANGO_DEBUG=True DJANGO_SECRET_KEY="$$(cat $(DEV_KEY))"
+
+$(DEV_KEY):
+	@mkdir -p var
+	@$(PYTHON_FOR_KEY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+	@chmod 600 $@
+
+PYTHON_FOR_KEY = $(if $(wildcard $(BIN)/python),$(BIN)/python,python3)
+
 ## make run: migrate, load demo data, then web + worker + beat in one terminal (Ctrl-C stops all).
-run: $(VENV)/.runtime
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_data
+run: $(VENV)/.runtime $(DEV_KEY)
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py seed_data
 	@echo
 	@echo "  Admin:  http://127.0.0.1:8000/admin/   (demo login: admin / admin)"
 	@echo "  Ctrl-C stops web, worker and beat."
 	@echo
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run_all.py Procfile
+	@$(DEV_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run_all.py Procfile
 
 ## make test: lint, format check, import order, strict typing, then the test suite with coverage.
 test: $(VENV)/.dev
@@ -60,11 +72,11 @@ pytest: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(BIN)/isort . && $(BIN)/black .
 
-migrate: $(VENV)/.runtime
-	$(BIN)/python manage.py migrate --noinput
+migrate: $(VENV)/.runtime $(DEV_KEY)
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 
 seed: migrate
-	$(BIN)/python manage.py seed_data
+	$(DEV_ENV) $(BIN)/python manage.py seed_data
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .coverage htmlcov

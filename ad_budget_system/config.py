@@ -124,9 +124,17 @@ def parse_secret_key(environ: Mapping[str, str], *, debug: bool, dev_default: st
     raw = read(environ, "DJANGO_SECRET_KEY")
     if debug:
         return raw or dev_default
-    if raw is None or raw in EXAMPLE_SECRET_KEYS or raw.startswith(INSECURE_SECRET_KEY_PREFIX):
+    if (
+        raw is None
+        or raw in EXAMPLE_SECRET_KEYS
+        or raw.startswith(INSECURE_SECRET_KEY_PREFIX)
+        # Django's own deployment check (security.W009): at least 50 characters, 5 distinct.
+        or len(raw) < 50
+        or len(set(raw)) < 5
+    ):
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is missing or still the example value, and DJANGO_DEBUG is False. "
+            "DJANGO_SECRET_KEY is missing or still the example value (or weak: under 50 "
+            "characters or 5 distinct ones), and DJANGO_DEBUG is False. "
             "Generate one with: python -c 'from django.core.management.utils import "
             "get_random_secret_key; print(get_random_secret_key())'"
         )

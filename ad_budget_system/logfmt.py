@@ -24,3 +24,30 @@ class KeyValueFormatter(logging.Formatter):
         # Keep a traceback (appended by super().format) after the fields, not before them.
         head, sep, tail = line.partition("\n")
         return f"{head} {pairs}{sep}{tail}"
+
+
+# Health probes and metric scrapes: the load balancer and Prometheus call these every few
+# seconds; a line for each would drown the real requests.
+_PROBE_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+class QuietProbes(logging.Filter):
+    """Demotes the request lines of probe endpoints below INFO (errors still show)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        message = record.getMessage()
+        return not any(f" {path} " in message or f" {path}?" in message for path in _PROBE_PATHS)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to lines written while an HTTP request is served."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from ads.middleware import REQUEST_ID
+
+        request_id = REQUEST_ID.get()
+        if request_id is not None and not hasattr(record, "request_id"):
+            record.request_id = request_id
+        return True

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import os
 import warnings
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from ad_budget_system import config
+from ad_budget_system import config, observability, operations
 
 # Lets runtime code subscript Django generics (ModelAdmin[Brand]) as the type stubs do.
 django_stubs_ext.monkeypatch()
@@ -28,7 +30,9 @@ VAR_DIR = BASE_DIR / "var"
 environ.Env.read_env(BASE_DIR / ".env")
 ENV = os.environ
 
-DEBUG = config.parse_bool(ENV, "DJANGO_DEBUG", default=True)
+# Off unless asked for: `make run` and the test settings turn it on explicitly, so an unset
+# environment never serves tracebacks, runs on the development key or seeds admin/admin.
+DEBUG = config.parse_bool(ENV, "DJANGO_DEBUG", default=False)
 SECRET_KEY = config.parse_secret_key(
     ENV, debug=DEBUG, dev_default="django-insecure-development-only-key-do-not-deploy"
 )
@@ -75,7 +79,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own overrides of admin templates (base_site.html: the beat banner).
+        "DIRS": [BASE_DIR / "ad_budget_system" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -139,9 +144,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+# HTTPS: production defaults when DEBUG is off, each overridable (see README, "Operating it").
+SESSION_COOKIE_SECURE = config.parse_bool(ENV, "SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = config.parse_bool(ENV, "CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_SSL_REDIRECT = config.parse_bool(ENV, "SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe over plain HTTP inside the network; a redirect would fail them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = operations.parse_seconds(
+    ENV, "SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = config.parse_bool(
+    ENV, "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG
+)
+SECURE_HSTS_PRELOAD = config.parse_bool(ENV, "SECURE_HSTS_PRELOAD", default=not DEBUG)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+if config.parse_bool(ENV, "SECURE_PROXY_SSL_HEADER", default=not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Celery -------------------------------------------------------------------------------
@@ -180,7 +197,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Where beat keeps its last-run times; a folder beat can write (say, a volume) in containers.
+CELERY_BEAT_SCHEDULE_FILENAME = config.read(ENV, "CELERY_BEAT_SCHEDULE_FILENAME") or str(
+    VAR_DIR / "celerybeat-schedule"
+)
 
 BUDGET_CHECK_INTERVAL_MINUTES = config.parse_budget_check_minutes(ENV, default=15)
 DAYPARTING_CHECK_INTERVAL_MINUTES = config.parse_positive_int(
@@ -235,3 +255,65 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Operations: job history, watchdog, health, metrics (issue 10) ------------------------
+# Job runs older than this are deleted by the daily prune job (and `manage.py prune_job_runs`).
+JOB_HISTORY_DAYS = operations.parse_days(ENV, "JOB_HISTORY_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["prune-job-runs"] = {
+    "task": "ads.prune_job_runs",
+    "schedule": crontab(minute="45", hour="3"),
+    "options": {"expires": 3600},
+}
+# /metrics: a scraper sends `Authorization: Bearer <METRICS_TOKEN>`, or comes from one of
+# METRICS_ALLOWED_IPS (comma-separated networks). With neither set, only loopback may scrape.
+METRICS_TOKEN = config.read(ENV, "METRICS_TOKEN")
+METRICS_ALLOWED_IPS = operations.parse_networks(ENV, "METRICS_ALLOWED_IPS")
+# Logging: LOG_FORMAT=keyvalue (default, human-readable) or json (one object per line), with
+# a request id on lines written while serving a request; probe request lines kept below INFO.
+LOG_FORMAT = operations.parse_choice(ENV, "LOG_FORMAT", ("keyvalue", "json"))
+LOGGING = observability.logging_config(log_format=LOG_FORMAT)
+# Errors to Sentry only when SENTRY_DSN is set.
+SENTRY_ENABLED = observability.sentry_init(
+    dsn=config.read(ENV, "SENTRY_DSN"),
+    environment=config.read(ENV, "SENTRY_ENVIRONMENT")
+    or ("development" if DEBUG else "production"),
+    traces_sample_rate=operations.parse_fraction(ENV, "SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
+# Redis hands an unacknowledged task (its worker was killed) to another worker after the
+# visibility timeout: Redis's default is an hour, by which time beat's expiry has discarded
+# the sweep. Five minutes re-runs a lost sweep within minutes; it must exceed the longest
+# task (the hard time limit) and any countdown, or a running task would be handed out twice.
+CELERY_VISIBILITY_TIMEOUT = operations.parse_seconds(ENV, "CELERY_VISIBILITY_TIMEOUT", default=300)
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT={CELERY_VISIBILITY_TIMEOUT} must be longer than the task "
+        f"time limit ({CELERY_TASK_TIME_LIMIT}s), or running tasks are delivered twice."
+    )
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# First, so the request id covers every log line of a request and the latency all of it.
+MIDDLEWARE.insert(0, "ads.middleware.RequestIdAndMetricsMiddleware")
+
+# --- Operations: budget alerts (issue 10) ---------------------------------------------------
+# Percentages of each daily and monthly budget that fire an alert (a brand may set its own).
+ALERT_THRESHOLDS = operations.parse_percentages(
+    ENV, "ALERT_THRESHOLDS", default=(Decimal(80), Decimal(100))
+)
+# A pacing alert fires when the projected period spend exceeds the budget by more than this.
+ALERT_PACING_MARGIN = operations.parse_percentage(ENV, "ALERT_PACING_MARGIN", Decimal(10))
+# Global recipients, used for brands without their own.
+ALERT_EMAILS = operations.parse_list(ENV, "ALERT_EMAILS")
+ALERT_WEBHOOK_URL = config.read(ENV, "ALERT_WEBHOOK_URL")
+ALERT_WEBHOOK_SECRET = config.read(ENV, "ALERT_WEBHOOK_SECRET")
+DEFAULT_FROM_EMAIL = config.read(ENV, "ALERT_FROM_EMAIL") or "ad-budgets@localhost"
+# Email: printed to the console unless EMAIL_HOST names an SMTP server.
+EMAIL_HOST = config.read(ENV, "EMAIL_HOST") or "localhost"
+if config.read(ENV, "EMAIL_HOST") is None:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = config.parse_positive_int(ENV, "EMAIL_PORT", default=587)
+    EMAIL_HOST_USER = config.read(ENV, "EMAIL_HOST_USER") or ""
+    EMAIL_HOST_PASSWORD = config.read(ENV, "EMAIL_HOST_PASSWORD") or ""
+    EMAIL_USE_TLS = config.parse_bool(ENV, "EMAIL_USE_TLS", default=True)
+    EMAIL_TIMEOUT = 20

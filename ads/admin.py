@@ -423,3 +423,4 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
 
 import ads.admin_platforms  # noqa: E402,F401  (ad platforms' pages; issue 11)
+from ads import admin_operations  # noqa: E402,F401  (JobRun, alerts: ads/admin_operations.py)

@@ -513,6 +513,11 @@ class Bench:
                 "ads_spendevent",
             ):
                 cursor.execute(f"DELETE FROM {table} WHERE campaign_id IN ({campaigns})", pattern)
+            # Alerts the bench's spend fired, and their deliveries.
+            alerts = f"SELECT id FROM ads_alert WHERE brand_id IN ({brands})"
+            cursor.execute(f"DELETE FROM ads_alertdelivery WHERE alert_id IN ({alerts})", pattern)
+            for table in ("ads_alert", "ads_brandalertsettings"):
+                cursor.execute(f"DELETE FROM {table} WHERE brand_id IN ({brands})", pattern)
             cursor.execute(
                 f"DELETE FROM ads_brandperiodspend WHERE brand_id IN ({brands})", pattern
             )
@@ -689,6 +694,7 @@ def _start_gunicorn(port: int, workers: int, threads: int, run_id: str) -> subpr
         "DJANGO_DEBUG": "False",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "False",  # the bench speaks plain HTTP to 127.0.0.1
     }
     with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(

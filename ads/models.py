@@ -737,3 +737,175 @@ class PlatformCampaign(Campaign):
         proxy = True
         verbose_name = "campaign on a platform"
         verbose_name_plural = "campaigns on platforms"
+
+
+# --- Operations: job-run history (issue 10) ------------------------------------------------
+
+
+class JobName(models.TextChoices):
+    """The periodic jobs whose runs are recorded; beat and the commands run the same ones."""
+
+    CHECK_BUDGET = "check_budget", "Budget check"
+    ENFORCE_DAYPARTING = "enforce_dayparting", "Dayparting"
+    RESET_SPEND_DAILY = "reset_spend_daily", "Daily reset"
+    RESET_SPEND_MONTHLY = "reset_spend_monthly", "Monthly reset"
+    PRUNE_JOB_RUNS = "prune_job_runs", "Prune job history"
+
+
+class JobTrigger(models.TextChoices):
+    BEAT = "beat", "Celery beat"
+    COMMAND = "command", "Management command"
+    API = "api", "API or task call"
+
+
+class JobOutcome(models.TextChoices):
+    RUNNING = "running", "Running"  # or died without a word (a killed worker)
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped: another run of this job was in progress"
+
+
+class JobRun(models.Model):
+    """One run of a periodic job, from beat or by hand. Written when the run starts (so a
+    run that dies stays visible as ``running``) and completed when it ends; the watchdog
+    reads the last success of each job from here."""
+
+    job = models.CharField(max_length=32, choices=JobName.choices)
+    trigger = models.CharField(max_length=16, choices=JobTrigger.choices)
+    actor = models.CharField(max_length=150)
+    outcome = models.CharField(
+        max_length=16, choices=JobOutcome.choices, default=JobOutcome.RUNNING
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    checked = models.PositiveIntegerField(null=True, blank=True, help_text="Campaigns checked.")
+    paused = models.PositiveIntegerField(default=0)
+    resumed = models.PositiveIntegerField(default=0)
+    reason_changed = models.PositiveIntegerField(default=0)
+    # The job's own figures: paused by reason for sweeps, rows deleted for the prune.
+    detail = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["job", "outcome", "-finished_at"], name="job_run_last_idx"),
+            models.Index(fields=["started_at"], name="job_run_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.outcome} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def duration(self) -> timedelta | None:
+        return None if self.finished_at is None else self.finished_at - self.started_at
+
+
+# --- Operations: budget alerts (issue 10) ---------------------------------------------------
+
+
+class AlertKind(models.TextChoices):
+    THRESHOLD = "threshold", "Share of budget reached"
+    PACING = "pacing", "Projected to exceed budget"
+
+
+class BrandAlertSettings(models.Model):
+    """A brand's alert thresholds and recipients; anything left empty uses the global
+    setting (ALERT_THRESHOLDS, ALERT_PACING_MARGIN, ALERT_EMAILS, ALERT_WEBHOOK_URL)."""
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="alert_settings")
+    thresholds = models.CharField(
+        max_length=100, blank=True, help_text="Percentages of each budget, e.g. 50,80,100."
+    )
+    pacing_margin = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Percent over budget the projection may reach before a pacing alert.",
+    )
+    emails = models.TextField(blank=True, help_text="The brand's contacts, comma-separated.")
+    email_enabled = models.BooleanField(default=True)
+    webhook_url = models.URLField(blank=True, help_text="Slack-compatible incoming webhook.")
+    webhook_secret = models.CharField(max_length=200, blank=True)
+    webhook_enabled = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "brand alert recipients"
+        verbose_name_plural = "brand alert recipients"
+
+    def __str__(self) -> str:
+        return f"Alerts of {self.brand}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ImproperlyConfigured
+
+        from ad_budget_system.operations import parse_percentages
+
+        if self.thresholds.strip():
+            try:
+                parse_percentages({"thresholds": self.thresholds}, "thresholds", default=())
+            except ImproperlyConfigured:
+                raise ValidationError(
+                    {"thresholds": "Percentages above 0 and up to 1000, e.g. 50,80,100."}
+                ) from None
+
+
+class Alert(models.Model):
+    """One alert, fired once per (brand, kind, period, period start, threshold): the unique
+    constraint decides, also between concurrent writers."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=16, choices=AlertKind.choices)
+    period = models.CharField(max_length=8, choices=SpendPeriod.choices)
+    period_start = models.DateField(help_text="Brand-local.")
+    threshold = models.DecimalField(max_digits=7, decimal_places=2, help_text="Percent.")
+    spend = MoneyField()
+    budget = MoneyField()
+    projected = MoneyField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "kind", "period", "period_start", "threshold"],
+                name="alert_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} {self.kind} {self.period} {self.period_start} {self.threshold}%"
+
+
+class AlertDeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"
+
+
+class AlertChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class AlertDelivery(models.Model):
+    """The outbox: one row per alert and channel, written with the alert, sent after commit."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=16, choices=AlertChannel.choices)
+    target = models.TextField(help_text="Addresses, or the webhook URL.")
+    state = models.CharField(
+        max_length=16, choices=AlertDeliveryState.choices, default=AlertDeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="alert_delivery_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.state} ({self.attempts} attempts)"

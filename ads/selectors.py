@@ -170,6 +170,22 @@ class BrandBudgetReport:
     month: PeriodBudget
 
 
+def elapsed_share(*, bounds: tuple[datetime, datetime], at: datetime) -> Decimal:
+    """The share of the period [start, end) that has passed at ``at`` (real elapsed time,
+    so 23- and 25-hour days are counted as they are)."""
+    begins, ends = bounds
+    return Decimal((at - begins) / (ends - begins))
+
+
+def projected_spend(
+    *, spend: Decimal, bounds: tuple[datetime, datetime], at: datetime
+) -> Decimal | None:
+    """Straight line: the spend so far, at the same rate, to the end of the period. Also
+    the rule of the pacing alerts (ads.services.alerts)."""
+    elapsed = elapsed_share(bounds=bounds, at=at)
+    return quantize(spend / elapsed) if elapsed > 0 else None
+
+
 def _period_budget(
     period: str,
     start: date,
@@ -180,10 +196,7 @@ def _period_budget(
     timezone: str,
 ) -> PeriodBudget:
     begins, ends = bounds
-    elapsed = (at - begins) / (ends - begins)
-    # Straight line: the spend so far, at the same rate, to the end of the period (real
-    # elapsed time, so 23- and 25-hour days are counted as they are).
-    projected = quantize(spend / Decimal(elapsed)) if elapsed > 0 else None
+    projected = projected_spend(spend=spend, bounds=bounds, at=at)
     tz = zone(timezone)
     return PeriodBudget(
         period=period,

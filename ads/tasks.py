@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.utils import timezone
 
+from ads.models import JobName, JobTrigger
 from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
+from ads.services.alerts import MAX_ATTEMPTS, DeliveryFailed, alert_delivery_send
 from ads.services.ingest import spend_ingest
+from ads.services.job_runs import job_run, job_runs_prune, prune_figures, sweep_recorded
 from ads.services.jobs import ResetPeriod, budget_check, dayparting_enforce, spend_reset
 from ads.services.verify import recent_periods_start, totals_verify
 
@@ -20,17 +23,33 @@ BEAT_ACTOR = "celery"
 
 @shared_task(name="ads.check_budget")
 def check_budget() -> dict[str, Any]:
-    return budget_check(at=timezone.now(), actor=BEAT_ACTOR).summary()
+    return sweep_recorded(
+        JobName.CHECK_BUDGET,
+        lambda at: budget_check(at=at, actor=BEAT_ACTOR),
+        trigger=JobTrigger.BEAT,
+        actor=BEAT_ACTOR,
+    )
 
 
 @shared_task(name="ads.enforce_dayparting")
 def enforce_dayparting() -> dict[str, Any]:
-    return dayparting_enforce(at=timezone.now(), actor=BEAT_ACTOR).summary()
+    return sweep_recorded(
+        JobName.ENFORCE_DAYPARTING,
+        lambda at: dayparting_enforce(at=at, actor=BEAT_ACTOR),
+        trigger=JobTrigger.BEAT,
+        actor=BEAT_ACTOR,
+    )
 
 
 @shared_task(name="ads.reset_spend")
 def reset_spend(period: str) -> dict[str, Any]:
-    return spend_reset(period=ResetPeriod(period), at=timezone.now(), actor=BEAT_ACTOR).summary()
+    reset = ResetPeriod(period)
+    return sweep_recorded(
+        JobName.RESET_SPEND_DAILY if reset == ResetPeriod.DAILY else JobName.RESET_SPEND_MONTHLY,
+        lambda at: spend_reset(period=reset, at=at, actor=BEAT_ACTOR),
+        trigger=JobTrigger.BEAT,
+        actor=BEAT_ACTOR,
+    )
 
 
 @shared_task(name="ads.record_spend")
@@ -62,3 +81,34 @@ def verify_totals(since: str | None = None) -> dict[str, Any]:
     at = timezone.now()
     start = date.fromisoformat(since) if since else recent_periods_start(at)
     return totals_verify(at=at, since=start, actor=BEAT_ACTOR).summary()
+
+
+@shared_task(name="ads.prune_job_runs")
+def prune_job_runs() -> dict[str, Any]:
+    """Delete job runs older than JOB_HISTORY_DAYS (the same service as the command)."""
+    deleted = job_run(
+        job=JobName.PRUNE_JOB_RUNS,
+        trigger=JobTrigger.BEAT,
+        actor=BEAT_ACTOR,
+        at=timezone.now(),
+        work=lambda at: job_runs_prune(at=at),
+        figures=prune_figures,
+    )
+    return {"deleted": deleted}
+
+
+@shared_task(
+    name="ads.deliver_alert",
+    bind=True,
+    max_retries=MAX_ATTEMPTS - 1,
+    soft_time_limit=30,
+    time_limit=60,
+)
+def deliver_alert(self: Task[[int], str], delivery_id: int) -> str:
+    """Send one alert delivery; retried with backoff (under the broker's visibility
+    timeout), the last attempt marks it failed. Safe to redeliver: only pending rows send."""
+    final = self.request.retries >= MAX_ATTEMPTS - 1
+    try:
+        return alert_delivery_send(delivery_id=delivery_id, at=timezone.now(), final=final)
+    except DeliveryFailed as exc:
+        raise self.retry(exc=exc, countdown=min(15 * 2**self.request.retries, 240)) from exc

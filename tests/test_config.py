@@ -16,6 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from ad_budget_system import config
 
 ROOT = Path(__file__).resolve().parent.parent
+# A key that passes Django's deployment check (50+ characters, many distinct).
+PRODUCTION_KEY = "x7!Kp2@Lq9#Rt4$Vw6%Yz8^Bc1&Dn3*Fg5(Hj0)Mm-Ns_Pu+Qv=Sx"
 
 
 VARIABLES = (
@@ -49,7 +51,12 @@ def start_django(env: dict[str, str], code: str = "") -> subprocess.CompletedPro
     return subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
-        env={**os.environ, **dict.fromkeys(VARIABLES, ""), **env},
+        env={
+            **os.environ,
+            **dict.fromkeys(VARIABLES, ""),
+            "DJANGO_SETTINGS_MODULE": "ad_budget_system.settings",
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -131,7 +138,7 @@ def assert_one_line(completed: subprocess.CompletedProcess[str], *parts: str) ->
 def test_bad_configuration_stops_the_process_with_one_line_naming_the_variable_and_fix(
     name: str, value: str, problem: str, fix: str
 ) -> None:
-    assert_one_line(start_django({name: value}), problem, fix)
+    assert_one_line(start_django({"DJANGO_DEBUG": "True", name: value}), problem, fix)
 
 
 def run_entry_point(env: dict[str, str], *command: str) -> subprocess.CompletedProcess[str]:
@@ -171,7 +178,9 @@ def test_other_errors_keep_their_traceback() -> None:
     assert "django.core.exceptions.ImproperlyConfigured: not a setting" in completed.stderr
 
 
-@pytest.mark.parametrize("secret", [None, "", "change-me", "django-insecure-abc"])
+@pytest.mark.parametrize(
+    "secret", [None, "", "change-me", "django-insecure-abc", "short-key", "ab" * 30]
+)
 def test_production_refuses_a_missing_or_example_secret_key(secret: str | None) -> None:
     env = {"DJANGO_DEBUG": "False"}
     if secret is not None:
@@ -186,7 +195,7 @@ def test_production_starts_with_a_real_secret_key() -> None:
     completed = start_django(
         {
             "DJANGO_DEBUG": "False",
-            "DJANGO_SECRET_KEY": "k" * 50,
+            "DJANGO_SECRET_KEY": PRODUCTION_KEY,
             "DJANGO_ALLOWED_HOSTS": "ads.example.com, api.example.com",
         },
         "print(settings.DEBUG, settings.ALLOWED_HOSTS, settings.SESSION_COOKIE_SECURE)",
@@ -195,9 +204,17 @@ def test_production_starts_with_a_real_secret_key() -> None:
     assert completed.stdout.strip() == "False ['ads.example.com', 'api.example.com'] True"
 
 
-def test_embedded_defaults_without_any_environment() -> None:
+def test_no_environment_at_all_refuses_to_start_in_one_line() -> None:
+    completed = start_django({})
+
+    assert completed.returncode != 0
+    # DEBUG is off unless asked for, so the missing key stops the process.
+    assert "DJANGO_SECRET_KEY is missing" in completed.stderr
+
+
+def test_embedded_defaults_in_development() -> None:
     completed = start_django(
-        {},
+        {"DJANGO_DEBUG": "True"},
         "import json; db = settings.DATABASES['default']; print(json.dumps({"
         "'engine': db['ENGINE'], 'name': str(db['NAME']), 'broker': settings.CELERY_BROKER_URL,"
         "'options': settings.CELERY_BROKER_TRANSPORT_OPTIONS, 'debug': settings.DEBUG,"
@@ -217,6 +234,7 @@ def test_embedded_defaults_without_any_environment() -> None:
 def test_the_variables_reach_the_beat_schedule_and_the_services() -> None:
     completed = start_django(
         {
+            "DJANGO_DEBUG": "True",
             "DEFAULT_SPEND_CHECK_INTERVAL_MINUTES": "5",
             "DAYPARTING_CHECK_INTERVAL_MINUTES": "7",
             "DAILY_RESET_CRON": "15 3 * * *",
@@ -331,3 +349,66 @@ def test_the_nightly_verify_totals_entry_follows_its_cron() -> None:
     assert "'task': 'ads.verify_totals'" in default.stdout
     assert "<crontab: 15 3 * * * (m/h/dM/MY/d)>" in default.stdout
     assert custom.stdout.strip() == "<crontab: 0 4 * * 1 (m/h/dM/MY/d)>"
+
+
+# The production settings the README documents ("Operating it").
+PRODUCTION = {
+    "DJANGO_DEBUG": "False",
+    "DJANGO_SECRET_KEY": PRODUCTION_KEY,
+    "DJANGO_ALLOWED_HOSTS": "ads.example.com",
+}
+
+
+def test_check_deploy_on_the_documented_production_settings_reports_nothing() -> None:
+    completed = start_django(
+        PRODUCTION,
+        "from django.core.management import call_command; "
+        "call_command('check', deploy=True, fail_level='DEBUG')",
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert "System check identified no issues" in completed.stdout + completed.stderr
+
+
+def test_https_settings_default_on_in_production_and_follow_their_variables() -> None:
+    code = (
+        "print(settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS, "
+        "settings.SESSION_COOKIE_SECURE, getattr(settings, 'SECURE_PROXY_SSL_HEADER', None))"
+    )
+    production = start_django(PRODUCTION, code)
+    behind_plain_http = start_django(
+        {
+            **PRODUCTION,
+            "SECURE_SSL_REDIRECT": "False",
+            "SECURE_HSTS_SECONDS": "0",
+            "SECURE_PROXY_SSL_HEADER": "False",
+        },
+        code,
+    )
+    development = start_django({"DJANGO_DEBUG": "True"}, code)
+
+    assert production.stdout.strip() == (
+        "True 31536000 True ('HTTP_X_FORWARDED_PROTO', 'https')"
+    ), production.stderr
+    assert behind_plain_http.stdout.strip() == "False 0 True None"
+    assert development.stdout.strip() == "False 0 False None"
+
+
+def test_a_lost_task_on_redis_is_redelivered_within_minutes() -> None:
+    completed = start_django(
+        {
+            "DJANGO_DEBUG": "True",
+            "CELERY_BROKER_URL": "redis://broker.example.com:6379/2",
+            "CELERY_BEAT_SCHEDULE_FILENAME": "/data/beat/schedule",
+        },
+        "from ad_budget_system.celery import app; "
+        "print(app.conf.broker_transport_options['visibility_timeout'], "
+        "app.conf.task_time_limit, app.conf.beat_schedule_filename)",
+    )
+    too_short = start_django({"DJANGO_DEBUG": "True", "CELERY_VISIBILITY_TIMEOUT": "60"})
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["300", "180", "/data/beat/schedule"]
+    assert "CELERY_VISIBILITY_TIMEOUT=60 must be longer than the task time limit" in (
+        too_short.stderr
+    )

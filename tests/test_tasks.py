@@ -21,7 +21,8 @@ def test_every_beat_entry_names_a_registered_task() -> None:
     import ads.tasks  # noqa: F401  (registers the tasks)
 
     schedule = app.conf.beat_schedule
-    assert len(schedule) == 7  # record_spend is for producers, not beat (+2 platforms, +1 verify)
+    # record_spend is for producers, not beat; + prune, 2 platforms, verify
+    assert len(schedule) == 8
     for entry in schedule.values():
         assert entry["task"] in app.tasks
 

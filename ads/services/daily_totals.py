@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from ads.models import ReportedDailyTotal, SpendEvent, SpendKind, Trigger
 from ads.money import MoneyError, from_micros, parse_money, to_micros
 from ads.schemas import DailyTotalPayload, describe_errors
+from ads.services.alerts import alerts_record_locked
 from ads.services.ingest import CampaignInfo, CampaignResolver, parse_instant
 from ads.services.locks import brands_lock
 from ads.services.periods import day_bounds, local_date
@@ -293,6 +294,7 @@ def daily_totals_ingest(
                     actor=actor,
                     scope=Scope(brand_ids=tuple(sorted({a.brand_id for a in adjustments}))),
                 )
+            alerts_record_locked(brand_ids={a.brand_id for a in adjustments}, at=at)
         return decided, transitions
 
     transitions: list[Transition] = []

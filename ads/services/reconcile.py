@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from ads import metrics
 from ads.models import (
     CampaignStatus,
     DaypartWindow,
@@ -372,6 +373,7 @@ def log_transitions(
     """One structured line per transition; call after the transaction committed. It names
     the spend and budget behind the new reason (or the reason lifted, on a resume)."""
     when = at.isoformat()
+    metrics.transitions_counted(transitions, trigger=trigger)
     for t in transitions:
         figures = _REASON_FIGURES.get(t.to_reason or t.from_reason, ())
         logger.info(

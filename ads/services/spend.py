@@ -14,9 +14,11 @@ from typing import Any, TypeVar, cast
 
 from django.db import DataError, OperationalError, connection, transaction
 
+from ads import metrics
 from ads.models import SpendKind, SpendPeriod, Trigger
 from ads.money import MAX_TOTAL_MICROS, MoneyError, money_text, parse_money, to_micros
 from ads.schemas import MAX_ID
+from ads.services.alerts import alerts_record_locked
 from ads.services.locks import SpendTargets, campaigns_lock
 from ads.services.periods import instant_problem, local_date
 from ads.services.reconcile import (
@@ -710,6 +712,7 @@ def spend_record(
                 transitions = reconcile_locked(
                     at=at, trigger=Trigger.SPEND, actor=actor, scope=Scope(brand_ids=limited)
                 )
+            alerts_record_locked(brand_ids={key[0] for key in totals[1]}, at=at)
             if dry_run:
                 # Everything was done as for real, so the answer is exactly what recording
                 # would do; rolling back undoes it (and drops any after-commit work).
@@ -752,4 +755,5 @@ def spend_record(
             "actor": actor,
         },
     )
+    metrics.spend_counted(events=events, outcomes=result.outcomes)
     return result

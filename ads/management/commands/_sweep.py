@@ -7,10 +7,12 @@ from argparse import ArgumentParser
 from datetime import datetime
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from ads.models import JobName, JobTrigger
 from ads.selectors import campaign_states
+from ads.services.job_runs import JobBusy, job_run, sweep_figures
 from ads.services.reconcile import ReconcileResult, Transition
 
 SHOWN_TRANSITIONS = 50
@@ -60,9 +62,27 @@ class SweepCommand(BaseCommand):
     def extra_lines(self, result: ReconcileResult, options: dict[str, Any]) -> list[str]:
         return []
 
+    def job_name(self, options: dict[str, Any]) -> JobName:
+        raise NotImplementedError
+
     def handle(self, *args: Any, **options: Any) -> None:
-        result = self.sweep(at=timezone.now(), dry_run=options["dry_run"], options=options)
         name = self.__module__.rsplit(".", 1)[-1]
+        at = timezone.now()
+        if options["dry_run"]:
+            result = self.sweep(at=at, dry_run=True, options=options)
+        else:
+            # A real run is recorded in the job history, like beat's (dry runs change nothing).
+            try:
+                result = job_run(
+                    job=self.job_name(options),
+                    trigger=JobTrigger.COMMAND,
+                    actor=f"manage.py {name}",
+                    at=at,
+                    work=lambda when: self.sweep(at=when, dry_run=False, options=options),
+                    figures=sweep_figures,
+                )
+            except JobBusy as exc:
+                raise CommandError(f"{exc}; nothing done") from None
         lines = report_lines(result, name=name)
         lines[1:1] = self.extra_lines(result, options)
         # The transitions say what changed; this says where things stand.

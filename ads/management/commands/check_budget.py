@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Any
 
 from ads.management.commands._sweep import SweepCommand
+from ads.models import JobName
 from ads.services.jobs import budget_check
 from ads.services.reconcile import ReconcileResult
 
@@ -13,3 +14,6 @@ class Command(SweepCommand):
 
     def sweep(self, *, at: datetime, dry_run: bool, options: dict[str, Any]) -> ReconcileResult:
         return budget_check(at=at, actor="manage.py check_budget", dry_run=dry_run)
+
+    def job_name(self, options: dict[str, Any]) -> JobName:
+        return JobName.CHECK_BUDGET

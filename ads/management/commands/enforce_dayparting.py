@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Any
 
 from ads.management.commands._sweep import SweepCommand
+from ads.models import JobName
 from ads.services.jobs import dayparting_enforce
 from ads.services.reconcile import ReconcileResult
 
@@ -11,3 +12,6 @@ class Command(SweepCommand):
 
     def sweep(self, *, at: datetime, dry_run: bool, options: dict[str, Any]) -> ReconcileResult:
         return dayparting_enforce(at=at, actor="manage.py enforce_dayparting", dry_run=dry_run)
+
+    def job_name(self, options: dict[str, Any]) -> JobName:
+        return JobName.ENFORCE_DAYPARTING

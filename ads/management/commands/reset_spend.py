@@ -3,6 +3,7 @@ from datetime import datetime
 from typing import Any
 
 from ads.management.commands._sweep import SweepCommand
+from ads.models import JobName
 from ads.services.jobs import RESET_LIFTS, ResetPeriod, spend_reset
 from ads.services.reconcile import ReconcileResult
 
@@ -32,3 +33,8 @@ class Command(SweepCommand):
         unit = "day" if period == ResetPeriod.DAILY else "month"
         resumed = result.resumed_from(RESET_LIFTS[period])
         return [f"  resumed because a new {unit} began: {resumed}"]
+
+    def job_name(self, options: dict[str, Any]) -> JobName:
+        if ResetPeriod(options["period"]) == ResetPeriod.DAILY:
+            return JobName.RESET_SPEND_DAILY
+        return JobName.RESET_SPEND_MONTHLY

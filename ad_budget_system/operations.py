@@ -1,0 +1,103 @@
+"""Parsing of the operations settings (job history, health, metrics, alerts, logging).
+
+Kept apart from ``config`` so the two can change independently; every function fails with
+``ImproperlyConfigured`` naming the variable, as ``config``'s do.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ImproperlyConfigured
+
+from ad_budget_system.config import read
+
+
+def parse_days(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = read(environ, name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a positive whole number of days.")
+    return int(raw)
+
+
+def parse_choice(environ: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = (read(environ, name) or choices[0]).lower()
+    if raw not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be one of: {', '.join(choices)}.")
+    return raw
+
+
+def parse_networks(
+    environ: Mapping[str, str], name: str
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    raw = read(environ, name)
+    if raw is None:
+        return ()
+    try:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part
+        )
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a list of IP networks: {exc}") from None
+
+
+def parse_percentages(
+    environ: Mapping[str, str], name: str, default: tuple[Decimal, ...]
+) -> tuple[Decimal, ...]:
+    """Comma-separated percentages, e.g. ``80,100``, as sorted distinct Decimals."""
+    raw = read(environ, name)
+    if raw is None:
+        return default
+    try:
+        values = {Decimal(part.strip()) for part in raw.split(",") if part.strip()}
+    except InvalidOperation:
+        values = set()
+    if not values or any(not v.is_finite() or v <= 0 or v > 1000 for v in values):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a list of percentages between 0 and 1000 (e.g. 80,100)."
+        )
+    return tuple(sorted(values))
+
+
+def parse_percentage(environ: Mapping[str, str], name: str, default: Decimal) -> Decimal:
+    raw = read(environ, name)
+    if raw is None:
+        return default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0 or value > 1000:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a percentage between 0 and 1000.")
+    return value
+
+
+def parse_list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = read(environ, name) or ""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def parse_seconds(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = read(environ, name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number of seconds (0 or more).")
+    return int(raw)
+
+
+def parse_fraction(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = read(environ, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a fraction between 0 and 1.")
+    return value

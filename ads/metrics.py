@@ -1,0 +1,141 @@
+"""Prometheus metrics: every series this project exports, and the one place each is counted.
+
+Counters and histograms live in the process that counts them. Under gunicorn (several
+processes) set ``PROMETHEUS_MULTIPROC_DIR`` to an empty folder shared by the web processes:
+prometheus-client then writes each process's values there and ``/metrics`` sums them.
+Figures that the database already knows (seconds since each job's last success, campaigns
+paused by reason) are read at scrape time, so they are right whichever process answers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db.models import Count
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+EVENTS = Counter(
+    "ads_spend_events",
+    "Spend events by outcome (accepted, duplicate, rejected) and by source.",
+    ["source", "status"],
+)
+TRANSITIONS = Counter(
+    "ads_campaign_transitions",
+    "Campaign status changes by kind (paused, resumed, reason_changed), reason and trigger.",
+    ["kind", "reason", "trigger"],
+)
+JOB_DURATION = Histogram(
+    "ads_job_duration_seconds",
+    "Duration of periodic job runs, by job and outcome.",
+    ["job", "outcome"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)
+ALERTS = Counter(
+    "ads_alert_deliveries",
+    "Alert deliveries by channel and result (sent, failed).",
+    ["channel", "result"],
+)
+HTTP_LATENCY = Histogram(
+    "ads_http_request_duration_seconds",
+    "Latency of HTTP API requests, by route, method and status class.",
+    ["route", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+# A source name is chosen by the sender; anything that is not a plausible name is folded
+# into one label value so a bad sender cannot create unbounded series.
+_MAX_SOURCE_LABEL = 64
+
+
+def _source_label(source: object) -> str:
+    if isinstance(source, str) and 0 < len(source) <= _MAX_SOURCE_LABEL and source.isprintable():
+        return source
+    return "invalid"
+
+
+def spend_counted(*, events: Sequence[Any], outcomes: Sequence[Any]) -> None:
+    """Count one spend batch: ``outcomes[i]`` (with a ``status``) is the fate of
+    ``events[i]`` (with a ``source``)."""
+    for event, outcome in zip(events, outcomes):
+        status = getattr(outcome.status, "value", outcome.status)
+        EVENTS.labels(source=_source_label(getattr(event, "source", None)), status=status).inc()
+
+
+def transitions_counted(transitions: Iterable[Any], *, trigger: str) -> None:
+    for t in transitions:
+        reason = t.to_reason or t.from_reason or ""
+        TRANSITIONS.labels(kind=t.kind, reason=reason, trigger=trigger).inc()
+
+
+def job_finished(*, job: str, outcome: str, seconds: float) -> None:
+    JOB_DURATION.labels(job=job, outcome=outcome).observe(seconds)
+
+
+def alert_delivered(*, channel: str, ok: bool) -> None:
+    ALERTS.labels(channel=channel, result="sent" if ok else "failed").inc()
+
+
+class DatabaseCollector(Collector):
+    """Figures read from the database at scrape time."""
+
+    def collect(self) -> Iterable[Metric]:
+        from django.utils import timezone
+
+        from ads.models import Campaign, CampaignStatus
+        from ads.services.job_runs import jobs_freshness
+
+        at = timezone.now()
+        age = GaugeMetricFamily(
+            "ads_job_last_success_age_seconds",
+            "Seconds since each job last succeeded (since installation if it never did).",
+            labels=["job"],
+        )
+        stale = GaugeMetricFamily(
+            "ads_job_stale",
+            "1 when a job's last success is older than three of its intervals.",
+            labels=["job"],
+        )
+        for fresh in jobs_freshness(at=at):
+            if fresh.since is not None:
+                age.add_metric([fresh.job], (at - fresh.since).total_seconds())
+            stale.add_metric([fresh.job], 1.0 if fresh.stale else 0.0)
+        yield age
+        yield stale
+        paused = GaugeMetricFamily(
+            "ads_campaigns_paused", "Campaigns paused now, by reason.", labels=["reason"]
+        )
+        # One query: a GROUP BY over the campaigns.
+        rows = (
+            Campaign.objects.filter(status=CampaignStatus.PAUSED)
+            .values_list("pause_reason")
+            .order_by()
+            .annotate(n=Count("id"))
+        )
+        for reason, count in rows:
+            paused.add_metric([reason or ""], float(count))
+        yield paused
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text of ``/metrics`` and its content type."""
+    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        registry = REGISTRY
+    scrape = CollectorRegistry()
+    scrape.register(DatabaseCollector())
+    return generate_latest(registry) + generate_latest(scrape), CONTENT_TYPE_LATEST

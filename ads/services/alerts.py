@@ -1,0 +1,357 @@
+"""Budget alerts: the rule, the outbox and the delivery.
+
+When a brand's totals change, ``alerts_record_locked`` (inside the spend's transaction, under
+the brand locks) compares the brand-local day and month of ``at`` with their budgets:
+
+* a *threshold* alert when spend reaches a percentage of a budget (ALERT_THRESHOLDS, default
+  80 and 100, or the brand's own list);
+* a *pacing* alert when the straight-line projection to the end of the period exceeds the
+  budget by more than a margin (ALERT_PACING_MARGIN, default 10 %), once a tenth of the
+  period has passed (earlier, one event projects to nonsense).
+
+Each alert is a row with a unique key (brand, kind, period, period start, threshold),
+inserted with ``ON CONFLICT DO NOTHING``: whichever writer crosses first records it, and
+every other writer, concurrent or later, inserts nothing. The deliveries (email, webhook)
+are rows in the same transaction, sent after commit by a Celery task that retries; a crash
+can delay a delivery but never lose or duplicate an alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ads import metrics
+from ads.models import (
+    AlertChannel,
+    AlertDelivery,
+    AlertDeliveryState,
+    AlertKind,
+    Brand,
+    BrandAlertSettings,
+    BrandPeriodSpend,
+    SpendPeriod,
+)
+from ads.money import from_micros, to_micros
+from ads.selectors import elapsed_share, projected_spend
+from ads.services.periods import day_bounds, local_period, month_bounds
+from ads.services.sql import adapt, rows_cte
+
+logger = logging.getLogger(__name__)
+
+# Pacing is judged only once this share of the period has passed.
+PACING_MIN_ELAPSED = Decimal("0.1")
+WEBHOOK_TIMEOUT_SECONDS = 10
+MAX_ATTEMPTS = 6
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    brand_id: int
+    kind: str
+    period: str
+    period_start: date
+    threshold: Decimal
+    spend: int  # micros
+    budget: int
+    projected: int | None
+
+
+def _thresholds(brand_settings: BrandAlertSettings | None) -> tuple[Decimal, ...]:
+    from ad_budget_system.operations import parse_percentages
+
+    if brand_settings is not None and brand_settings.thresholds.strip():
+        try:
+            return parse_percentages(
+                {"thresholds": brand_settings.thresholds}, "thresholds", default=()
+            )
+        except Exception:  # a bad per-brand value falls back to the global list
+            logger.warning("brand %s has invalid alert thresholds", brand_settings.brand_id)
+    return tuple(settings.ALERT_THRESHOLDS)
+
+
+def _margin(brand_settings: BrandAlertSettings | None) -> Decimal:
+    if brand_settings is not None and brand_settings.pacing_margin is not None:
+        return Decimal(brand_settings.pacing_margin)
+    return Decimal(settings.ALERT_PACING_MARGIN)
+
+
+def _candidates(brand_ids: list[int], at: datetime) -> list[_Candidate]:
+    brands = list(Brand.objects.filter(pk__in=brand_ids).select_related("alert_settings"))
+    periods = {b.pk: local_period(at, b.timezone) for b in brands}
+    starts = {p.day for p in periods.values()} | {p.month for p in periods.values()}
+    totals = {
+        (row.brand_id, row.period, row.period_start): to_micros(row.amount)
+        for row in BrandPeriodSpend.objects.filter(brand_id__in=brand_ids, period_start__in=starts)
+    }
+    found: list[_Candidate] = []
+    for brand in brands:
+        own = getattr(brand, "alert_settings", None)
+        local = periods[brand.pk]
+        for period, start, budget, bounds in (
+            (SpendPeriod.DAY, local.day, brand.daily_budget, day_bounds(local.day, brand.timezone)),
+            (
+                SpendPeriod.MONTH,
+                local.month,
+                brand.monthly_budget,
+                month_bounds(local.month, brand.timezone),
+            ),
+        ):
+            spend = totals.get((brand.pk, period.value, start), 0)
+            budget_micros = to_micros(budget)
+            for threshold in _thresholds(own):
+                if spend * 100 >= budget_micros * threshold:
+                    found.append(
+                        _Candidate(
+                            brand.pk,
+                            AlertKind.THRESHOLD,
+                            period,
+                            start,
+                            threshold,
+                            spend,
+                            budget_micros,
+                            None,
+                        )
+                    )
+            # The status API's projection (one rule), judged once it means something.
+            if spend > 0 and elapsed_share(bounds=bounds, at=at) >= PACING_MIN_ELAPSED:
+                projection = projected_spend(spend=from_micros(spend), bounds=bounds, at=at)
+                projected = to_micros(projection) if projection is not None else 0
+                margin = _margin(own)
+                if projected * 100 > budget_micros * (100 + margin):
+                    found.append(
+                        _Candidate(
+                            brand.pk,
+                            AlertKind.PACING,
+                            period,
+                            start,
+                            100 + margin,
+                            spend,
+                            budget_micros,
+                            projected,
+                        )
+                    )
+    return found
+
+
+def alerts_record_locked(*, brand_ids: Iterable[int], at: datetime) -> list[int]:
+    """Record the alerts the brands' current totals call for, once each, and their
+    deliveries; enqueue the sending after commit. Runs inside the caller's transaction,
+    after its totals changed and under the brand locks. Returns the new alert ids. Safe to
+    run twice: an alert that exists is not inserted again."""
+    ids = sorted(set(brand_ids))
+    if not ids:
+        return []
+    candidates = _candidates(ids, at)
+    if not candidates:
+        return []
+    cte, params = rows_cte(
+        "v",
+        (
+            ("brand_id", "bigint"),
+            ("kind", "text"),
+            ("period", "text"),
+            ("period_start", "date"),
+            ("threshold", "numeric"),
+            ("spend", "bigint"),
+            ("budget", "bigint"),
+            ("projected", "bigint"),
+        ),
+        [
+            (
+                c.brand_id,
+                c.kind,
+                c.period,
+                c.period_start,
+                str(c.threshold),
+                c.spend,
+                c.budget,
+                c.projected,
+            )
+            for c in candidates
+        ],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH {cte}
+            INSERT INTO ads_alert (brand_id, kind, period, period_start, threshold, spend,
+                budget, projected, created_at)
+            SELECT brand_id, kind, period, period_start, threshold, spend, budget, projected, %s
+            FROM v WHERE 1 = 1
+            ON CONFLICT (brand_id, kind, period, period_start, threshold) DO NOTHING
+            RETURNING id, brand_id, kind, period, period_start, threshold""",
+            params + [adapt(at)],
+        )
+        new = cursor.fetchall()
+    if not new:
+        return []
+    deliveries = _deliveries_for(new, at)
+    AlertDelivery.objects.bulk_create(deliveries)
+    if deliveries:
+        alert_ids = [row[0] for row in new]
+        transaction.on_commit(lambda: _enqueue(alert_ids))
+    for row in new:
+        logger.info(
+            "alert %s: brand %s %s %s %s%%",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[5],
+            extra={"alert_id": row[0], "brand_id": row[1], "kind": row[2], "period": row[3]},
+        )
+    return [row[0] for row in new]
+
+
+def _deliveries_for(new: list[tuple[Any, ...]], at: datetime) -> list[AlertDelivery]:
+    brand_ids = {row[1] for row in new}
+    own = {s.brand_id: s for s in BrandAlertSettings.objects.filter(brand_id__in=brand_ids)}
+    deliveries = []
+    for alert_id, brand_id, *_ in new:
+        channels = channels_for(own.get(brand_id))
+        for channel, target in channels:
+            deliveries.append(
+                AlertDelivery(alert_id=alert_id, channel=channel, target=target, created_at=at)
+            )
+    return deliveries
+
+
+def channels_for(brand_settings: BrandAlertSettings | None) -> list[tuple[str, str]]:
+    """(channel, target) pairs for a brand: its own recipients, else the global ones."""
+    result: list[tuple[str, str]] = []
+    emails = (brand_settings.emails if brand_settings else "").strip() or ",".join(
+        settings.ALERT_EMAILS
+    )
+    if emails and (brand_settings is None or brand_settings.email_enabled):
+        result.append((AlertChannel.EMAIL, emails))
+    url = (brand_settings.webhook_url if brand_settings else "") or (
+        settings.ALERT_WEBHOOK_URL or ""
+    )
+    if url and (brand_settings is None or brand_settings.webhook_enabled):
+        result.append((AlertChannel.WEBHOOK, url))
+    return result
+
+
+def _enqueue(alert_ids: list[int]) -> None:
+    from ads.tasks import deliver_alert
+
+    for delivery_id in AlertDelivery.objects.filter(
+        alert_id__in=alert_ids, state=AlertDeliveryState.PENDING
+    ).values_list("id", flat=True):
+        deliver_alert.delay(delivery_id)
+
+
+# --- Delivery ---------------------------------------------------------------------------
+
+
+def alert_text(delivery: AlertDelivery) -> str:
+    alert = delivery.alert
+    what = "daily" if alert.period == SpendPeriod.DAY else "monthly"
+    currency = alert.brand.currency
+    if alert.kind == AlertKind.PACING:
+        return (
+            f"{alert.brand.name}: {what} spend is projected to reach {alert.projected} "
+            f"{currency}, more than {(alert.threshold - 100).normalize():f}% over its budget of "
+            f"{alert.budget} (spent so far {alert.spend}; period starting {alert.period_start})."
+        )
+    return (
+        f"{alert.brand.name}: {what} spend reached {alert.threshold.normalize():f}% of its "
+        f"budget: {alert.spend} of {alert.budget} {currency} (period starting "
+        f"{alert.period_start})."
+    )
+
+
+def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over ``timestamp.body``; the receiver recomputes it and compares."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "v1=" + mac.hexdigest()
+
+
+def _send_webhook(delivery: AlertDelivery, text: str) -> None:
+    own = BrandAlertSettings.objects.filter(brand_id=delivery.alert.brand_id).first()
+    secret = (own.webhook_secret if own else "") or (settings.ALERT_WEBHOOK_SECRET or "")
+    body = json.dumps({"text": text}).encode()  # Slack's incoming-webhook shape
+    timestamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", "X-Ads-Timestamp": timestamp}
+    if secret:
+        headers["X-Ads-Signature"] = webhook_signature(secret, timestamp, body)
+    request = urllib.request.Request(delivery.target, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+        if not 200 <= response.status < 300:
+            raise OSError(f"webhook answered {response.status}")
+
+
+def _send_email(delivery: AlertDelivery, text: str) -> None:
+    recipients = [a.strip() for a in delivery.target.split(",") if a.strip()]
+    send_mail(
+        subject=f"[Ad budgets] {text[:120]}",
+        message=text,
+        from_email=None,
+        recipient_list=recipients,
+        fail_silently=False,
+    )
+
+
+class DeliveryFailed(Exception):
+    pass
+
+
+def alert_delivery_send(*, delivery_id: int, at: datetime, final: bool) -> str:
+    """Send one pending delivery and record the outcome; return its state. A failure
+    raises ``DeliveryFailed`` (the task retries) unless ``final``, when it is marked failed.
+    Safe to run twice: a delivery that is not pending (or that another worker holds) is
+    left alone."""
+    with transaction.atomic():
+        delivery = (
+            AlertDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("alert__brand")
+            .filter(pk=delivery_id, state=AlertDeliveryState.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return "skipped"
+        text = alert_text(delivery)
+        try:
+            if delivery.channel == AlertChannel.WEBHOOK:
+                _send_webhook(delivery, text)
+            else:
+                _send_email(delivery, text)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            state = AlertDeliveryState.FAILED if final else AlertDeliveryState.PENDING
+            AlertDelivery.objects.filter(pk=delivery.pk).update(
+                attempts=delivery.attempts + 1, last_error=error, state=state
+            )
+            metrics.alert_delivered(channel=delivery.channel, ok=False)
+            logger.warning(
+                "alert delivery %s failed: %s",
+                delivery.pk,
+                error,
+                extra={"delivery_id": delivery.pk, "channel": delivery.channel},
+            )
+        else:
+            AlertDelivery.objects.filter(pk=delivery.pk).update(
+                attempts=delivery.attempts + 1,
+                state=AlertDeliveryState.SENT,
+                sent_at=timezone.now(),
+            )
+            metrics.alert_delivered(channel=delivery.channel, ok=True)
+            return AlertDeliveryState.SENT
+    # Outside the transaction, so the attempt and its error are committed before the retry.
+    if final:
+        return AlertDeliveryState.FAILED
+    raise DeliveryFailed(error)

@@ -1,0 +1,195 @@
+"""Health checks shared by ``/readyz`` and ``manage.py doctor``: one function per check, each
+returning a ``Check`` and never raising, so one broken dependency cannot hide the others."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core import checks as django_checks
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+from kombu import Connection
+
+from ads.models import AlertDelivery, AlertDeliveryState
+from ads.services.job_runs import STALE_AFTER_INTERVALS, WATCHED_JOBS, jobs_freshness
+
+# Replies from workers to a ping, and connecting to the broker, wait at most this long.
+BROKER_TIMEOUT_SECONDS = 2
+# The database's clock and this process's may differ by this much before it matters (job
+# freshness compares times written by different machines).
+MAX_CLOCK_SKEW_SECONDS = 5.0
+# A delivery still pending after this has missed its retries' window: a worker is missing.
+STUCK_DELIVERY = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{'ok  ' if self.ok else 'FAIL'} {self.name}: {self.detail}"
+
+
+def _guarded(name: str, probe: Callable[[], Check]) -> Check:
+    try:
+        return probe()
+    except Exception as exc:  # a health check reports failures, it never raises them
+        return Check(name, False, f"{type(exc).__name__}: {exc}".strip())
+
+
+def check_configuration() -> Check:
+    def probe() -> Check:
+        problems = [
+            message
+            for message in django_checks.run_checks(include_deployment_checks=not settings.DEBUG)
+            if message.level >= django_checks.ERROR
+            or (not settings.DEBUG and message.level >= django_checks.WARNING)
+        ]
+        mode = "DEBUG on (development)" if settings.DEBUG else "DEBUG off (production)"
+        if problems:
+            ids = ", ".join(sorted({p.id or "?" for p in problems}))
+            return Check("configuration", False, f"{mode}; system checks report {ids}")
+        return Check("configuration", True, f"{mode}; system checks pass")
+
+    return _guarded("configuration", probe)
+
+
+def check_database() -> Check:
+    def probe() -> Check:
+        began = time.monotonic()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        ms = (time.monotonic() - began) * 1000
+        return Check("database", True, f"{connection.vendor} answered in {ms:.0f} ms")
+
+    return _guarded("database", probe)
+
+
+def check_broker() -> Check:
+    def probe() -> Check:
+        from ad_budget_system.celery import app
+
+        # A connection of its own (not the app's pool), to the URL the settings name now.
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            transport_options=app.conf.broker_transport_options,
+            connect_timeout=BROKER_TIMEOUT_SECONDS,
+        ) as conn:
+            conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
+            where = conn.as_uri()
+        return Check("broker", True, f"reachable at {where}")
+
+    return _guarded("broker", probe)
+
+
+def check_migrations() -> Check:
+    def probe() -> Check:
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if plan:
+            names = ", ".join(f"{m.app_label}.{m.name}" for m, _ in plan[:5])
+            return Check("migrations", False, f"{len(plan)} not applied ({names}); run migrate")
+        return Check("migrations", True, "all applied")
+
+    return _guarded("migrations", probe)
+
+
+def check_beat(*, at: datetime, jobs: tuple[str, ...] | None = None) -> list[Check]:
+    try:
+        freshness = jobs_freshness(at=at, jobs=jobs)
+    except Exception as exc:
+        return [Check("beat", False, f"{type(exc).__name__}: {exc}")]
+    return [
+        Check(
+            f"beat {fresh.job}",
+            not fresh.stale,
+            fresh.describe(at) + (" - STALE: is beat running?" if fresh.stale else ""),
+        )
+        for fresh in freshness
+    ]
+
+
+def check_worker() -> Check:
+    def probe() -> Check:
+        from ad_budget_system.celery import app
+
+        replies = app.control.ping(timeout=BROKER_TIMEOUT_SECONDS) or []
+        if not replies:
+            return Check("worker", False, "no worker answered a ping; start one")
+        names = sorted(name for reply in replies for name in reply)
+        return Check("worker", True, f"{len(names)} answered: {', '.join(names)}")
+
+    return _guarded("worker", probe)
+
+
+def check_clock(*, at: datetime) -> Check:
+    def probe() -> Check:
+        if at.tzinfo is None or not settings.USE_TZ:
+            return Check("clock", False, "times are not time-zone aware (USE_TZ must be True)")
+        if connection.vendor != "postgresql":
+            return Check("clock", True, f"{at.isoformat()} (SQLite: the database shares it)")
+        # This machine's clock read around the query itself (``at`` is when doctor began,
+        # seconds earlier after the worker ping), halfway through the round trip.
+        before = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT clock_timestamp()")
+            database_now = cursor.fetchone()[0]
+        here = before + (timezone.now() - before) / 2
+        skew = (database_now - here).total_seconds()
+        ok = abs(skew) <= MAX_CLOCK_SKEW_SECONDS
+        detail = f"database clock differs by {skew:+.1f}s (limit {MAX_CLOCK_SKEW_SECONDS:.0f}s)"
+        return Check("clock", ok, detail + ("" if ok else "; fix NTP on one of them"))
+
+    return _guarded("clock", probe)
+
+
+def check_deliveries(*, at: datetime) -> Check:
+    """Alert deliveries that failed for good, or are pending for over ten minutes."""
+
+    def probe() -> Check:
+        failed = AlertDelivery.objects.filter(state=AlertDeliveryState.FAILED).count()
+        stuck = AlertDelivery.objects.filter(
+            state=AlertDeliveryState.PENDING, created_at__lt=at - STUCK_DELIVERY
+        ).count()
+        ok = failed == 0 and stuck == 0
+        detail = f"{failed} failed, {stuck} pending for over 10 minutes"
+        return Check(
+            "deliveries", ok, detail + ("" if ok else "; see Alert deliveries in the admin")
+        )
+
+    return _guarded("deliveries", probe)
+
+
+def readiness(*, at: datetime) -> list[Check]:
+    """What a load balancer needs before sending traffic: the database, the broker (the API
+    queues work there) and beat (without it budgets stop being enforced)."""
+    database = check_database()
+    checks = [database, check_broker()]
+    if database.ok:
+        checks += check_beat(at=at, jobs=WATCHED_JOBS)
+    return checks
+
+
+def doctor(*, at: datetime) -> list[Check]:
+    """Everything an operator checks first, in order."""
+    database = check_database()
+    checks = [check_configuration(), database, check_broker()]
+    if database.ok:
+        checks.append(check_migrations())
+        checks += check_beat(at=at)
+    checks.append(check_worker())
+    if database.ok:
+        checks.append(check_deliveries(at=at))
+    checks.append(check_clock(at=at))
+    return checks
+
+
+__all__ = ["STALE_AFTER_INTERVALS", "Check", "doctor", "readiness"]

@@ -1,0 +1,107 @@
+"""/metrics: the named series after some spend, and who may read them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.test import Client, override_settings
+
+from ads.services.tokens import token_create
+from ads.tasks import check_budget
+from tests.api.helpers import ApiClient, event
+from tests.factories import make_brand, make_campaign
+
+pytestmark = pytest.mark.django_db
+
+NOON = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+
+
+def value(text: str, series: str) -> float:
+    """The value of one exact series line (name and labels) in the exposition."""
+    match = re.search(rf"^{re.escape(series)} ([0-9.e+-]+)$", text, re.MULTILINE)
+    assert match is not None, f"{series} not in /metrics"
+    return float(match.group(1))
+
+
+def scrape(client: Client) -> str:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    return response.content.decode()
+
+
+def test_metrics_expose_the_named_series_after_some_spend(client: Client) -> None:
+    campaign = make_campaign(make_brand(daily="15", monthly="100"))
+    with time_machine.travel(NOON, tick=False):
+        _, secret = token_create(name="m", brand_ids=[], by_superuser=True, at=NOON)
+        before = scrape(client)
+        api = ApiClient(secret)
+        api.post(
+            "/spend/events",
+            {"events": [event(campaign.pk, "10.00"), event(campaign.pk, "-1")]},
+        )
+        api.post("/spend/events", {"events": [event(campaign.pk, "5.00")]})
+        check_budget.apply().get()
+        after = scrape(client)
+
+    accepted = 'ads_spend_events_total{source="google-ads",status="accepted"}'
+    rejected = 'ads_spend_events_total{source="google-ads",status="rejected"}'
+    paused = (
+        'ads_campaign_transitions_total{kind="paused",reason="brand_daily_budget",'
+        'trigger="spend"}'
+    )
+    assert value(after, accepted) - (value(before, accepted) if accepted in before else 0) == 2
+    assert value(after, rejected) >= 1
+    assert value(after, paused) >= 1
+    assert value(after, 'ads_campaigns_paused{reason="brand_daily_budget"}') == 1
+    assert value(after, 'ads_job_duration_seconds_count{job="check_budget",outcome="succeeded"}')
+    assert 'ads_job_last_success_age_seconds{job="check_budget"}' in after
+    assert 'ads_job_stale{job="check_budget"} 0.0' in after
+    assert 'ads_http_request_duration_seconds_count{method="POST",route="api/v1/spend/events"' in (
+        after
+    )
+    assert "# TYPE ads_alert_deliveries_total counter" in after
+
+
+def test_metrics_are_refused_to_other_addresses_by_default(client: Client) -> None:
+    assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 403
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
+
+
+@override_settings(METRICS_TOKEN="s3cret-scraper-token")
+def test_a_bearer_token_opens_metrics_from_anywhere(client: Client) -> None:
+    far = "10.1.2.3"
+    assert client.get("/metrics", REMOTE_ADDR=far).status_code == 403
+    assert (
+        client.get(
+            "/metrics", REMOTE_ADDR=far, headers={"authorization": "Bearer wrong"}
+        ).status_code
+        == 403
+    )
+    response = client.get(
+        "/metrics", REMOTE_ADDR=far, headers={"authorization": "Bearer s3cret-scraper-token"}
+    )
+    assert response.status_code == 200
+    # With a token set and no allow-list, loopback needs the token too.
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 403
+
+
+def test_an_allow_list_admits_its_networks(client: Client) -> None:
+    import ipaddress
+
+    with override_settings(METRICS_ALLOWED_IPS=(ipaddress.ip_network("10.0.0.0/8"),)):
+        assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
+        assert client.get("/metrics", REMOTE_ADDR="192.168.1.1").status_code == 403
+
+
+def test_every_response_carries_a_request_id_and_keeps_a_sane_given_one(client: Client) -> None:
+    fresh = client.get("/healthz")
+    given = client.get("/healthz", headers={"x-request-id": "lb-0123456789"})
+    hostile = client.get("/healthz", headers={"x-request-id": "bad id\nwith newline"})
+
+    assert re.fullmatch(r"[0-9a-f]{32}", fresh["X-Request-ID"])
+    assert given["X-Request-ID"] == "lb-0123456789"
+    assert hostile["X-Request-ID"] != "bad id\nwith newline"
