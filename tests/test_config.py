@@ -172,7 +172,9 @@ def test_every_entry_point_reports_a_bad_setting_in_one_line(command: list[str])
 
 
 def test_other_errors_keep_their_traceback() -> None:
-    completed = start_django({}, "raise ImproperlyConfigured('not a setting')")
+    completed = start_django(
+        {"DJANGO_DEBUG": "True"}, "raise ImproperlyConfigured('not a setting')"
+    )
     assert completed.returncode != 0
     assert "Traceback" in completed.stderr
     assert "django.core.exceptions.ImproperlyConfigured: not a setting" in completed.stderr
@@ -316,9 +318,9 @@ def env_example(*, uncomment: str = "") -> dict[str, str]:
     return values
 
 
-def test_env_example_as_copied_starts_like_the_embedded_defaults() -> None:
+def test_env_example_as_copied_starts_like_the_embedded_defaults_in_development() -> None:
     shown = "print(settings.ALLOWED_HOSTS, settings.CELERY_BROKER_URL, settings.DEBUG)"
-    defaults = start_django({}, shown)
+    defaults = start_django({"DJANGO_DEBUG": "True"}, shown)
     copied = start_django(env_example(), shown)
 
     assert copied.returncode == 0, copied.stderr
@@ -339,9 +341,11 @@ def test_env_example_redis_lines_work_once_uncommented() -> None:
 
 # --- verify_totals (issue 8) ---------------------------------------------------------------
 def test_the_nightly_verify_totals_entry_follows_its_cron() -> None:
-    default = start_django({}, "print(settings.CELERY_BEAT_SCHEDULE['verify-totals'])")
+    default = start_django(
+        {"DJANGO_DEBUG": "True"}, "print(settings.CELERY_BEAT_SCHEDULE['verify-totals'])"
+    )
     custom = start_django(
-        {"VERIFY_TOTALS_CRON": "0 4 * * 1"},
+        {"DJANGO_DEBUG": "True", "VERIFY_TOTALS_CRON": "0 4 * * 1"},
         "print(settings.CELERY_BEAT_SCHEDULE['verify-totals']['schedule'])",
     )
 

@@ -46,7 +46,7 @@ from ads.models import (
     BrandPeriodSpend,
     SpendPeriod,
 )
-from ads.money import from_micros, to_micros
+from ads.money import MAX_TOTAL_MICROS, from_micros, to_micros
 from ads.selectors import elapsed_share, projected_spend
 from ads.services.periods import day_bounds, local_period, month_bounds
 from ads.services.sql import adapt, rows_cte
@@ -131,6 +131,9 @@ def _candidates(brand_ids: list[int], at: datetime) -> list[_Candidate]:
             if spend > 0 and elapsed_share(bounds=bounds, at=at) >= PACING_MIN_ELAPSED:
                 projection = projected_spend(spend=from_micros(spend), bounds=bounds, at=at)
                 projected = to_micros(projection) if projection is not None else 0
+                # A projection is a multiple of the spend so far and can pass what the
+                # column (a BIGINT of micros) holds; it is shown, so it is capped, not refused.
+                projected = min(projected, MAX_TOTAL_MICROS)
                 margin = _margin(own)
                 if projected * 100 > budget_micros * (100 + margin):
                     found.append(
