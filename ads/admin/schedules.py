@@ -1,0 +1,66 @@
+"""Dayparting schedules and their windows (brand-local wall-clock times)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from ads.admin.common import actor, report
+from ads.models import DaypartSchedule, DaypartWindow
+from ads.services.campaigns import schedule_changed, schedule_windows_validate
+
+
+class WindowFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+    def clean(self) -> None:
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return  # incomplete windows cannot be compared; their own errors are shown
+        windows = [
+            form.instance
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+        ]
+        schedule_windows_validate(windows)
+
+
+class DaypartWindowInline(admin.TabularInline[DaypartWindow, DaypartSchedule]):
+    model = DaypartWindow
+    formset = WindowFormSet
+    extra = 1
+
+
+@admin.register(DaypartSchedule)
+class DaypartScheduleAdmin(admin.ModelAdmin[DaypartSchedule]):
+    list_display = ["name", "window_count", "campaign_count"]
+    search_fields = ["name"]
+    inlines = [DaypartWindowInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DaypartSchedule]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                window_total=Count("windows", distinct=True),
+                campaign_total=Count("campaigns", distinct=True),
+            )
+        )
+
+    @admin.display(description="Windows", ordering="window_total")
+    def window_count(self, obj: DaypartSchedule) -> int:
+        return int(getattr(obj, "window_total", 0))
+
+    @admin.display(description="Campaigns", ordering="campaign_total")
+    def campaign_count(self, obj: DaypartSchedule) -> int:
+        return int(getattr(obj, "campaign_total", 0))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        transitions = schedule_changed(
+            schedule=form.instance, at=timezone.now(), actor=actor(request)
+        )
+        report(request, self, len(transitions))
