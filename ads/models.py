@@ -487,7 +487,11 @@ class CampaignStatusChange(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["campaign", "-at"], name="status_change_campaign_idx")]
+        indexes = [
+            models.Index(fields=["campaign", "-at"], name="status_change_campaign_idx"),
+            # The admin dashboard's "last run of each periodic job" (latest row per trigger).
+            models.Index(fields=["trigger", "-at"], name="status_change_trigger_idx"),
+        ]
 
     def __str__(self) -> str:
         return (

@@ -7,16 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     BigIntegerField,
     Case,
+    Count,
     DateField,
     ExpressionWrapper,
     FloatField,
     OuterRef,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -28,9 +31,11 @@ from ads.models import (
     Campaign,
     CampaignPeriodSpend,
     CampaignStatus,
+    CampaignStatusChange,
     DaypartWindow,
     PauseReason,
     SpendPeriod,
+    Trigger,
     WindowOccurrence,
     current_occurrence,
     next_occurrence,
@@ -407,3 +412,70 @@ def campaign_figures(campaigns: list[Campaign], *, at: datetime) -> dict[int, Ca
             ),
         )
     return figures
+
+
+# --- Staff console: the dashboard ---------------------------------------------------------
+
+NEAR_BUDGET_PCT = 80
+PERIODIC_TRIGGERS = (
+    Trigger.BUDGET_CHECK,
+    Trigger.DAYPARTING,
+    Trigger.DAILY_RESET,
+    Trigger.MONTHLY_RESET,
+)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    near_budget: list[Brand]  # from brands_with_spend, most spent first
+    near_budget_count: int
+    paused_last_hour: list[tuple[str, int]]  # (reason, campaigns)
+    spend_today: list[tuple[str, Decimal, int]]  # (currency, amount, brands)
+    last_runs: list[tuple[str, datetime | None]]  # (trigger, last transition it wrote)
+
+
+def dashboard(*, brands: QuerySet[Brand], at: datetime, limit: int = 10) -> Dashboard:
+    """The admin's front page, for the brands a user may see, in a fixed number of queries.
+
+    Periodic jobs are known only by the transitions they wrote (the audit trail): a sweep
+    that moved nothing leaves no trace, so "last run" is the last run that changed a state.
+    """
+    # Typed loosely: django-stubs cannot follow the annotations made by brands_with_spend.
+    with_spend: QuerySet[Any] = brands_with_spend(brands, at=at)
+    near = with_spend.filter(top_pct__gte=NEAR_BUDGET_PCT)
+    paused = (
+        CampaignStatusChange.objects.filter(
+            at__gt=at - timedelta(hours=1),
+            to_status=CampaignStatus.PAUSED,
+            campaign__brand__in=brands,
+        )
+        .values_list("reason")
+        .annotate(campaigns=Count("campaign_id", distinct=True))
+        .order_by("-campaigns")
+    )
+    per_currency = (
+        with_spend.filter(day_micros__gt=0)
+        .order_by()
+        .values("currency")
+        .annotate(micros=Sum("day_micros"), brands=Count("id"))
+        .order_by("currency")
+    )
+    last_runs = [
+        (
+            str(trigger),
+            CampaignStatusChange.objects.filter(trigger=trigger)
+            .order_by("-at")
+            .values_list("at", flat=True)
+            .first(),
+        )
+        for trigger in PERIODIC_TRIGGERS
+    ]
+    return Dashboard(
+        near_budget=list(near.order_by("-top_pct", "name")[:limit]),
+        near_budget_count=near.count(),
+        paused_last_hour=[(str(reason), int(count)) for reason, count in paused],
+        spend_today=[
+            (row["currency"], from_micros(row["micros"]), row["brands"]) for row in per_currency
+        ],
+        last_runs=last_runs,
+    )

@@ -4,4 +4,4 @@ service, so it is enforced at once and never writes the engine's fields (status,
 A plain list of imports: each module registers its own ModelAdmins.
 """
 
-from ads.admin import brands, campaigns, ledger, schedules, tokens  # noqa: F401
+from ads.admin import brands, campaigns, dashboard, ledger, schedules, tokens  # noqa: F401

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -48,6 +50,20 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
         if brand is not None:
             campaign_change_check(campaign_id=self.instance.pk, brand_id=brand.pk)
         return cleaned
+
+
+class ChangedFilter(admin.SimpleListFilter):
+    title = "state changed"
+    parameter_name = "changed"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("hour", "In the last hour"), ("day", "In the last 24 hours")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        hours = {"hour": 1, "day": 24}.get(self.value() or "")
+        if hours is None:
+            return queryset
+        return queryset.filter(status_changed_at__gt=request_now(request) - timedelta(hours=hours))
 
 
 class CampaignChangeList(ChangeList):
@@ -105,7 +121,7 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
         "schedule",
         "enabled",
     ]
-    list_filter = ["status", "pause_reason", "enabled", "schedule"]
+    list_filter = ["status", "pause_reason", ChangedFilter, "enabled", "schedule"]
     list_select_related = ["brand", "schedule"]
     search_fields = ["name", "external_id", "brand__name"]
     readonly_fields = [
