@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from ads.admin.brand_budgets import change_budgets
 from ads.admin.common import actor, report
 from ads.admin.display import FULL, WARN, bar, local_time, money, request_now
 from ads.models import Brand, Campaign
@@ -77,6 +78,7 @@ class BrandAdmin(admin.ModelAdmin[Brand]):
     list_display = ["name", "local_now", "today", "daily_pct", "this_month", "campaign_count"]
     list_filter = [BudgetUseFilter, "currency"]
     search_fields = ["name"]
+    actions = [change_budgets]
     readonly_fields = ["local_now", "today", "this_month"]
     fieldsets = [
         (None, {"fields": ["name", "timezone", "currency", "daily_budget", "monthly_budget"]}),
