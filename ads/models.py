@@ -557,3 +557,30 @@ class ApiToken(models.Model):
 
     def is_usable(self, at: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or at < self.expires_at)
+
+
+# --- Staff console: per-brand access ------------------------------------------------------
+
+
+class BrandAccess(models.Model):
+    """A staff user (not a superuser) sees and changes only the brands granted here."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="brand_access"
+    )
+    # Deleting a brand takes its grants with it (they mean nothing without it).
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, related_name="staff_access", db_index=False
+    )
+
+    class Meta:
+        verbose_name = "brand access"
+        verbose_name_plural = "brand access"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "brand"], name="brand_access_unique"),
+        ]
+        # The unique constraint's index serves lookups by user; this one, by brand.
+        indexes = [models.Index(fields=["brand"], name="brand_access_brand_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} -> {self.brand_id}"

@@ -4,4 +4,10 @@ service, so it is enforced at once and never writes the engine's fields (status,
 A plain list of imports: each module registers its own ModelAdmins.
 """
 
-from ads.admin import brands, campaigns, dashboard, ledger, schedules, tokens  # noqa: F401
+from ads.admin import access  # noqa: F401
+from ads.admin import brands  # noqa: F401
+from ads.admin import campaigns  # noqa: F401
+from ads.admin import dashboard  # noqa: F401
+from ads.admin import ledger  # noqa: F401
+from ads.admin import schedules  # noqa: F401
+from ads.admin import tokens  # noqa: F401

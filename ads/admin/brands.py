@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from ads.admin.access import BrandScoped
 from ads.admin.brand_budgets import change_budgets
 from ads.admin.common import actor, report
 from ads.admin.display import FULL, WARN, bar, local_time, money, request_now
@@ -73,8 +74,9 @@ def period_cell(period: PeriodBudget, currency: str) -> SafeString:
 
 
 @admin.register(Brand)
-class BrandAdmin(admin.ModelAdmin[Brand]):
+class BrandAdmin(BrandScoped, admin.ModelAdmin[Brand]):
     form = BrandForm
+    brand_path = ""
     list_display = ["name", "local_now", "today", "daily_pct", "this_month", "campaign_count"]
     list_filter = [BudgetUseFilter, "currency"]
     search_fields = ["name"]
@@ -100,6 +102,10 @@ class BrandAdmin(admin.ModelAdmin[Brand]):
             .annotate(campaign_total=Subquery(campaigns, output_field=IntegerField()))
         )
         return brands_with_spend(queryset, at=request_now(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A brand a staff member added would be outside their own access at once.
+        return bool(request.user.is_superuser) and super().has_add_permission(request)
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return BrandChangeList

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from ads.admin.access import BrandScoped
 from ads.admin.brands import period_cell
 from ads.admin.bulk import bulk_actions
 from ads.admin.common import actor, report
@@ -109,7 +110,7 @@ def windows_text(windows: list[DaypartWindow], tz_name: str) -> SafeString | str
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin[Campaign]):
+class CampaignAdmin(BrandScoped, admin.ModelAdmin[Campaign]):
     form = CampaignForm
     list_display = [
         "name",

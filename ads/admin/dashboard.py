@@ -10,8 +10,9 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 
+from ads.admin.access import visible_brands
 from ads.admin.display import bar, local_time, money, request_now
-from ads.models import Brand, CampaignStatus, PauseReason, Trigger
+from ads.models import CampaignStatus, PauseReason, Trigger
 from ads.selectors import NEAR_BUDGET_PCT, brand_report_of, dashboard
 
 admin.site.index_template = "admin/ads/dashboard.html"
@@ -19,12 +20,6 @@ admin.site.index_template = "admin/ads/dashboard.html"
 
 def _url(name: str, **params: str) -> str:
     return reverse(f"admin:ads_{name}_changelist") + ("?" + urlencode(params) if params else "")
-
-
-def visible_brands(request: HttpRequest) -> Any:
-    """The brands this user may see (the Brand admin's own queryset rules)."""
-    brand_admin = admin.site.get_model_admin(Brand)
-    return admin.ModelAdmin.get_queryset(brand_admin, request)
 
 
 def dashboard_context(request: HttpRequest) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from ads.admin.access import BrandScoped
 from ads.admin.common import ReadOnlyAdmin
 from ads.models import (
     BrandPeriodSpend,
@@ -15,7 +16,8 @@ from ads.models import (
 
 
 @admin.register(SpendEvent)
-class SpendEventAdmin(ReadOnlyAdmin):
+class SpendEventAdmin(BrandScoped, ReadOnlyAdmin):
+    brand_path = "campaign__brand"
     list_display = [
         "occurred_at",
         "campaign",
@@ -32,7 +34,8 @@ class SpendEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CampaignStatusChange)
-class CampaignStatusChangeAdmin(ReadOnlyAdmin):
+class CampaignStatusChangeAdmin(BrandScoped, ReadOnlyAdmin):
+    brand_path = "campaign__brand"
     list_display = [
         "at",
         "campaign",
@@ -50,7 +53,8 @@ class CampaignStatusChangeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CampaignPeriodSpend)
-class CampaignPeriodSpendAdmin(ReadOnlyAdmin):
+class CampaignPeriodSpendAdmin(BrandScoped, ReadOnlyAdmin):
+    brand_path = "campaign__brand"
     list_display = ["campaign", "period", "period_start", "amount"]
     list_filter = ["period", "period_start"]
     list_select_related = ["campaign__brand"]
@@ -58,7 +62,8 @@ class CampaignPeriodSpendAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BrandPeriodSpend)
-class BrandPeriodSpendAdmin(ReadOnlyAdmin):
+class BrandPeriodSpendAdmin(BrandScoped, ReadOnlyAdmin):
+    brand_path = "brand"
     list_display = ["brand", "period", "period_start", "amount"]
     list_filter = ["period", "period_start"]
     list_select_related = ["brand"]
@@ -66,7 +71,8 @@ class BrandPeriodSpendAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ReportedDailyTotal)
-class ReportedDailyTotalAdmin(ReadOnlyAdmin):
+class ReportedDailyTotalAdmin(BrandScoped, ReadOnlyAdmin):
+    brand_path = "campaign__brand"
     list_display = ["day", "campaign", "source", "total", "reported_at", "recorded_at"]
     list_filter = ["source", "day"]
     list_select_related = ["campaign__brand"]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ads.admin.common import actor, report
 from ads.models import DaypartSchedule, DaypartWindow
+from ads.services.access import allowed_brand_ids
 from ads.services.campaigns import schedule_changed, schedule_windows_validate
 
 
@@ -57,6 +58,25 @@ class DaypartScheduleAdmin(admin.ModelAdmin[DaypartSchedule]):
     @admin.display(description="Campaigns", ordering="campaign_total")
     def campaign_count(self, obj: DaypartSchedule) -> int:
         return int(getattr(obj, "campaign_total", 0))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Schedules are shared between brands: a staff member may change one only if every
+        # campaign using it is of their brands (else they could pause another brand's).
+        return super().has_change_permission(request, obj) and not self._used_elsewhere(
+            request, obj
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and not self._used_elsewhere(
+            request, obj
+        )
+
+    @staticmethod
+    def _used_elsewhere(request: HttpRequest, obj: DaypartSchedule | None) -> bool:
+        allowed = allowed_brand_ids(request.user)
+        if obj is None or allowed is None:
+            return False
+        return obj.campaigns.exclude(brand_id__in=allowed).exists()
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)

@@ -6,32 +6,46 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from ads.models import ApiToken
+from ads.admin.access import visible_brands
+from ads.models import ApiToken, Brand
+from ads.services.access import allowed_brand_ids
 from ads.services.tokens import token_create, tokens_revoke
 
 
 class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ApiToken
-        fields = ["name", "brands", "expires_at"]
+        fields = ["name", "all_brands", "brands", "expires_at"]
+        labels = {"all_brands": "Every brand"}
         help_texts = {
-            "brands": "The brands this token may write to. Empty: every brand (superusers only)."
+            "all_brands": "Tick to let this token write to every brand, present and future "
+            "(superusers only). Otherwise choose the brands below.",
+            "brands": "The brands this token may write to.",
         }
 
     by_superuser = False  # set per request by ApiTokenAdmin.get_form
 
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
-        if not self.cleaned_data.get("brands") and not self.by_superuser:
+        every = self.cleaned_data.get("all_brands", False)
+        chosen = self.cleaned_data.get("brands")
+        if every and not self.by_superuser:
+            self.add_error("all_brands", "Only superusers can create a token for every brand.")
+        elif every and chosen:
+            self.add_error("brands", "Leave the brands empty for a token for every brand.")
+        elif not every and not chosen and "brands" not in self.errors:
+            # "Every brand" is never what an empty choice means: it must be ticked.
             self.add_error(
                 "brands",
-                "Choose at least one brand; only superusers can create a " "token for every brand.",
+                "Choose at least one brand; only superusers can create a token for every "
+                "brand, by ticking “Every brand”.",
             )
         return cleaned
 
@@ -43,7 +57,7 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     list_display = ["name", "prefix", "scope", "state", "created_by", "created_at", "last_used_at"]
     list_filter = ["all_brands", "revoked_at"]
     search_fields = ["name", "prefix"]
-    filter_horizontal = ["brands"]
+    autocomplete_fields = ["brands"]
     actions = ["revoke"]
     readonly_fields = [
         "prefix",
@@ -61,18 +75,39 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return ("name", "brands", "expires_at")
+            return ("name", "all_brands", "brands", "expires_at")
         return ("name", *self.readonly_fields)
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
         if obj is None:
-            return type(
-                "ApiTokenAddForm", (ApiTokenForm,), {"by_superuser": request.user.is_superuser}
-            )
+            kwargs["form"] = ApiTokenForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # A class made for this request by modelform_factory, so this is not shared.
+        setattr(form, "by_superuser", bool(request.user.is_superuser))
         return form
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
+        """A staff member sees only tokens that reach no brand beyond theirs."""
+        queryset = super().get_queryset(request)
+        allowed = allowed_brand_ids(request.user)
+        if allowed is None:
+            return queryset
+        return queryset.filter(all_brands=False).exclude(
+            brands__in=Brand.objects.exclude(pk__in=allowed)
+        )
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        found = super().get_object(request, object_id, from_field)
+        if found is None:
+            raise Http404("No such token, or one that reaches beyond your brands.")
+        return found
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "brands":
+            kwargs["queryset"] = visible_brands(request)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="May write to")
     def scope(self, obj: ApiToken) -> str:
@@ -88,9 +123,17 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
         if change:
             obj.save(update_fields=["name"])
             return
+        brand_ids = [brand.pk for brand in form.cleaned_data["brands"]]
+        # The form's choices are the user's brands already; checked again where it is saved.
+        allowed = allowed_brand_ids(request.user)
+        if (
+            allowed is not None
+            and Brand.objects.filter(pk__in=brand_ids).exclude(pk__in=allowed).exists()
+        ):
+            raise PermissionDenied("A token cannot reach beyond your brands.")
         token, secret = token_create(
             name=form.cleaned_data["name"],
-            brand_ids=[brand.pk for brand in form.cleaned_data["brands"]],
+            brand_ids=brand_ids,
             by_superuser=request.user.is_superuser,
             at=timezone.now(),
             created_by_id=request.user.pk,
