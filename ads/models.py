@@ -361,6 +361,7 @@ class SpendPeriod(models.TextChoices):
 class SpendKind(models.TextChoices):
     EVENT = "event", "Spend event"
     ADJUSTMENT = "adjustment", "Adjustment to a reported daily total"
+    CORRECTION = "correction", "Correction by staff"
 
 
 class SpendEvent(models.Model):
@@ -390,7 +391,7 @@ class SpendEvent(models.Model):
             models.UniqueConstraint(fields=["source", "external_id"], name="spend_event_unique"),
             models.CheckConstraint(
                 condition=(Q(kind=SpendKind.EVENT) & Q(amount__gt=0))
-                | (Q(kind=SpendKind.ADJUSTMENT) & ~Q(amount=0)),
+                | (Q(kind__in=[SpendKind.ADJUSTMENT, SpendKind.CORRECTION]) & ~Q(amount=0)),
                 name="spend_event_amount_by_kind",
             ),
         ]
@@ -584,3 +585,29 @@ class BrandAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} -> {self.brand_id}"
+
+
+# --- Staff console: spend corrections -----------------------------------------------------
+
+
+class SpendCorrection(models.Model):
+    """Who corrected spend, and why: one per ledger row of kind CORRECTION (the ledger row
+    carries the amount, campaign and brand-local day)."""
+
+    spend_event = models.OneToOneField(
+        SpendEvent, on_delete=models.PROTECT, related_name="correction"
+    )
+    # Denormalised from the ledger row, for the campaign's history (one indexed read).
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="spend_corrections", db_index=False
+    )
+    note = models.TextField(help_text="Why: required, shown in the campaign's history.")
+    actor = models.CharField(max_length=150, help_text="The staff user's username.")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["campaign", "-at"], name="spend_correction_campaign_idx")]
+
+    def __str__(self) -> str:
+        return f"correction {self.spend_event_id} by {self.actor}"

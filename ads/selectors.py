@@ -479,3 +479,37 @@ def dashboard(*, brands: QuerySet[Brand], at: datetime, limit: int = 10) -> Dash
         ],
         last_runs=last_runs,
     )
+
+
+# --- What recording spend would do (record_spend --dry-run) -------------------------------
+
+
+@dataclass(frozen=True)
+class SpendEffect:
+    line: BudgetLine
+    after: Decimal
+
+    @property
+    def reaches(self) -> bool:
+        return self.after >= self.line.budget
+
+
+def spend_effect(
+    *, campaign_id: int, amount: Decimal, occurred_at: datetime, at: datetime
+) -> list[SpendEffect]:
+    """Each budget of the campaign that spend at ``occurred_at`` would count towards now,
+    with the total it would bring it to (the rule pauses at ``reaches``). Read-only."""
+    explained = campaign_explain(campaign_id=campaign_id, at=at)
+    if explained is None:
+        return []
+    day = local_period(occurred_at, explained.campaign.brand.timezone).day
+    effects = []
+    for line in explained.budgets:
+        counts = (
+            line.period_start == day
+            if line.period == "day"
+            else line.period_start == day.replace(day=1)
+        )
+        if counts:
+            effects.append(SpendEffect(line=line, after=line.spend + amount))
+    return effects

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -10,6 +11,7 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -18,6 +20,7 @@ from ads.admin.access import BrandScoped
 from ads.admin.brands import period_cell
 from ads.admin.bulk import bulk_actions
 from ads.admin.common import actor, report
+from ads.admin.corrections import correction_link, correction_view
 from ads.admin.display import badge, bar, local_time, request_now
 from ads.admin.history import history_table
 from ads.models import Campaign, CampaignStatus, DaypartWindow, PauseReason
@@ -132,6 +135,7 @@ class CampaignAdmin(BrandScoped, admin.ModelAdmin[Campaign]):
         "own_budgets",
         "brand_budgets",
         "windows",
+        "correct",
         "history",
     ]
     fieldsets = [
@@ -150,11 +154,26 @@ class CampaignAdmin(BrandScoped, admin.ModelAdmin[Campaign]):
             },
         ),
         ("State (set by the engine)", {"fields": ["state", "resumes_at", "status_since"]}),
-        ("Spend (brand-local periods)", {"fields": ["own_budgets", "brand_budgets", "windows"]}),
+        (
+            "Spend (brand-local periods)",
+            {"fields": ["own_budgets", "brand_budgets", "correct", "windows"]},
+        ),
         ("History", {"fields": ["history"], "classes": ["wide"]}),
     ]
     autocomplete_fields = ["brand"]
     actions = bulk_actions()
+
+    def get_urls(self) -> list[URLPattern]:
+        correct = path(
+            "<path:object_id>/correct-spend/",
+            self.admin_site.admin_view(partial(correction_view, self)),
+            name="ads_campaign_correct_spend",
+        )
+        return [correct, *super().get_urls()]
+
+    @admin.display(description="Spend correction")
+    def correct(self, obj: Campaign) -> SafeString:
+        return correction_link(obj)
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return CampaignChangeList

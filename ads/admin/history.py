@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from ads.admin.display import local_time, money
-from ads.models import Campaign, CampaignStatusChange, PauseReason, Trigger
+from ads.models import Campaign, CampaignStatusChange, PauseReason, SpendCorrection, Trigger
 from ads.money import parse_money
 
 HISTORY_LIMIT = 50
@@ -66,7 +66,8 @@ def _reason(value: str | None) -> str:
 
 
 def campaign_history(campaign: Campaign) -> list[Entry]:
-    """The latest transitions and staff edits of ``campaign``, newest first (two queries)."""
+    """The latest transitions, staff edits and spend corrections of ``campaign``, newest
+    first (three queries)."""
     currency = campaign.brand.currency
     entries = [
         Entry(
@@ -95,6 +96,21 @@ def campaign_history(campaign: Campaign) -> list[Entry]:
         for log in LogEntry.objects.filter(
             content_type=content_type, object_id=str(campaign.pk)
         ).select_related("user")[:HISTORY_LIMIT]
+    ]
+    entries += [
+        Entry(
+            at=correction.at,
+            who=correction.actor,
+            what=format_html(
+                "Spend correction: {} for {}",
+                money(correction.spend_event.amount, currency),
+                correction.spend_event.local_date,
+            ),
+            details=correction.note,
+        )
+        for correction in SpendCorrection.objects.filter(campaign=campaign).select_related(
+            "spend_event"
+        )[:HISTORY_LIMIT]
     ]
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:HISTORY_LIMIT]
