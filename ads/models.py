@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 import pycountry
 from django.conf import settings
@@ -85,9 +86,11 @@ class Brand(Timestamped):
         return self.name
 
     def clean(self) -> None:
+        # Decimals only: a budget that failed its own field check is not one (the form shows
+        # that error already).
         if (
-            self.daily_budget is not None
-            and self.monthly_budget is not None
+            isinstance(self.daily_budget, Decimal)
+            and isinstance(self.monthly_budget, Decimal)
             and self.monthly_budget < self.daily_budget
         ):
             raise ValidationError(
@@ -344,8 +347,8 @@ class Campaign(Timestamped):
         if self.external_id == "":
             self.external_id = None
         if (
-            self.daily_budget is not None
-            and self.monthly_budget is not None
+            isinstance(self.daily_budget, Decimal)
+            and isinstance(self.monthly_budget, Decimal)
             and self.monthly_budget < self.daily_budget
         ):
             raise ValidationError(

@@ -506,7 +506,7 @@ def test_lowering_the_brand_daily_budget_below_todays_spend_pauses_at_once(
     assert "Enforced at once: 1 campaign(s) changed state." in shown
 
 
-def test_changing_the_time_zone_of_a_brand_with_spend_is_refused(staff: Client) -> None:
+def test_the_time_zone_of_a_brand_with_spend_is_read_only_with_the_reason(staff: Client) -> None:
     brand = make_brand(daily="100", monthly="1000")
     spend(make_campaign(brand), "10", at=NOON)
     url = change_url(brand)
@@ -514,9 +514,11 @@ def test_changing_the_time_zone_of_a_brand_with_spend_is_refused(staff: Client) 
 
     response = save(staff, url, {**values, "timezone": "Europe/Berlin", "daily_budget": "300"})
 
-    assert "timezone" in form_errors(response)
+    assert "timezone" not in values
+    assert "Fixed: the brand has recorded spend" in staff.get(url).content.decode()
+    assert response.status_code == 302
     stored = Brand.objects.get(pk=brand.pk)
-    assert (stored.timezone, stored.daily_budget) == ("UTC", Decimal("100"))
+    assert (stored.timezone, stored.daily_budget) == ("UTC", Decimal("300"))
 
 
 def test_changing_the_time_zone_of_a_brand_without_spend_is_allowed(staff: Client) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -17,7 +18,8 @@ from ads.admin.access import BrandScoped
 from ads.admin.brand_budgets import change_budgets
 from ads.admin.common import actor, report
 from ads.admin.display import FULL, WARN, bar, local_time, money, request_now
-from ads.models import Brand, Campaign
+from ads.admin.forms import TimezoneInput, positive
+from ads.models import Brand, Campaign, SpendEvent
 from ads.selectors import BrandBudgetReport, PeriodBudget, brand_report_of, brands_with_spend
 from ads.services.campaigns import brand_change_check, brand_save
 
@@ -26,6 +28,13 @@ class BrandForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Brand
         fields = ["name", "timezone", "currency", "daily_budget", "monthly_budget"]
+        widgets = {"timezone": TimezoneInput}
+
+    def clean_daily_budget(self) -> Decimal | None:
+        return positive(self.cleaned_data.get("daily_budget"), "daily budget")
+
+    def clean_monthly_budget(self) -> Decimal | None:
+        return positive(self.cleaned_data.get("monthly_budget"), "monthly budget")
 
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
@@ -81,7 +90,7 @@ class BrandAdmin(BrandScoped, admin.ModelAdmin[Brand]):
     list_filter = [BudgetUseFilter, "currency"]
     search_fields = ["name"]
     actions = [change_budgets]
-    readonly_fields = ["local_now", "today", "this_month"]
+    readonly_fields = ["local_now", "today", "this_month", "timezone_fixed"]
     fieldsets = [
         (None, {"fields": ["name", "timezone", "currency", "daily_budget", "monthly_budget"]}),
         ("Where it stands (brand-local)", {"fields": ["local_now", "today", "this_month"]}),
@@ -114,10 +123,45 @@ class BrandAdmin(BrandScoped, admin.ModelAdmin[Brand]):
         brand = super().get_object(request, object_id, from_field)
         if brand is not None:
             setattr(brand, "budget_report", brand_report_of(brand, at=request_now(request)))
+            has_spend = SpendEvent.objects.filter(campaign__brand_id=brand.pk).exists()
+            setattr(brand, "has_spend", has_spend)
         return brand
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.fieldsets if obj is not None else self.fieldsets[:1]
+        if obj is None:
+            return self.fieldsets[:1]
+        if not getattr(obj, "has_spend", False):
+            return self.fieldsets
+        fields = [
+            "timezone_fixed" if f == "timezone" else f for f in self.fieldsets[0][1]["fields"]
+        ]
+        return [(None, {"fields": fields}), *self.fieldsets[1:]]
+
+    @admin.display(description="Timezone")
+    def timezone_fixed(self, obj: Brand) -> SafeString:
+        return format_html(
+            '{}<div class="help">Fixed: the brand has recorded spend, which is kept by '
+            "brand-local day and month; another zone would move it between days.</div>",
+            obj.timezone,
+        )
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        spent = Brand.objects.filter(
+            pk__in=[brand.pk for brand in objs],
+            campaigns__spend_events__isnull=False,
+        ).distinct()
+        reasons = [
+            f"{brand.name}: has recorded spend. The spend ledger is never deleted (it is the "
+            "record of what was spent), so this brand cannot be deleted; pause its campaigns "
+            "instead."
+            for brand in spent
+        ]
+        if reasons:
+            # Said instead of "no permission to delete brand period spend": the totals
+            # only exist because of the spend, and the spend is the reason.
+            return deleted, counts, set(), [*reasons, *protected]
+        return deleted, counts, perms_needed, protected
 
     @admin.display(description="Local time now")
     def local_now(self, obj: Brand) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -22,6 +23,7 @@ from ads.admin.bulk import bulk_actions
 from ads.admin.common import actor, report
 from ads.admin.corrections import correction_link, correction_view
 from ads.admin.display import badge, bar, local_time, request_now
+from ads.admin.forms import move_unique_errors, positive
 from ads.admin.history import history_table
 from ads.models import Campaign, CampaignStatus, DaypartWindow, PauseReason
 from ads.selectors import (
@@ -48,12 +50,32 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
             "monthly_budget",
         ]
 
+    def clean_daily_budget(self) -> Decimal | None:
+        return positive(self.cleaned_data.get("daily_budget"), "daily cap")
+
+    def clean_monthly_budget(self) -> Decimal | None:
+        return positive(self.cleaned_data.get("monthly_budget"), "monthly cap")
+
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         brand = self.cleaned_data.get("brand")
         if brand is not None:
             campaign_change_check(campaign_id=self.instance.pk, brand_id=brand.pk)
         return cleaned
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]  # ModelForm's, absent from the stubs
+        brand = self.cleaned_data.get("brand")
+        move_unique_errors(
+            self,
+            {
+                ("brand", "name"): ("name", f"{brand} already has a campaign with this name."),
+                ("brand", "external_id"): (
+                    "external_id",
+                    f"{brand} already has a campaign with this platform id.",
+                ),
+            },
+        )
 
 
 class ChangedFilter(admin.SimpleListFilter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -13,7 +14,11 @@ from django.utils import timezone
 from ads.admin.common import actor, report
 from ads.models import DaypartSchedule, DaypartWindow
 from ads.services.access import allowed_brand_ids
-from ads.services.campaigns import schedule_changed, schedule_windows_validate
+from ads.services.campaigns import (
+    schedule_changed,
+    schedule_windows_validate,
+    window_times_problem,
+)
 
 
 class WindowFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
@@ -29,8 +34,25 @@ class WindowFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
         schedule_windows_validate(windows)
 
 
+class WindowForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = DaypartWindow
+        fields = ["weekday", "start_time", "end_time"]
+        help_texts = {"end_time": "Exclusive; at or before the start: ends the next day."}
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        start, end = self.cleaned_data.get("start_time"), self.cleaned_data.get("end_time")
+        if start is not None and end is not None:
+            problem = window_times_problem(DaypartWindow(start_time=start, end_time=end))
+            if problem is not None:
+                self.add_error("end_time", problem)
+        return cleaned
+
+
 class DaypartWindowInline(admin.TabularInline[DaypartWindow, DaypartSchedule]):
     model = DaypartWindow
+    form = WindowForm
     formset = WindowFormSet
     extra = 1
 
