@@ -25,7 +25,7 @@ from ads.admin.corrections import correction_link, correction_view
 from ads.admin.display import badge, bar, local_time, request_now
 from ads.admin.forms import move_unique_errors, positive
 from ads.admin.history import history_table
-from ads.models import Campaign, CampaignStatus, DaypartWindow, PauseReason
+from ads.models import Campaign, CampaignStatus, DaypartWindow, PauseReason, Weekday
 from ads.selectors import (
     CampaignFigures,
     Resumption,
@@ -127,9 +127,19 @@ def status_badge(campaign: Campaign) -> SafeString:
 def windows_text(windows: list[DaypartWindow], tz_name: str) -> SafeString | str:
     if not windows:
         return "No windows: it never runs."
+    by_day: dict[int, list[str]] = {}
+    for window in sorted(windows, key=lambda w: (w.weekday, w.start_time)):
+        by_day.setdefault(window.weekday, []).append(
+            f"{window.start_time:%H:%M}-{window.end_time:%H:%M}"
+        )
     return format_html(
-        "<ul>{}</ul><small>Brand-local wall-clock times ({}).</small>",
-        format_html_join("", "<li>{}</li>", [(str(w),) for w in windows]),
+        '<table class="windows">{}</table><small>Brand-local wall-clock times ({}); a window '
+        "ending at or before its start ends the next day.</small>",
+        format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td></tr>",
+            [(Weekday(day).label, ", ".join(spans)) for day, spans in by_day.items()],
+        ),
         tz_name,
     )
 

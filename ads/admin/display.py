@@ -39,6 +39,11 @@ def money(amount: Decimal | None, currency: str) -> str:
     return f"{shown:,.{places}f} {currency}"
 
 
+def amount(value: Decimal, currency: str) -> str:
+    """``money`` without the code, where the same code follows at once."""
+    return money(value, currency).rsplit(" ", 1)[0]
+
+
 def local_time(value: datetime | None, tz_name: str) -> str:
     """An instant on the brand's wall clock, zone named: ``2026-06-10 14:00 CEST
     (Europe/Berlin)``."""
@@ -64,25 +69,26 @@ _COLOURS = {"ok": "#3c8a3c", "warn": "#d08c00", "full": "#c0392b"}
 
 
 def bar(spend: Decimal, budget: Decimal | None, currency: str) -> SafeString:
-    """A bar of ``spend`` against ``budget`` with the % and both amounts; amber from 80 %,
-    red from 100 %."""
+    """A bar of ``spend`` against ``budget`` with the %, then both amounts below it; amber
+    from 80 %, red from 100 %."""
     pct = percent(spend, budget)
     if pct is None:
         return format_html("{} <small>(no cap)</small>", money(spend, currency))
     state = level(pct)
     return format_html(
         '<span class="budget budget-{}" title="{} of {}">'
-        '<span style="display:inline-block;width:90px;height:10px;background:#ddd;'
-        'border-radius:3px;vertical-align:middle;overflow:hidden">'
-        '<span style="display:block;height:10px;width:{}%;background:{}"></span></span> '
-        "<strong>{}&nbsp;%</strong> {} / {}</span>",
+        '<span style="white-space:nowrap"><span style="display:inline-block;width:90px;'
+        "height:10px;background:#ddd;border-radius:3px;vertical-align:middle;"
+        'overflow:hidden"><span style="display:block;height:10px;width:{}%;background:{}">'
+        "</span></span> <strong>{}&nbsp;%</strong></span><br>"
+        '<span style="white-space:nowrap">{} / {}</span></span>',
         state,
         money(spend, currency),
         money(budget, currency),
         min(int(pct), 100),
         _COLOURS[state],
         pct,
-        money(spend, currency),
+        amount(spend, currency),
         money(budget, currency),
     )
 

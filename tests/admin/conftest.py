@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 import time_machine
@@ -32,3 +34,9 @@ def count_queries(staff: Client) -> Callable[[str], int]:
         return len(captured.captured_queries)
 
     return count
+
+
+def text(html: str) -> str:
+    """What a reader sees of ``html``: tags dropped, spaces collapsed."""
+    plain = unescape(re.sub(r"<[^>]+>", " ", html)).replace("\xa0", " ")
+    return " ".join(plain.split())

@@ -47,7 +47,7 @@ def test_a_brands_bar_shows_spend_recorded_a_moment_ago(
 
     row = page.locator("#result_list tbody tr", has_text="Acme")
     expect(row.locator(".budget-warn").first).to_contain_text("85 %")
-    expect(row).to_contain_text("85.00 USD / 100.00 USD")
+    expect(row).to_contain_text("85.00 / 100.00 USD")
     expect(row).to_contain_text("(Europe/Berlin)")
 
 
