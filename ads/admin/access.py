@@ -71,6 +71,17 @@ class BrandAccessInline(admin.TabularInline):  # type: ignore[type-arg]
     verbose_name = "brand this user may see and change"
     verbose_name_plural = "Brands this user may see and change (superusers: every brand)"
 
+    # Only superusers grant access: a staff member allowed to edit users must not be able
+    # to widen their own reach.
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
 
 User = get_user_model()
 admin.site.unregister(User)

@@ -173,3 +173,16 @@ def test_the_user_page_edits_brand_access_inline(
 
     assert "Brands this user may see and change" in page
     assert 'name="brand_access-TOTAL_FORMS"' in page
+
+
+def test_a_staff_member_who_may_edit_users_cannot_grant_brand_access(
+    brands: tuple[Brand, Brand],
+) -> None:
+    user = User.objects.create_user("carol", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="auth"))
+    client = Client()
+    client.force_login(user)
+
+    page = client.get(f"/admin/auth/user/{user.pk}/change/").content.decode()
+
+    assert 'name="brand_access-0-brand"' not in page

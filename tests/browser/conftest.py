@@ -32,9 +32,11 @@ CHROMIUM_ARGS = [
 START = datetime(2030, 6, 12, 10, 0, tzinfo=UTC)
 PASSWORD = "a-long-test-password-1"
 
-# Playwright's synchronous API runs an event loop in this thread; the test's own ORM calls
-# are still synchronous, one at a time.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Last in the session: once Playwright has started, its event loop stays in this
+    # process, and tests that fork worker processes (the bench) would inherit it.
+    items.sort(key=lambda item: "browser" in item.keywords)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -60,6 +62,17 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_context_args, "viewport": {"width": 1366, "height": 900}}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sync_orm_beside_playwright() -> Iterator[None]:
+    # Playwright's synchronous API keeps an event loop marked as running in this thread
+    # until the session ends, so Django would take the tests' ORM calls (synchronous, one
+    # at a time) for calls from async code. Session-wide, as that loop is (these tests run
+    # last), so it also covers pytest-django's teardown of each test.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
 @pytest.fixture
