@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.safestring import SafeString
 
 from ads.admin.access import BrandScoped
 from ads.admin.common import ReadOnlyAdmin
+from ads.admin.display import local_time
+from ads.admin.history import snapshot_table
 from ads.models import (
     BrandPeriodSpend,
     CampaignPeriodSpend,
@@ -19,25 +22,48 @@ from ads.models import (
 class SpendEventAdmin(BrandScoped, ReadOnlyAdmin):
     brand_path = "campaign__brand"
     list_display = [
-        "occurred_at",
+        "occurred",
         "campaign",
         "amount",
         "local_date",
+        "kind",
         "source",
         "external_id",
-        "recorded_at",
+        "recorded",
     ]
-    list_filter = ["source", "local_date"]
+    list_filter = ["kind", "source", "local_date"]
+
+    @admin.display(description="Occurred (brand-local)", ordering="occurred_at")
+    def occurred(self, obj: SpendEvent) -> str:
+        return local_time(obj.occurred_at, obj.campaign.brand.timezone)
+
+    @admin.display(description="Recorded (brand-local)", ordering="recorded_at")
+    def recorded(self, obj: SpendEvent) -> str:
+        return local_time(obj.recorded_at, obj.campaign.brand.timezone)
+
     list_select_related = ["campaign__brand"]
     search_fields = ["external_id", "campaign__name", "campaign__brand__name"]
     date_hierarchy = "occurred_at"
+
+
+_CHANGE_FIELDS = [
+    "when",
+    "campaign",
+    "from_status",
+    "from_reason",
+    "to_status",
+    "reason",
+    "trigger",
+    "actor",
+    "figures",
+]
 
 
 @admin.register(CampaignStatusChange)
 class CampaignStatusChangeAdmin(BrandScoped, ReadOnlyAdmin):
     brand_path = "campaign__brand"
     list_display = [
-        "at",
+        "when",
         "campaign",
         "from_status",
         "from_reason",
@@ -50,6 +76,16 @@ class CampaignStatusChangeAdmin(BrandScoped, ReadOnlyAdmin):
     list_select_related = ["campaign__brand"]
     search_fields = ["campaign__name", "campaign__brand__name", "actor"]
     date_hierarchy = "at"
+    fields = tuple(_CHANGE_FIELDS)
+    readonly_fields = _CHANGE_FIELDS
+
+    @admin.display(description="When (brand-local)", ordering="at")
+    def when(self, obj: CampaignStatusChange) -> str:
+        return local_time(obj.at, obj.campaign.brand.timezone)
+
+    @admin.display(description="Figures the engine saw")
+    def figures(self, obj: CampaignStatusChange) -> SafeString:
+        return snapshot_table(obj.snapshot or {}, obj.campaign.brand.currency)
 
 
 @admin.register(CampaignPeriodSpend)
@@ -73,7 +109,15 @@ class BrandPeriodSpendAdmin(BrandScoped, ReadOnlyAdmin):
 @admin.register(ReportedDailyTotal)
 class ReportedDailyTotalAdmin(BrandScoped, ReadOnlyAdmin):
     brand_path = "campaign__brand"
-    list_display = ["day", "campaign", "source", "total", "reported_at", "recorded_at"]
+    list_display = ["day", "campaign", "source", "total", "reported", "recorded"]
     list_filter = ["source", "day"]
     list_select_related = ["campaign__brand"]
     search_fields = ["campaign__name", "campaign__brand__name", "source"]
+
+    @admin.display(description="Reported (brand-local)", ordering="reported_at")
+    def reported(self, obj: ReportedDailyTotal) -> str:
+        return local_time(obj.reported_at, obj.campaign.brand.timezone)
+
+    @admin.display(description="Recorded (brand-local)", ordering="recorded_at")
+    def recorded(self, obj: ReportedDailyTotal) -> str:
+        return local_time(obj.recorded_at, obj.campaign.brand.timezone)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ads.admin.access import visible_brands
+from ads.admin.display import local_time
 from ads.models import ApiToken, Brand
 from ads.services.access import allowed_brand_ids
 from ads.services.tokens import token_create, tokens_revoke
@@ -54,7 +56,7 @@ class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
 class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """Create (the secret is shown once, on the page after saving) and revoke tokens."""
 
-    list_display = ["name", "prefix", "scope", "state", "created_by", "created_at", "last_used_at"]
+    list_display = ["name", "prefix", "scope", "state", "created_by", "created", "last_used"]
     list_filter = ["all_brands", "revoked_at"]
     search_fields = ["name", "prefix"]
     autocomplete_fields = ["brands"]
@@ -108,6 +110,15 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
         if db_field.name == "brands":
             kwargs["queryset"] = visible_brands(request)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    # Tokens belong to no one brand: their times are shown in the server's zone, named.
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj: ApiToken) -> str:
+        return local_time(obj.created_at, settings.TIME_ZONE)
+
+    @admin.display(description="Last used", ordering="last_used_at")
+    def last_used(self, obj: ApiToken) -> str:
+        return local_time(obj.last_used_at, settings.TIME_ZONE)
 
     @admin.display(description="May write to")
     def scope(self, obj: ApiToken) -> str:
