@@ -58,6 +58,7 @@ test: $(VENV)/.dev
 	$(BIN)/black --check --quiet .
 	$(BIN)/isort --check-only --quiet .
 	$(BIN)/mypy .
+	@[ -x /usr/bin/chromium ] || echo "NOTE: no Chromium at /usr/bin/chromium: the browser tests will be SKIPPED (apt-get install chromium)."
 	$(BIN)/pytest --cov --cov-report=term
 
 lint: $(VENV)/.dev

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 import pycountry
 from django.conf import settings
@@ -86,9 +87,11 @@ class Brand(Timestamped):
         return self.name
 
     def clean(self) -> None:
+        # Decimals only: a budget that failed its own field check is not one (the form shows
+        # that error already).
         if (
-            self.daily_budget is not None
-            and self.monthly_budget is not None
+            isinstance(self.daily_budget, Decimal)
+            and isinstance(self.monthly_budget, Decimal)
             and self.monthly_budget < self.daily_budget
         ):
             raise ValidationError(
@@ -380,8 +383,8 @@ class Campaign(Timestamped):
                     "The campaign's ad account belongs to another brand: unlink it first."
                 )
         if (
-            self.daily_budget is not None
-            and self.monthly_budget is not None
+            isinstance(self.daily_budget, Decimal)
+            and isinstance(self.monthly_budget, Decimal)
             and self.monthly_budget < self.daily_budget
         ):
             raise ValidationError(
@@ -397,6 +400,7 @@ class SpendPeriod(models.TextChoices):
 class SpendKind(models.TextChoices):
     EVENT = "event", "Spend event"
     ADJUSTMENT = "adjustment", "Adjustment to a reported daily total"
+    CORRECTION = "correction", "Correction by staff"
 
 
 class SpendEvent(models.Model):
@@ -431,7 +435,7 @@ class SpendEvent(models.Model):
             ),
             models.CheckConstraint(
                 condition=(Q(kind=SpendKind.EVENT) & Q(amount__gt=0))
-                | (Q(kind=SpendKind.ADJUSTMENT) & ~Q(amount=0)),
+                | (Q(kind__in=[SpendKind.ADJUSTMENT, SpendKind.CORRECTION]) & ~Q(amount=0)),
                 name="spend_event_amount_by_kind",
             ),
         ]
@@ -528,7 +532,11 @@ class CampaignStatusChange(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["campaign", "-at"], name="status_change_campaign_idx")]
+        indexes = [
+            models.Index(fields=["campaign", "-at"], name="status_change_campaign_idx"),
+            # The admin dashboard's "last run of each periodic job" (latest row per trigger).
+            models.Index(fields=["trigger", "-at"], name="status_change_trigger_idx"),
+        ]
 
     def __str__(self) -> str:
         return (
@@ -909,3 +917,56 @@ class AlertDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.state} ({self.attempts} attempts)"
+
+
+# --- Staff console: per-brand access ------------------------------------------------------
+
+
+class BrandAccess(models.Model):
+    """A staff user (not a superuser) sees and changes only the brands granted here."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="brand_access"
+    )
+    # Deleting a brand takes its grants with it (they mean nothing without it).
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, related_name="staff_access", db_index=False
+    )
+
+    class Meta:
+        verbose_name = "brand access"
+        verbose_name_plural = "brand access"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "brand"], name="brand_access_unique"),
+        ]
+        # The unique constraint's index serves lookups by user; this one, by brand.
+        indexes = [models.Index(fields=["brand"], name="brand_access_brand_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} -> {self.brand_id}"
+
+
+# --- Staff console: spend corrections -----------------------------------------------------
+
+
+class SpendCorrection(models.Model):
+    """Who corrected spend, and why: one per ledger row of kind CORRECTION (the ledger row
+    carries the amount, campaign and brand-local day)."""
+
+    spend_event = models.OneToOneField(
+        SpendEvent, on_delete=models.PROTECT, related_name="correction"
+    )
+    # Denormalised from the ledger row, for the campaign's history (one indexed read).
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="spend_corrections", db_index=False
+    )
+    note = models.TextField(help_text="Why: required, shown in the campaign's history.")
+    actor = models.CharField(max_length=150, help_text="The staff user's username.")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["campaign", "-at"], name="spend_correction_campaign_idx")]
+
+    def __str__(self) -> str:
+        return f"correction {self.spend_event_id} by {self.actor}"

@@ -6,24 +6,43 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    DateField,
+    ExpressionWrapper,
+    FloatField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Greatest
 
 from ads.models import (
     Brand,
     BrandPeriodSpend,
     Campaign,
+    CampaignPeriodSpend,
     CampaignStatus,
+    CampaignStatusChange,
     DaypartWindow,
     PauseReason,
     SpendPeriod,
+    Trigger,
     WindowOccurrence,
     current_occurrence,
     next_occurrence,
+    schedule_is_open,
 )
-from ads.money import quantize
+from ads.money import from_micros, quantize
 from ads.services.periods import day_bounds, local_period, month_bounds, zone
 from ads.services.reconcile import Scope, evaluate
 
@@ -223,8 +242,25 @@ def brand_budget_report(*, brand_id: int, at: datetime) -> BrandBudgetReport | N
             brand=brand, period_start__in=[period.day, period.month]
         )
     }
-    day_spend = totals.get((SpendPeriod.DAY, period.day), _ZERO)
-    month_spend = totals.get((SpendPeriod.MONTH, period.month), _ZERO)
+    return brand_report_from(
+        brand,
+        at=at,
+        day_spend=totals.get((SpendPeriod.DAY, period.day), _ZERO),
+        month_spend=totals.get((SpendPeriod.MONTH, period.month), _ZERO),
+    )
+
+
+# --- Staff console: figures for whole pages of brands and campaigns ----------------------
+# The admin shows many brands and campaigns at once; these read a page's figures in a fixed
+# number of queries, and reuse the definitions above (``_period_budget``, the pause reasons'
+# precedence in ``PauseReason``) so a page and the API can never disagree.
+
+
+def brand_report_from(
+    brand: Brand, *, at: datetime, day_spend: Decimal, month_spend: Decimal
+) -> BrandBudgetReport:
+    """A brand's report from totals already read (see ``brands_with_spend``)."""
+    period = local_period(at, brand.timezone)
     return BrandBudgetReport(
         brand=brand,
         at=at,
@@ -332,3 +368,246 @@ def brands_lookup(references: Sequence[str]) -> BrandLookup:
         else:
             found.setdefault(matches[0].pk, matches[0])
     return BrandLookup(found=list(found.values()), unknown=unknown, ambiguous=ambiguous)
+
+
+def _local_day_expression(timezones: list[str], at: datetime, *, month: bool) -> Case:
+    """Each brand's current local day (or month start) as SQL: one WHEN per zone in use."""
+    whens = []
+    for name in timezones:
+        period = local_period(at, name)
+        whens.append(When(timezone=name, then=Value(period.month if month else period.day)))
+    return Case(*whens, default=Value(None), output_field=DateField())
+
+
+def brands_with_spend(queryset: QuerySet[Brand], *, at: datetime) -> QuerySet[Brand]:
+    """``queryset`` with today's and this month's brand-local spend (``day_spend``,
+    ``month_spend``) and their share of each budget in % (``day_pct``, ``month_pct``,
+    ``top_pct``: the larger), all sortable and filterable in SQL. One extra query (the
+    zones in use), whatever the number of brands."""
+    timezones = sorted(set(Brand.objects.values_list("timezone", flat=True).distinct()))
+    annotated = queryset.annotate(
+        local_day=_local_day_expression(timezones, at, month=False),
+        local_month=_local_day_expression(timezones, at, month=True),
+    )
+    totals = BrandPeriodSpend.objects.filter(brand_id=OuterRef("pk"))
+    day = totals.filter(period=SpendPeriod.DAY, period_start=OuterRef("local_day"))
+    month = totals.filter(period=SpendPeriod.MONTH, period_start=OuterRef("local_month"))
+    micros = BigIntegerField()
+    annotated = annotated.annotate(
+        day_micros=Coalesce(Subquery(day.values("amount")[:1], output_field=micros), 0),
+        month_micros=Coalesce(Subquery(month.values("amount")[:1], output_field=micros), 0),
+    )
+    return annotated.annotate(
+        day_pct=ExpressionWrapper(
+            Cast("day_micros", FloatField()) * 100.0 / Cast("daily_budget", FloatField()),
+            output_field=FloatField(),
+        ),
+        month_pct=ExpressionWrapper(
+            Cast("month_micros", FloatField()) * 100.0 / Cast("monthly_budget", FloatField()),
+            output_field=FloatField(),
+        ),
+    ).annotate(top_pct=Greatest("day_pct", "month_pct"))
+
+
+def brand_report_of(brand: Brand, *, at: datetime) -> BrandBudgetReport:
+    """The report of a brand read through ``brands_with_spend`` (no further query)."""
+    return brand_report_from(
+        brand,
+        at=at,
+        day_spend=from_micros(getattr(brand, "day_micros", 0)),
+        month_spend=from_micros(getattr(brand, "month_micros", 0)),
+    )
+
+
+@dataclass(frozen=True)
+class Resumption:
+    """When a paused campaign can run again, as far as the rule can tell now."""
+
+    at: datetime | None  # aware, in the brand's zone; None: only staff can resume it
+    because: str
+
+
+# Which period's end lifts each budget reason.
+_DAY_REASONS = {PauseReason.BRAND_DAILY_BUDGET, PauseReason.CAMPAIGN_DAILY_BUDGET}
+_MONTH_REASONS = {PauseReason.BRAND_MONTHLY_BUDGET, PauseReason.CAMPAIGN_MONTHLY_BUDGET}
+
+
+def resumption(
+    *, reason: str | None, at: datetime, timezone: str, windows: list[DaypartWindow] | None
+) -> Resumption | None:
+    """When a campaign paused for ``reason`` resumes by itself: the next local midnight (a
+    daily budget), the first of next month (a monthly one), the next window opening (outside
+    its schedule; also after a budget resets into a closed window), or never (staff paused
+    it). None for a campaign that is not paused. No query; ``windows`` are its schedule's
+    (None: no schedule). Spend recorded later can only push this further out."""
+    if reason is None:
+        return None
+    if reason == PauseReason.MANUAL:
+        return Resumption(at=None, because="when staff resume it")
+    tz = zone(timezone)
+    period = local_period(at, timezone)
+    if reason in _DAY_REASONS:
+        start, _ = day_bounds(period.day + timedelta(days=1), timezone)
+        because = "next local midnight (new budget day)"
+    elif reason in _MONTH_REASONS:
+        _, start = month_bounds(period.month, timezone)
+        because = "first of next month (new budget month)"
+    else:
+        start, because = at, "next window opening"
+    if windows is not None:
+        local = start.astimezone(tz)
+        if reason == PauseReason.OUTSIDE_SCHEDULE or not schedule_is_open(windows, local):
+            opening = _aware(next_occurrence(windows, local), timezone)
+            if opening is None:
+                return Resumption(at=None, because="never: its schedule has no windows")
+            if reason != PauseReason.OUTSIDE_SCHEDULE:
+                because += ", then its next window"
+            return Resumption(at=opening.opens_at, because=because)
+    return Resumption(at=start.astimezone(tz), because=because)
+
+
+def windows_by_schedule(schedule_ids: set[int]) -> dict[int, list[DaypartWindow]]:
+    """The windows of these schedules, in one query."""
+    found: dict[int, list[DaypartWindow]] = {schedule_id: [] for schedule_id in schedule_ids}
+    if schedule_ids:
+        for window in DaypartWindow.objects.filter(schedule_id__in=schedule_ids):
+            found[window.schedule_id].append(window)
+    return found
+
+
+@dataclass(frozen=True)
+class CampaignFigures:
+    """What a campaign list row shows beyond the stored fields."""
+
+    day_spend: Decimal
+    month_spend: Decimal
+    resumes: Resumption | None
+
+
+def campaign_figures(campaigns: list[Campaign], *, at: datetime) -> dict[int, CampaignFigures]:
+    """Today's and this month's spend and the resumption of each campaign (brands loaded
+    with them), in two queries whatever their number."""
+    periods = {c.pk: local_period(at, c.brand.timezone) for c in campaigns}
+    starts = {p.day for p in periods.values()} | {p.month for p in periods.values()}
+    totals = {
+        (row.campaign_id, row.period, row.period_start): row.amount
+        for row in CampaignPeriodSpend.objects.filter(
+            campaign_id__in=list(periods), period_start__in=starts
+        )
+    }
+    windows = windows_by_schedule({c.schedule_id for c in campaigns if c.schedule_id})
+    figures = {}
+    for campaign in campaigns:
+        period = periods[campaign.pk]
+        figures[campaign.pk] = CampaignFigures(
+            day_spend=totals.get((campaign.pk, SpendPeriod.DAY, period.day), _ZERO),
+            month_spend=totals.get((campaign.pk, SpendPeriod.MONTH, period.month), _ZERO),
+            resumes=resumption(
+                reason=campaign.pause_reason,
+                at=at,
+                timezone=campaign.brand.timezone,
+                windows=windows.get(campaign.schedule_id) if campaign.schedule_id else None,
+            ),
+        )
+    return figures
+
+
+# --- Staff console: the dashboard ---------------------------------------------------------
+
+NEAR_BUDGET_PCT = 80
+PERIODIC_TRIGGERS = (
+    Trigger.BUDGET_CHECK,
+    Trigger.DAYPARTING,
+    Trigger.DAILY_RESET,
+    Trigger.MONTHLY_RESET,
+)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    near_budget: list[Brand]  # from brands_with_spend, most spent first
+    near_budget_count: int
+    paused_last_hour: list[tuple[str, int]]  # (reason, campaigns)
+    spend_today: list[tuple[str, Decimal, int]]  # (currency, amount, brands)
+    last_runs: list[tuple[str, datetime | None]]  # (trigger, last transition it wrote)
+
+
+def dashboard(*, brands: QuerySet[Brand], at: datetime, limit: int = 10) -> Dashboard:
+    """The admin's front page, for the brands a user may see, in a fixed number of queries.
+
+    Periodic jobs are known only by the transitions they wrote (the audit trail): a sweep
+    that moved nothing leaves no trace, so "last run" is the last run that changed a state.
+    """
+    # Typed loosely: django-stubs cannot follow the annotations made by brands_with_spend.
+    with_spend: QuerySet[Any] = brands_with_spend(brands, at=at)
+    near = with_spend.filter(top_pct__gte=NEAR_BUDGET_PCT)
+    paused = (
+        CampaignStatusChange.objects.filter(
+            at__gt=at - timedelta(hours=1),
+            to_status=CampaignStatus.PAUSED,
+            campaign__brand__in=brands,
+        )
+        .values_list("reason")
+        .annotate(campaigns=Count("campaign_id", distinct=True))
+        .order_by("-campaigns")
+    )
+    per_currency = (
+        with_spend.filter(day_micros__gt=0)
+        .order_by()
+        .values("currency")
+        .annotate(micros=Sum("day_micros"), brands=Count("id"))
+        .order_by("currency")
+    )
+    last_runs = [
+        (
+            str(trigger),
+            CampaignStatusChange.objects.filter(trigger=trigger)
+            .order_by("-at")
+            .values_list("at", flat=True)
+            .first(),
+        )
+        for trigger in PERIODIC_TRIGGERS
+    ]
+    return Dashboard(
+        near_budget=list(near.order_by("-top_pct", "name")[:limit]),
+        near_budget_count=near.count(),
+        paused_last_hour=[(str(reason), int(count)) for reason, count in paused],
+        spend_today=[
+            (row["currency"], from_micros(row["micros"]), row["brands"]) for row in per_currency
+        ],
+        last_runs=last_runs,
+    )
+
+
+# --- What recording spend would do (record_spend --dry-run) -------------------------------
+
+
+@dataclass(frozen=True)
+class SpendEffect:
+    line: BudgetLine
+    after: Decimal
+
+    @property
+    def reaches(self) -> bool:
+        return self.after >= self.line.budget
+
+
+def spend_effect(
+    *, campaign_id: int, amount: Decimal, occurred_at: datetime, at: datetime
+) -> list[SpendEffect]:
+    """Each budget of the campaign that spend at ``occurred_at`` would count towards now,
+    with the total it would bring it to (the rule pauses at ``reaches``). Read-only."""
+    explained = campaign_explain(campaign_id=campaign_id, at=at)
+    if explained is None:
+        return []
+    day = local_period(occurred_at, explained.campaign.brand.timezone).day
+    effects = []
+    for line in explained.budgets:
+        counts = (
+            line.period_start == day
+            if line.period == "day"
+            else line.period_start == day.replace(day=1)
+        )
+        if counts:
+            effects.append(SpendEffect(line=line, after=line.spend + amount))
+    return effects

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -137,8 +137,28 @@ def campaign_save(*, campaign: Campaign, at: datetime, actor: str) -> list[Trans
     return transitions
 
 
+WINDOW_EQUAL_TIMES_RULE = (
+    "A window cannot end at its start time, except 00:00-00:00, which means the whole day. "
+    "For 24 hours from another time, use two windows (for example 09:00-00:00 and "
+    "00:00-09:00 on the next day)."
+)
+
+
+def window_times_problem(window: DaypartWindow) -> str | None:
+    """Why staff may not enter these times (an equal end reads like a zero-length window
+    but would run 24 hours), or None."""
+    if window.start_time == window.end_time and window.start_time != time(0, 0):
+        return WINDOW_EQUAL_TIMES_RULE
+    return None
+
+
 def schedule_windows_validate(windows: Sequence[DaypartWindow]) -> None:
-    """Raise ValidationError if two windows of one schedule share any minute."""
+    """Raise ValidationError if a window's times break the rule above, or if two windows of
+    one schedule share any minute."""
+    for window in windows:
+        problem = window_times_problem(window)
+        if problem is not None:
+            raise ValidationError(f"{window}: {problem}", code="equal_times")
     overlaps = find_overlaps(windows)
     if overlaps:
         described = "; ".join(f"{first} and {second}" for first, second in overlaps)

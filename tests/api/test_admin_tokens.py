@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from ads.models import ApiToken, Brand
+from ads.models import ApiToken, Brand, BrandAccess
 from ads.services.tokens import token_create
 from tests.api.helpers import NOON, ApiClient
 from tests.factories import make_brand
@@ -36,9 +36,10 @@ def staff_with_token_permissions() -> User:
     return user
 
 
-def add_form(name: str, *brands: Brand) -> dict[str, Any]:
+def add_form(name: str, *brands: Brand, every: bool = False) -> dict[str, Any]:
     return {
         "name": name,
+        **({"all_brands": "on"} if every else {}),
         "brands": [brand.pk for brand in brands],
         "expires_at_0": "",
         "expires_at_1": "",
@@ -50,7 +51,7 @@ def test_a_superuser_creates_a_token_for_every_brand_and_sees_the_secret_once() 
     brand = make_brand("Acme")
     admin = logged_in(superuser())
 
-    response = admin.post(ADD_URL, add_form("platform feed"))
+    response = admin.post(ADD_URL, add_form("platform feed", every=True))
 
     assert response.status_code == 200
     found = SHOWN_SECRET.search(response.content.decode())
@@ -79,7 +80,7 @@ def test_a_staff_user_who_leaves_brands_empty_gets_a_form_error() -> None:
     response = staff.post(ADD_URL, add_form("feed"))
 
     assert response.status_code == 200
-    assert "Choose at least one brand; only superusers can create a token for every brand." in (
+    assert "Choose at least one brand; only superusers can create a token for every" in (
         response.content.decode()
     )
     assert SHOWN_SECRET.search(response.content.decode()) is None
@@ -88,7 +89,9 @@ def test_a_staff_user_who_leaves_brands_empty_gets_a_form_error() -> None:
 
 def test_a_staff_user_creates_a_token_scoped_to_the_chosen_brands() -> None:
     acme, globex = make_brand("Acme"), make_brand("Globex")
-    staff = logged_in(staff_with_token_permissions())
+    user = staff_with_token_permissions()
+    BrandAccess.objects.create(user=user, brand=acme)
+    staff = logged_in(user)
 
     response = staff.post(ADD_URL, add_form("feed", acme))
 

@@ -6,6 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from ads.money import parse_money
+from ads.selectors import spend_effect
 from ads.services.spend import EventStatus, SpendEventInput, spend_record
 
 
@@ -27,6 +29,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--event-id", help="Idempotency key within the source (default: a new UUID)."
         )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Store nothing; say whether it would be taken and which budgets it would reach.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
@@ -38,14 +45,36 @@ class Command(BaseCommand):
             source=options["source"],
             external_id=event_id,
         )
-        result = spend_record(events=[event], at=now, actor="manage.py record_spend")
+        dry_run = options["dry_run"]
+        result = spend_record(
+            events=[event], at=now, actor="manage.py record_spend", dry_run=dry_run
+        )
         outcome = result.outcomes[0]
         if outcome.status in (EventStatus.REJECTED, EventStatus.CONFLICT):
             raise CommandError(f"{outcome.status.value}: {outcome.reason}")
-        self.stdout.write(f"{outcome.status.value}: {options['source']}:{event_id}")
+        prefix = "dry run, nothing stored: would be " if dry_run else ""
+        self.stdout.write(f"{prefix}{outcome.status.value}: {options['source']}:{event_id}")
+        if dry_run and outcome.status == EventStatus.ACCEPTED:
+            self._effects(event, now)
         for transition in result.transitions:
             after = transition.to_reason or transition.to_status
+            would = "would be " if dry_run else ""
             self.stdout.write(
                 f"  campaign {transition.campaign_id} ({transition.campaign_name}) "
-                f"{transition.kind}: {after}"
+                f"{would}{transition.kind}: {after}"
+            )
+
+    def _effects(self, event: SpendEventInput, now: datetime) -> None:
+        assert event.occurred_at is not None  # accepted events have one
+        for effect in spend_effect(
+            campaign_id=event.campaign_id,
+            amount=parse_money(event.amount),
+            occurred_at=event.occurred_at,
+            at=now,
+        ):
+            line = effect.line
+            verdict = " -> reaches it: campaigns would pause" if effect.reaches else ""
+            self.stdout.write(
+                f"  {line.scope} {line.period} {line.period_start}: {line.spend} -> "
+                f"{effect.after} of {line.budget}{verdict}"
             )

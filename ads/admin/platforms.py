@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from ads.admin.access import BrandScoped
 from ads.models import (
     AccountHealth,
     AdAccount,
@@ -51,7 +52,7 @@ def _actor(request: HttpRequest) -> str:
 
 
 @admin.register(AdAccount)
-class AdAccountAdmin(admin.ModelAdmin[AdAccount]):
+class AdAccountAdmin(BrandScoped, admin.ModelAdmin[AdAccount]):
     list_display = [
         "name",
         "brand",
@@ -64,7 +65,7 @@ class AdAccountAdmin(admin.ModelAdmin[AdAccount]):
         "last_sync_at",
         "last_error",
     ]
-    list_filter = ["platform", "health", "enabled", "brand"]
+    list_filter = ["platform", "health", "enabled", ("brand", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["brand"]
     search_fields = ["name", "account_id", "brand__name"]
     fields = [
@@ -84,16 +85,13 @@ class AdAccountAdmin(admin.ModelAdmin[AdAccount]):
     actions = ["push_now", "sync_now"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AdAccount]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                pending=Count(
-                    "deliveries",
-                    filter=Q(deliveries__state__in=(DeliveryState.PENDING, DeliveryState.SENDING)),
-                ),
-                failed=Count("deliveries", filter=Q(deliveries__state=DeliveryState.FAILED)),
-            )
+        accounts: QuerySet[AdAccount] = super().get_queryset(request)
+        return accounts.annotate(
+            pending=Count(
+                "deliveries",
+                filter=Q(deliveries__state__in=(DeliveryState.PENDING, DeliveryState.SENDING)),
+            ),
+            failed=Count("deliveries", filter=Q(deliveries__state=DeliveryState.FAILED)),
         )
 
     @admin.display(description="Health", ordering="health")
@@ -151,7 +149,8 @@ class StuckFilter(admin.SimpleListFilter):
 
 
 @admin.register(PlatformDelivery)
-class PlatformDeliveryAdmin(admin.ModelAdmin[PlatformDelivery]):
+class PlatformDeliveryAdmin(BrandScoped, admin.ModelAdmin[PlatformDelivery]):
+    brand_path = "account__brand"
     list_display = [
         "id",
         "campaign",
@@ -164,7 +163,12 @@ class PlatformDeliveryAdmin(admin.ModelAdmin[PlatformDelivery]):
         "finished_at",
         "last_error",
     ]
-    list_filter = [StuckFilter, "state", "desired_status", "account"]
+    list_filter = [
+        StuckFilter,
+        "state",
+        "desired_status",
+        ("account", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["campaign__brand", "account"]
     search_fields = ["campaign__name", "campaign__platform_campaign_id", "last_error"]
     actions = ["retry"]
@@ -197,7 +201,7 @@ class PlatformCampaignForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(PlatformCampaign)
-class PlatformCampaignAdmin(admin.ModelAdmin[PlatformCampaign]):
+class PlatformCampaignAdmin(BrandScoped, admin.ModelAdmin[PlatformCampaign]):
     """Per campaign: our status, the platform's, the last push and its error. Linking a
     campaign to an account happens here."""
 
@@ -214,7 +218,13 @@ class PlatformCampaignAdmin(admin.ModelAdmin[PlatformCampaign]):
         "drift_repairs",
         "last_error",
     ]
-    list_filter = ["ad_account", "status", "platform_state__paused_elsewhere", "brand"]
+    # Related-only filters: a staff member's sidebar lists only their brands and accounts.
+    list_filter = [
+        ("ad_account", admin.RelatedOnlyFieldListFilter),
+        "status",
+        "platform_state__paused_elsewhere",
+        ("brand", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["brand", "ad_account", "platform_state"]
     search_fields = ["name", "platform_campaign_id", "brand__name"]
     fields = ["name", "brand", "status", "ad_account", "platform_campaign_id"]

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from ads.admin.access import BrandScoped
 from ads.models import (
     Alert,
     AlertDelivery,
@@ -96,7 +97,7 @@ class AlertDeliveryInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Alert)
-class AlertAdmin(OperationsReadOnly):
+class AlertAdmin(BrandScoped, OperationsReadOnly):
     list_display = (
         "created_at",
         "brand",
@@ -151,14 +152,15 @@ class AlertAdmin(OperationsReadOnly):
 
 
 @admin.register(AlertDelivery)
-class AlertDeliveryAdmin(OperationsReadOnly):
+class AlertDeliveryAdmin(BrandScoped, OperationsReadOnly):
+    brand_path = "alert__brand"
     list_display = ("alert", "channel", "target", "state", "attempts", "sent_at", "last_error")
     list_filter = ("state", "channel")
     list_select_related = ("alert",)
 
 
 @admin.register(BrandAlertSettings)
-class BrandAlertSettingsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class BrandAlertSettingsAdmin(BrandScoped, admin.ModelAdmin):  # type: ignore[type-arg]
     """Each brand's recipients and thresholds (empty fields use the global settings)."""
 
     list_display = (
