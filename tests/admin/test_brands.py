@@ -91,4 +91,5 @@ def test_brand_list_query_count_does_not_grow_with_its_rows(
     many = count_queries("/admin/ads/brand/")
 
     assert many == one
-    assert many <= 8
+    # The page's own 8, and the beat watchdog's banner (2, on every admin page).
+    assert many <= 10
