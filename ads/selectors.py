@@ -34,9 +34,11 @@ from ads.models import (
     CampaignStatus,
     CampaignStatusChange,
     DaypartWindow,
+    JobName,
+    JobOutcome,
+    JobRun,
     PauseReason,
     SpendPeriod,
-    Trigger,
     WindowOccurrence,
     current_occurrence,
     next_occurrence,
@@ -515,12 +517,6 @@ def campaign_figures(campaigns: list[Campaign], *, at: datetime) -> dict[int, Ca
 # --- Staff console: the dashboard ---------------------------------------------------------
 
 NEAR_BUDGET_PCT = 80
-PERIODIC_TRIGGERS = (
-    Trigger.BUDGET_CHECK,
-    Trigger.DAYPARTING,
-    Trigger.DAILY_RESET,
-    Trigger.MONTHLY_RESET,
-)
 
 
 @dataclass(frozen=True)
@@ -529,14 +525,13 @@ class Dashboard:
     near_budget_count: int
     paused_last_hour: list[tuple[str, int]]  # (reason, campaigns)
     spend_today: list[tuple[str, Decimal, int]]  # (currency, amount, brands)
-    last_runs: list[tuple[str, datetime | None]]  # (trigger, last transition it wrote)
+    last_runs: list[tuple[str, datetime | None]]  # (job, when its last success finished)
 
 
 def dashboard(*, brands: QuerySet[Brand], at: datetime, limit: int = 10) -> Dashboard:
     """The admin's front page, for the brands a user may see, in a fixed number of queries.
 
-    Periodic jobs are known only by the transitions they wrote (the audit trail): a sweep
-    that moved nothing leaves no trace, so "last run" is the last run that changed a state.
+    "Last run" of each periodic job comes from the job-run history (JobRun).
     """
     # Typed loosely: django-stubs cannot follow the annotations made by brands_with_spend.
     with_spend: QuerySet[Any] = brands_with_spend(brands, at=at)
@@ -558,15 +553,16 @@ def dashboard(*, brands: QuerySet[Brand], at: datetime, limit: int = 10) -> Dash
         .annotate(micros=Sum("day_micros"), brands=Count("id"))
         .order_by("currency")
     )
+    # The job-run history: every run counts, also one that moved nothing (index job_run_last).
     last_runs = [
         (
-            str(trigger),
-            CampaignStatusChange.objects.filter(trigger=trigger)
-            .order_by("-at")
-            .values_list("at", flat=True)
+            str(job),
+            JobRun.objects.filter(job=job, outcome=JobOutcome.SUCCEEDED)
+            .order_by("-finished_at")
+            .values_list("finished_at", flat=True)
             .first(),
         )
-        for trigger in PERIODIC_TRIGGERS
+        for job in JobName
     ]
     return Dashboard(
         near_budget=list(near.order_by("-top_pct", "name")[:limit]),

@@ -265,3 +265,35 @@ def test_doctor_reports_a_clock_that_disagrees_with_the_database(db: None) -> No
     assert in_step.ok, in_step.detail
     assert not ahead.ok
     assert "database clock differs by -1" in ahead.detail and "fix NTP" in ahead.detail
+
+
+@pytest.mark.django_db
+def test_doctor_counts_failed_platform_pushes_among_the_deliveries() -> None:
+    from ads.models import AdAccount, DeliveryState, Platform, PlatformDelivery
+    from ads.services.health import check_deliveries
+    from tests.factories import make_brand, make_campaign
+
+    brand = make_brand()
+    account = AdAccount.objects.create(
+        brand=brand,
+        name="Search",
+        platform=Platform.GOOGLE_ADS,
+        account_id="123-456-7890",
+        credentials_env="NOT_SET_ANYWHERE",
+    )
+    at = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+    PlatformDelivery.objects.create(
+        account=account,
+        campaign=make_campaign(brand),
+        desired_status="paused",
+        state=DeliveryState.FAILED,
+        created_at=at,
+        next_attempt_at=at,
+        last_error="AUTHENTICATION_ERROR",
+    )
+
+    check = check_deliveries(at=at)
+
+    assert not check.ok
+    assert "platform pushes: 1 failed" in check.line()
+    assert "Platform deliveries in the admin" in check.line()

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 from django.urls import reverse
 
 from ads.admin.access import visible_brands
 from ads.admin.display import bar, local_time, money, request_now
-from ads.models import CampaignStatus, PauseReason, Trigger
+from ads.models import CampaignStatus, JobName, PauseReason
 from ads.selectors import NEAR_BUDGET_PCT, brand_report_of, dashboard
 
 admin.site.index_template = "admin/ads/dashboard.html"
@@ -65,10 +66,10 @@ def dashboard_context(request: HttpRequest) -> dict[str, Any]:
         ],
         "last_runs": [
             {
-                "job": Trigger(trigger).label,
-                "at": local_time(last, "UTC") if last else "no transition recorded yet",
-                "url": _url("campaignstatuschange", trigger__exact=trigger),
+                "job": JobName(job).label,
+                "at": local_time(last, settings.TIME_ZONE) if last else "no successful run yet",
+                "url": _url("jobrun", job__exact=job),
             }
-            for trigger, last in found.last_runs
+            for job, last in found.last_runs
         ],
     }

@@ -16,6 +16,7 @@ from django.utils import timezone
 from kombu import Connection
 
 from ads.models import AlertDelivery, AlertDeliveryState
+from ads.platforms.outbox import deliveries_failing_count
 from ads.services.job_runs import STALE_AFTER_INTERVALS, WATCHED_JOBS, jobs_freshness
 
 # Replies from workers to a ping, and connecting to the broker, wait at most this long.
@@ -152,18 +153,21 @@ def check_clock(*, at: datetime) -> Check:
 
 
 def check_deliveries(*, at: datetime) -> Check:
-    """Alert deliveries that failed for good, or are pending for over ten minutes."""
+    """Alert deliveries and ad-platform pushes that failed for good, or wait for too long."""
 
     def probe() -> Check:
         failed = AlertDelivery.objects.filter(state=AlertDeliveryState.FAILED).count()
         stuck = AlertDelivery.objects.filter(
             state=AlertDeliveryState.PENDING, created_at__lt=at - STUCK_DELIVERY
         ).count()
-        ok = failed == 0 and stuck == 0
-        detail = f"{failed} failed, {stuck} pending for over 10 minutes"
-        return Check(
-            "deliveries", ok, detail + ("" if ok else "; see Alert deliveries in the admin")
+        pushes = deliveries_failing_count(at=at)
+        ok = failed == 0 and stuck == 0 and pushes["failed"] == 0 and pushes["stuck"] == 0
+        detail = (
+            f"alerts: {failed} failed, {stuck} pending for over 10 minutes; platform pushes: "
+            f"{pushes['failed']} failed, {pushes['stuck']} waiting past their lease"
         )
+        where = "; see Alert deliveries and Platform deliveries in the admin"
+        return Check("deliveries", ok, detail + ("" if ok else where))
 
     return _guarded("deliveries", probe)
 
