@@ -912,6 +912,7 @@ class AlertDelivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "alert deliveries"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["state", "created_at"], name="alert_delivery_state_idx")]
 
