@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from ads.admin.access import BrandScoped
+from ads.admin.common import ReadOnlyAdmin
 from ads.models import (
     Alert,
     AlertDelivery,
@@ -29,15 +30,8 @@ _OUTCOME_COLOURS = {
 }
 
 
-class OperationsReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+# Job runs, alerts and their deliveries are written by the services only.
+OperationsReadOnly = ReadOnlyAdmin
 
 
 @admin.register(JobRun)

@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from ads.admin.access import BrandScoped
+from ads.admin.common import ReadOnlyAdmin
 from ads.models import (
     AccountHealth,
     AdAccount,
@@ -149,7 +150,9 @@ class StuckFilter(admin.SimpleListFilter):
 
 
 @admin.register(PlatformDelivery)
-class PlatformDeliveryAdmin(BrandScoped, admin.ModelAdmin[PlatformDelivery]):
+class PlatformDeliveryAdmin(BrandScoped, ReadOnlyAdmin):
+    """Written by the outbox only; staff retry failed rows with the action."""
+
     brand_path = "account__brand"
     list_display = [
         "id",
@@ -172,15 +175,6 @@ class PlatformDeliveryAdmin(BrandScoped, admin.ModelAdmin[PlatformDelivery]):
     list_select_related = ["campaign__brand", "account"]
     search_fields = ["campaign__name", "campaign__platform_campaign_id", "last_error"]
     actions = ["retry"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="State", ordering="state")
     def state_badge(self, obj: PlatformDelivery) -> SafeString:
