@@ -1,7 +1,9 @@
 """Parsing and validation of the environment-driven settings.
 
 Every function here fails with ``ImproperlyConfigured`` naming the variable, so a typo in
-``.env`` stops the process at start instead of silently falling back to a default.
+``.env`` stops the process at start instead of silently falling back to a default. The
+message says what is wrong with the value and how to fix it: ``config_errors`` prints it as
+the one line the process shows.
 """
 
 from __future__ import annotations
@@ -48,10 +50,14 @@ def parse_positive_int(environ: Mapping[str, str], name: str, default: int) -> i
         value = int(raw)
     except ValueError:
         raise ImproperlyConfigured(
-            f"{name}={raw!r} is not a positive whole number of minutes."
+            f"{name}={raw!r} is not a positive whole number of minutes; use one, "
+            f"e.g. {name}={default} (the default)."
         ) from None
     if value <= 0:
-        raise ImproperlyConfigured(f"{name}={raw!r} must be a positive whole number of minutes.")
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} must be a positive whole number of minutes; use one, "
+            f"e.g. {name}={default} (the default)."
+        )
     return value
 
 
@@ -83,13 +89,15 @@ def parse_cron(environ: Mapping[str, str], name: str, default: str) -> str:
     if len(fields) != 5:
         raise ImproperlyConfigured(
             f"{name}={raw!r} is not a cron expression: expected 5 fields "
-            f"(minute hour day-of-month month day-of-week), got {len(fields)}."
+            f"(minute hour day-of-month month day-of-week), got {len(fields)}; "
+            f"use five, e.g. {name}={default} (the default)."
         )
     try:
         crontab.from_string(expression)
     except (ValueError, KeyError) as exc:
         raise ImproperlyConfigured(
-            f"{name}={raw!r} is not a valid cron expression: {exc}"
+            f"{name}={raw!r} is not a valid cron expression: {exc} Use minute 0-59, hour "
+            f"0-23, day 1-31, month 1-12, weekday 0-6, e.g. {name}={default} (the default)."
         ) from None
     return expression
 
@@ -98,7 +106,8 @@ def parse_timezone(environ: Mapping[str, str], name: str, default: str) -> str:
     raw = read(environ, name) or default
     if not is_valid_timezone(raw):
         raise ImproperlyConfigured(
-            f"{name}={raw!r} is not an IANA time zone name (for example UTC or Europe/Berlin)."
+            f"{name}={raw!r} is not an IANA time zone name; use one such as UTC or "
+            "Europe/Berlin."
         )
     return raw
 

@@ -256,8 +256,9 @@ class CampaignStatus(models.TextChoices):
 
 
 class PauseReason(models.TextChoices):
-    """In precedence order: the longest-lasting reason first, so the reason shown tells staff
-    when the campaign can run again."""
+    """Why a campaign is paused. When several hold, the rule shows the one that lasts longest
+    (ads/services/reconcile.py, ``_DESIRED_REASON``); this declaration order is not that
+    precedence, and is kept because the database check constraint lists the values."""
 
     MANUAL = "manual", "Paused by staff"
     BRAND_MONTHLY_BUDGET = "brand_monthly_budget", "Brand monthly budget reached"

@@ -42,7 +42,8 @@ def start_django(env: dict[str, str], code: str = "") -> subprocess.CompletedPro
     """
     script = (
         "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', "
-        "'ad_budget_system.settings'); django.setup(); from django.conf import settings; " + code
+        "'ad_budget_system.settings'); django.setup(); from django.conf import settings; "
+        "from django.core.exceptions import ImproperlyConfigured; " + code
     )
     return subprocess.run(
         [sys.executable, "-c", script],
@@ -54,27 +55,113 @@ def start_django(env: dict[str, str], code: str = "") -> subprocess.CompletedPro
     )
 
 
-@pytest.mark.parametrize(
-    ("name", "value", "message"),
-    [
-        ("DAILY_RESET_CRON", "0 2 * *", "DAILY_RESET_CRON='0 2 * *' is not a cron expression"),
-        ("MONTHLY_RESET_CRON", "30 25 1 * *", "MONTHLY_RESET_CRON='30 25 1 * *' is not a valid"),
-        ("DEFAULT_SPEND_CHECK_INTERVAL_MINUTES", "0", "DEFAULT_SPEND_CHECK_INTERVAL_MINUTES='0'"),
-        ("DEFAULT_BUDGET_CHECK_FREQUENCY", "often", "DEFAULT_BUDGET_CHECK_FREQUENCY='often'"),
-        ("DAYPARTING_CHECK_INTERVAL_MINUTES", "-1", "DAYPARTING_CHECK_INTERVAL_MINUTES='-1'"),
-        ("TIME_ZONE", "Mars/Olympus", "TIME_ZONE='Mars/Olympus' is not an IANA time zone"),
-        ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG='maybe' is not a boolean"),
-        ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL='nosuchdb://x' is not a database URL"),
-        ("DATABASE_URL", "mysql://u@h/db", "DATABASE_URL='mysql://u@h/db' is not a database URL"),
-    ],
-)
-def test_bad_configuration_stops_the_process_naming_the_variable(
-    name: str, value: str, message: str
-) -> None:
-    completed = start_django({name: value})
+# (variable, bad value, the problem, the fix), as the one line says them.
+BAD_SETTINGS = [
+    (
+        "DAILY_RESET_CRON",
+        "0 2 * *",
+        "DAILY_RESET_CRON='0 2 * *' is not a cron expression",
+        "use five, e.g. DAILY_RESET_CRON=0 2 * * * (the default)",
+    ),
+    (
+        "MONTHLY_RESET_CRON",
+        "30 25 1 * *",
+        "MONTHLY_RESET_CRON='30 25 1 * *' is not a valid cron expression: Invalid end range",
+        "hour 0-23",
+    ),
+    (
+        "DEFAULT_SPEND_CHECK_INTERVAL_MINUTES",
+        "0",
+        "DEFAULT_SPEND_CHECK_INTERVAL_MINUTES='0' must be a positive whole number",
+        "e.g. DEFAULT_SPEND_CHECK_INTERVAL_MINUTES=15",
+    ),
+    (
+        "DEFAULT_BUDGET_CHECK_FREQUENCY",
+        "often",
+        "DEFAULT_BUDGET_CHECK_FREQUENCY='often' is not a positive whole number",
+        "e.g. DEFAULT_BUDGET_CHECK_FREQUENCY=15",
+    ),
+    (
+        "DAYPARTING_CHECK_INTERVAL_MINUTES",
+        "-1",
+        "DAYPARTING_CHECK_INTERVAL_MINUTES='-1' must be a positive whole number",
+        "e.g. DAYPARTING_CHECK_INTERVAL_MINUTES=1",
+    ),
+    (
+        "TIME_ZONE",
+        "Mars/Olympus",
+        "TIME_ZONE='Mars/Olympus' is not an IANA time zone",
+        "use one such as UTC or Europe/Berlin",
+    ),
+    ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG='maybe' is not a boolean", "use True or False"),
+    (
+        "DATABASE_URL",
+        "nosuchdb://x",
+        "DATABASE_URL='nosuchdb://x' is not a database URL",
+        "use sqlite:////",
+    ),
+    (
+        "DATABASE_URL",
+        "mysql://u@h/db",
+        "DATABASE_URL='mysql://u@h/db' is not a database URL",
+        "or postgres://",
+    ),
+]
+
+
+def assert_one_line(completed: subprocess.CompletedProcess[str], *parts: str) -> None:
+    """The process failed and said only one line: the variable, the problem, the fix."""
     assert completed.returncode != 0
-    assert "ImproperlyConfigured" in completed.stderr
-    assert message in completed.stderr
+    assert "Traceback" not in completed.stderr, completed.stderr
+    lines = completed.stderr.splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert lines[0].startswith("Configuration error: ")
+    for part in parts:
+        assert part in lines[0]
+
+
+@pytest.mark.parametrize(("name", "value", "problem", "fix"), BAD_SETTINGS)
+def test_bad_configuration_stops_the_process_with_one_line_naming_the_variable_and_fix(
+    name: str, value: str, problem: str, fix: str
+) -> None:
+    assert_one_line(start_django({name: value}), problem, fix)
+
+
+def run_entry_point(env: dict[str, str], *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(command),
+        cwd=ROOT,
+        env={**os.environ, **dict.fromkeys(VARIABLES, ""), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        [sys.executable, "manage.py", "runserver", "127.0.0.1:0"],
+        [str(BIN / "celery"), "-A", "ad_budget_system", "worker"],
+        [str(BIN / "celery"), "-A", "ad_budget_system", "beat"],
+    ],
+    ids=["check", "migrate", "runserver", "celery-worker", "celery-beat"],
+)
+def test_every_entry_point_reports_a_bad_setting_in_one_line(command: list[str]) -> None:
+    completed = run_entry_point({"TIME_ZONE": "Mars/Olympus"}, *command)
+    assert_one_line(completed, "TIME_ZONE='Mars/Olympus'", "Europe/Berlin")
+
+
+def test_other_errors_keep_their_traceback() -> None:
+    completed = start_django({}, "raise ImproperlyConfigured('not a setting')")
+    assert completed.returncode != 0
+    assert "Traceback" in completed.stderr
+    assert "django.core.exceptions.ImproperlyConfigured: not a setting" in completed.stderr
 
 
 @pytest.mark.parametrize("secret", [None, "", "change-me", "django-insecure-abc"])
@@ -83,8 +170,9 @@ def test_production_refuses_a_missing_or_example_secret_key(secret: str | None) 
     if secret is not None:
         env["DJANGO_SECRET_KEY"] = secret
     completed = start_django(env)
-    assert completed.returncode != 0
-    assert "DJANGO_SECRET_KEY is missing or still the example value" in completed.stderr
+    assert_one_line(
+        completed, "DJANGO_SECRET_KEY is missing or still the example value", "Generate one with"
+    )
 
 
 def test_production_starts_with_a_real_secret_key() -> None:

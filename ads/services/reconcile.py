@@ -3,7 +3,7 @@
 At an instant ``at`` a campaign should be RUNNING iff it is enabled, its brand's spend for
 the brand-local day and month of ``at`` is below the brand's budgets, its own spend is below
 its own caps, and it has no schedule or ``at`` falls (brand-local wall clock) inside one of
-its windows. Otherwise it is PAUSED with the first failing reason in ``PauseReason`` order.
+its windows. Otherwise it is PAUSED with the reason that lasts longest (``_DESIRED_REASON``).
 Reaching a budget counts as exhausted (spend >= budget pauses).
 
 ``reconcile`` evaluates that rule for a set of campaigns in SQL, and moves only those whose
@@ -172,14 +172,16 @@ def _clock(at: datetime, scope: Scope) -> _Clock:
 
 
 R = PauseReason
-# The rule, in precedence order. Amounts are integer micro-units on both sides.
+# The rule, in precedence order: the reason that lasts longest first (any month-long reason
+# before any day-long one), so the reason shown says when the campaign can run again.
+# Amounts are integer micro-units on both sides.
 _DESIRED_REASON = f"""
     CASE
         WHEN NOT c.enabled THEN '{R.MANUAL}'
         WHEN COALESCE(bm.amount, 0) >= b.monthly_budget THEN '{R.BRAND_MONTHLY_BUDGET}'
-        WHEN COALESCE(bd.amount, 0) >= b.daily_budget THEN '{R.BRAND_DAILY_BUDGET}'
         WHEN c.monthly_budget IS NOT NULL AND COALESCE(cm.amount, 0) >= c.monthly_budget
             THEN '{R.CAMPAIGN_MONTHLY_BUDGET}'
+        WHEN COALESCE(bd.amount, 0) >= b.daily_budget THEN '{R.BRAND_DAILY_BUDGET}'
         WHEN c.daily_budget IS NOT NULL AND COALESCE(cd.amount, 0) >= c.daily_budget
             THEN '{R.CAMPAIGN_DAILY_BUDGET}'
         WHEN c.schedule_id IS NOT NULL AND o.schedule_id IS NULL THEN '{R.OUTSIDE_SCHEDULE}'

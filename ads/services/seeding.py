@@ -42,6 +42,8 @@ class SeedReport:
     schedules_created: int = 0
     events_accepted: int = 0
     reconcile: ReconcileResult | None = None
+    # The brands seeded (created now or already there), for reporting where they stand.
+    brand_ids: tuple[int, ...] = ()
     notes: list[str] = field(default_factory=list)
 
 
@@ -150,6 +152,7 @@ def seed_demo(*, at: datetime) -> SeedReport:
     with transaction.atomic():
         schedules = _ensure_schedules(report)
         events: list[SpendEventInput] = []
+        brand_ids: list[int] = []
         for brand_name, tz, currency, daily, monthly, campaigns in DEMO_BRANDS:
             brand, created = Brand.objects.get_or_create(
                 name=brand_name,
@@ -161,6 +164,7 @@ def seed_demo(*, at: datetime) -> SeedReport:
                 },
             )
             report.brands_created += int(created)
+            brand_ids.append(brand.pk)
             for name, schedule, daily_cap, monthly_cap, amounts in campaigns:
                 campaign, created = Campaign.objects.get_or_create(
                     brand=brand,
@@ -182,6 +186,7 @@ def seed_demo(*, at: datetime) -> SeedReport:
                             external_id=f"{brand_name}/{name}/{number}",
                         )
                     )
+    report.brand_ids = tuple(brand_ids)
     report.events_accepted = spend_record(events=events, at=at, actor=SEED_ACTOR).accepted
     report.reconcile = reconcile(at=at, trigger=Trigger.SETUP, actor=SEED_ACTOR)
     return report
@@ -240,6 +245,7 @@ def seed_synthetic(
         )
         report.brands_created = synthetic_brands.count() - brands_before
         report.campaigns_created = synthetic_campaigns.count() - campaigns_before
+        report.brand_ids = tuple(brand_ids)
     report.reconcile = reconcile(
         at=at, trigger=Trigger.SETUP, actor=SEED_ACTOR, scope=Scope(brand_ids=tuple(brand_ids))
     )

@@ -75,6 +75,54 @@ def test_an_unknown_brand_is_a_command_error_and_creates_nothing() -> None:
     assert Brand.objects.count() == 1
 
 
+def test_brands_by_id_or_by_name_in_any_case_several_times() -> None:
+    acme, globex, initech = make_brand("Acme Coffee"), make_brand("Globex"), make_brand("Initech")
+
+    out = StringIO()
+    call_command(
+        "create_api_token",
+        "--name",
+        "feed",
+        "--brand",
+        str(globex.pk),
+        "--brand",
+        "acme coffee",
+        "--brand",
+        " ACME COFFEE ",  # the same brand again counts once
+        stdout=out,
+    )
+
+    assert set(ApiToken.objects.get().brands.all()) == {acme, globex}
+    assert "may write to: Acme Coffee, Globex." in out.getvalue()
+    assert initech not in ApiToken.objects.get().brands.all()
+
+
+def test_an_ambiguous_brand_is_refused_naming_the_candidates_and_creates_nothing() -> None:
+    upper, lower = make_brand("ACME"), make_brand("acme")
+
+    with pytest.raises(CommandError) as refused:
+        call_command("create_api_token", "--name", "feed", "--brand", "Acme")
+
+    assert str(refused.value) == (
+        f"--brand 'Acme' matches several brands: 'ACME' (id {upper.pk}), "
+        f"'acme' (id {lower.pk}); give the id"
+    )
+    assert not ApiToken.objects.exists()
+    # An exact, case-sensitive name is not ambiguous; neither is an id.
+    create_token("--name", "feed", "--brand", "acme", "--brand", str(upper.pk))
+    assert set(ApiToken.objects.get().brands.all()) == {upper, lower}
+
+
+def test_an_id_that_is_also_another_brands_name_is_refused() -> None:
+    first = make_brand("First")
+    make_brand(str(first.pk))
+
+    with pytest.raises(CommandError, match=f"--brand '{first.pk}' matches several brands"):
+        call_command("create_api_token", "--name", "feed", "--brand", str(first.pk))
+
+    assert not ApiToken.objects.exists()
+
+
 def test_an_expiry_is_stored_and_ends_the_token(clock: time_machine.Traveller) -> None:
     brand = make_brand()
 

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 from django.test import override_settings
 
 from ads.models import (
@@ -58,6 +59,7 @@ def test_seed_data_twice_changes_nothing_the_second_time() -> None:
     text = out.getvalue()
     assert "3 brands, 12 campaigns, 3 schedules created; 13 spend events recorded." in text
     assert "0 brands, 0 campaigns, 0 schedules created; 0 spend events recorded." in text
+    assert text.count("nothing new: all of it was already there.") == 1
     assert "demo superuser created: username 'admin', password 'admin'" in text
     assert get_user_model().objects.get().is_superuser
 
@@ -87,3 +89,53 @@ def test_synthetic_data_in_bulk_and_idempotent() -> None:
 def test_synthetic_sizes_must_be_positive() -> None:
     with pytest.raises(CommandError, match="at least 1"):
         call_command("seed_data", "--brands", "0")
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("seed_data", "--brands", "2", "--campaigns-per-brand", "0")
+
+
+@override_settings(DEBUG=True)
+def test_the_summary_counts_every_paused_campaign_whichever_step_paused_it() -> None:
+    # Spend recorded by the seed pauses some campaigns, the check after it others; the
+    # summary once counted only the check's.
+    out = StringIO()
+    with time_machine.travel(NOON, tick=False):
+        call_command("seed_data", stdout=out)
+
+    by_step = dict(
+        CampaignStatusChange.objects.filter(to_status="paused")
+        .values_list("trigger")
+        .annotate(n=Count("id"))
+        .values_list("trigger", "n")
+    )
+    assert by_step == {"spend": 3, "setup": 2}
+    reasons = dict(
+        Campaign.objects.filter(status="paused")
+        .values_list("pause_reason")
+        .annotate(n=Count("id"))
+        .values_list("pause_reason", "n")
+    )
+    assert reasons == {"campaign_daily_budget": 1, "outside_schedule": 4}
+    expected = (
+        "  state now: 12 campaigns, 7 running, 5 paused "
+        "(1 campaign_daily_budget, 4 outside_schedule)"
+    )
+    assert expected in out.getvalue().splitlines()
+
+
+def test_brands_alone_uses_the_stated_default_of_ten_campaigns_each() -> None:
+    out = StringIO()
+    with time_machine.travel(NOON, tick=False):
+        call_command("seed_data", "--brands", "4", stdout=out)
+
+    assert Brand.objects.count() == 4 and Campaign.objects.count() == 40
+    assert "seed_data (synthetic data, 4 brands x 10 campaigns): 4 brands, 40 campaigns" in (
+        out.getvalue()
+    )
+    assert "  state now: 40 campaigns, " in out.getvalue()
+
+
+def test_campaigns_per_brand_alone_is_refused_and_creates_nothing() -> None:
+    with pytest.raises(CommandError, match="--campaigns-per-brand needs --brands"):
+        call_command("seed_data", "--campaigns-per-brand", "3")
+
+    assert not Brand.objects.exists() and not Campaign.objects.exists()

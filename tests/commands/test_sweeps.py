@@ -84,10 +84,35 @@ def test_dry_run_prints_the_transitions_and_changes_nothing(
 
     assert "(dry run, nothing changed)" in output
     assert "would pause campaign" in output and "would resume campaign" in output
+    assert output.splitlines()[-1] == (
+        "state now (nothing changed): 3 campaigns, 2 running, 1 paused (1 campaign_daily_budget)"
+    )
     assert snapshot() == before
     assert (
         CampaignStatusChange.objects.filter(trigger__in=["budget_check", "dayparting"]).count() == 0
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("check_budget",),
+        ("enforce_dayparting",),
+        ("reset_spend", "--type", "daily"),
+        ("reset_spend", "--type", "monthly"),
+    ],
+)
+def test_a_sweep_ends_with_where_every_campaign_stands_after_it(
+    args: tuple[str, ...], mixed: dict[str, Campaign], frozen: time_machine.Traveller
+) -> None:
+    first = run(*args)
+    second = run(*args)
+
+    # The first run changed two campaigns; the second changed none. Both end with the state.
+    expected = "state after the run: 3 campaigns, 2 running, 1 paused (1 outside_schedule)"
+    assert first.splitlines()[-1] == expected
+    assert "0 paused, 0 resumed, 0 changed reason." in second
+    assert second.splitlines()[-1] == expected
 
 
 def test_reset_spend_reports_campaigns_resumed_by_the_new_day(

@@ -114,6 +114,26 @@ def test_reasons_follow_precedence_longest_lasting_first() -> None:
     assert state(capped_and_closed) == paused(PauseReason.CAMPAIGN_MONTHLY_BUDGET)
 
 
+def test_campaign_monthly_cap_is_shown_over_the_brands_daily_budget_and_outlasts_it() -> None:
+    # The case: over its own monthly cap while its brand is over today's budget. The
+    # daily reason would claim it can run tomorrow; the monthly cap is the truth.
+    brand = make_brand(daily="100", monthly="10000")
+    capped = make_campaign(brand, monthly="60")
+    other = make_campaign(brand)
+    spend(capped, "50", at=NOON - timedelta(days=1))
+    spend(other, "100", at=NOON)
+    assert state(capped) == paused(PauseReason.BRAND_DAILY_BUDGET)
+
+    spend(capped, "10", at=NOON)
+
+    assert state(capped) == paused(PauseReason.CAMPAIGN_MONTHLY_BUDGET)
+    assert state(other) == paused(PauseReason.BRAND_DAILY_BUDGET)
+    result = budget_check(at=NOON + timedelta(days=1))
+    assert state(capped) == paused(PauseReason.CAMPAIGN_MONTHLY_BUDGET)
+    assert state(other) == RUNNING
+    assert [t.campaign_id for t in result.transitions] == [other.pk]
+
+
 def test_manual_pause_is_never_lifted_by_any_job() -> None:
     brand = make_brand()
     campaign = make_campaign(brand)

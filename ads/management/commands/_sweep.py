@@ -1,4 +1,5 @@
-"""What the sweep commands share: --dry-run, and the printed report."""
+"""What the sweep commands share: --dry-run, and the printed report (what changed, then
+where all campaigns stand)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from ads.selectors import campaign_states
 from ads.services.reconcile import ReconcileResult, Transition
 
 SHOWN_TRANSITIONS = 50
@@ -63,4 +65,7 @@ class SweepCommand(BaseCommand):
         name = self.__module__.rsplit(".", 1)[-1]
         lines = report_lines(result, name=name)
         lines[1:1] = self.extra_lines(result, options)
+        # The transitions say what changed; this says where things stand.
+        when = "now (nothing changed)" if result.dry_run else "after the run"
+        lines.append(f"state {when}: {campaign_states().line()}")
         self.stdout.write("\n".join(lines))

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ads.models import Brand
+from ads.selectors import brands_lookup
 from ads.services.tokens import token_create
 
 
@@ -22,17 +22,22 @@ class Command(BaseCommand):
             "--brand",
             action="append",
             default=[],
-            metavar="NAME",
-            help="A brand the token may write to (repeat for several).",
+            metavar="ID_OR_NAME",
+            help="A brand the token may write to, by id or name (any case); repeat for several.",
         )
         parser.add_argument("--expires", help="Expiry, ISO-8601 with offset (default: never).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        names: list[str] = options["brand"]
-        brands = dict(Brand.objects.filter(name__in=names).values_list("name", "id"))
-        missing = sorted(set(names) - set(brands))
-        if missing:
-            raise CommandError(f"unknown brand(s): {', '.join(missing)}")
+        lookup = brands_lookup(options["brand"])
+        problems = []
+        if lookup.unknown:
+            problems.append(f"unknown brand(s): {', '.join(lookup.unknown)}")
+        for reference, matches in lookup.ambiguous.items():
+            named = ", ".join(f"{brand.name!r} (id {brand.pk})" for brand in matches)
+            problems.append(f"--brand {reference!r} matches several brands: {named}; give the id")
+        if problems:
+            raise CommandError("; ".join(problems))
+        brands = {brand.name: brand.pk for brand in lookup.found}
         expires_at = None
         if options["expires"]:
             try:

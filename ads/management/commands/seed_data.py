@@ -5,44 +5,59 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from ads.selectors import campaign_states
 from ads.services import seeding
+
+DEFAULT_CAMPAIGNS_PER_BRAND = 10
 
 
 class Command(BaseCommand):
     help = (
-        "Load demo brands, schedules, campaigns and spend (safe to run twice). With --brands "
-        "and --campaigns-per-brand, bulk-create synthetic data for benchmarks instead."
+        "Load demo brands, schedules, campaigns and spend (safe to run twice). With --brands, "
+        "bulk-create synthetic data for benchmarks instead."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--brands", type=int, help="Synthetic brands to create.")
         parser.add_argument(
-            "--campaigns-per-brand", type=int, default=10, help="Synthetic campaigns per brand."
+            "--brands", type=int, help="Synthetic brands to create instead of the demo data."
+        )
+        parser.add_argument(
+            "--campaigns-per-brand",
+            type=int,
+            help=f"Synthetic campaigns per brand (with --brands; default "
+            f"{DEFAULT_CAMPAIGNS_PER_BRAND}).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        brands, per_brand = options["brands"], options["campaigns_per_brand"]
+        if brands is None and per_brand is not None:
+            # The demo data has fixed campaigns; silently ignoring the option would surprise.
+            raise CommandError(
+                "--campaigns-per-brand needs --brands (how many synthetic brands to create); "
+                "without --brands, seed_data loads the fixed demo data."
+            )
         at = timezone.now()
-        if options["brands"] is not None:
-            if options["brands"] < 1 or options["campaigns_per_brand"] < 1:
+        if brands is not None:
+            per_brand = DEFAULT_CAMPAIGNS_PER_BRAND if per_brand is None else per_brand
+            if brands < 1 or per_brand < 1:
                 raise CommandError("--brands and --campaigns-per-brand must be at least 1")
-            report = seeding.seed_synthetic(
-                brands=options["brands"],
-                campaigns_per_brand=options["campaigns_per_brand"],
-                at=at,
-            )
+            what = f"synthetic data, {brands} brands x {per_brand} campaigns"
+            report = seeding.seed_synthetic(brands=brands, campaigns_per_brand=per_brand, at=at)
         else:
+            what = "demo data"
             report = seeding.seed_demo(at=at)
-        self.stdout.write(
-            f"seed_data: {report.brands_created} brands, {report.campaigns_created} campaigns, "
-            f"{report.schedules_created} schedules created; "
-            f"{report.events_accepted} spend events recorded."
+        created = (
+            f"seed_data ({what}): {report.brands_created} brands, "
+            f"{report.campaigns_created} campaigns, {report.schedules_created} schedules created"
         )
-        if report.reconcile is not None:
-            summary = report.reconcile.summary()
-            self.stdout.write(
-                f"  {summary['checked']} campaigns checked: {summary['paused']} paused, "
-                f"{summary['resumed']} resumed, {summary['reason_changed']} changed reason."
-            )
+        if brands is None:
+            created += f"; {report.events_accepted} spend events recorded"
+        self.stdout.write(created + ".")
+        if not (report.brands_created or report.campaigns_created or report.events_accepted):
+            self.stdout.write("  nothing new: all of it was already there.")
+        # Where the seeded campaigns stand, whichever step (spend or the check) paused them.
+        states = campaign_states(brand_ids=report.brand_ids)
+        self.stdout.write(f"  state now: {states.line()}")
         if settings.DEBUG and seeding.demo_superuser_ensure():
             self.stdout.write(
                 "  demo superuser created: "
