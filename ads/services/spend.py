@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
+import psycopg
 from django.db import DataError, OperationalError, connection, transaction
 
 from ads.models import SpendKind, SpendPeriod, Trigger
@@ -27,7 +28,15 @@ from ads.services.reconcile import (
     log_transitions,
     reconcile_locked,
 )
-from ads.services.sql import adapt, as_aware, as_date, in_ids, is_postgres, rows_cte
+from ads.services.sql import (
+    adapt,
+    array_literal,
+    as_aware,
+    as_date,
+    in_ids,
+    is_postgres,
+    rows_cte,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -598,20 +607,36 @@ def _ledger_and_totals_fused(
 # A single event is the API's most common call. The general path costs four round trips
 # (BEGIN, lock and read the brand, ledger and totals, COMMIT); this one sends a single
 # statement in autocommit that locks the brand row, checks the campaign, inserts the event,
-# adds it to the totals and returns what the answer and the limit check need. The brand-
-# local date is computed in Python (zoneinfo, as everywhere else) from the zone this process
-# last saw for the campaign, and the statement writes nothing unless the brand's zone is
-# still that one; on a miss, or anything unusual, the general path runs instead.
+# adds it to the totals and returns what the answer and the limit check need.
+#
+# The brand-local date is computed in Python (zoneinfo, as everywhere else) before the
+# brand is known: for every zone brands use, and the statement picks the brand's. Every
+# zone's UTC offset is a multiple of 15 minutes, so an instant's local date in each zone is
+# the same across a 15-minute UTC block: the dates are computed once per block. A brand in a
+# zone this process has not seen yet writes nothing; the zones are read again and the
+# general path records the event.
 
-_ZONE_CACHE_SIZE = 100_000
-_zones: dict[int, str] = {}
+_known_zones: list[str] = []
+_block_dates: dict[int, list[date]] = {}
+_BLOCK_SECONDS = 15 * 60
 
 
-def _remember_zones(targets: SpendTargets) -> None:
-    if len(_zones) + len(targets.campaigns) > _ZONE_CACHE_SIZE:
-        _zones.clear()
-    for campaign_id, target in targets.campaigns.items():
-        _zones[campaign_id] = target.timezone
+def _zones_reload() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT timezone FROM ads_brand ORDER BY timezone")
+        _known_zones[:] = [row[0] for row in cursor.fetchall()]
+    _block_dates.clear()
+
+
+def _local_dates(instant: datetime) -> list[date]:
+    """The local date of ``instant`` in each of ``_known_zones``, in that order."""
+    block = int(instant.timestamp()) // _BLOCK_SECONDS
+    dates = _block_dates.get(block)
+    if dates is None:
+        if len(_block_dates) > 1024:
+            _block_dates.clear()
+        dates = _block_dates[block] = [local_date(instant, zone) for zone in _known_zones]
+    return dates
 
 
 _ONE_EVENT = f"""
@@ -625,11 +650,11 @@ _ONE_EVENT = f"""
     v AS (
         SELECT t.id AS campaign_id, t.brand_id, %(kind)s::text AS kind,
             %(amount)s::bigint AS amount, %(occurred_at)s::timestamptz AS occurred_at,
-            %(local_date)s::date AS local_date, %(source)s::text AS source,
-            %(external_id)s::text AS external_id
+            z.local_date, %(source)s::text AS source, %(external_id)s::text AS external_id
         FROM t
-        WHERE t.timezone = %(zone)s
-            AND (%(currency)s::text IS NULL OR upper(%(currency)s::text) = t.currency)
+        JOIN unnest(%(zones)s::text[], %(dates)s::date[]) AS z(zone, local_date)
+            ON z.zone = t.timezone
+        WHERE (%(currency)s::text IS NULL OR upper(%(currency)s::text) = t.currency)
             AND (%(allowed)s::bigint[] IS NULL OR t.brand_id = ANY(%(allowed)s::bigint[]))
     ),
     ins AS (
@@ -663,12 +688,26 @@ _ONE_EVENT = f"""
         DO UPDATE SET amount = ads_brandperiodspend.amount + excluded.amount
         RETURNING period, amount
     )
-    SELECT t.brand_id, t.timezone, t.currency, t.daily_budget, t.monthly_budget, t.cap_daily,
-        t.cap_monthly, (SELECT count(*) FROM ins),
+    SELECT t.brand_id, (SELECT local_date FROM v), t.currency, t.daily_budget,
+        t.monthly_budget, t.cap_daily, t.cap_monthly, (SELECT count(*) FROM ins),
         (SELECT array_agg(period || ':' || amount) FROM ct),
         (SELECT array_agg(period || ':' || amount) FROM bt)
     FROM t
 """
+
+
+def _execute_prepared(sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """Run ``sql`` as a prepared statement (server-side binding; the connection keeps the
+    plan) and return its first row. Planning this statement took as long as running it;
+    Django's cursors bind on the client and plan every time. Logged like Django's queries."""
+    connection.ensure_connection()
+    started = time.perf_counter()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        found = cursor.fetchone()
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.perf_counter() - started:.3f}"})
+    return found
 
 
 def _record_one(
@@ -677,16 +716,15 @@ def _record_one(
     """Record one checked event with one statement, or None to use the general path
     (zone not known or changed, overflow). Helper for ``spend_record``."""
     event = item.event
-    zone = _zones.get(event.campaign_id)
-    if zone is None:
-        return None
+    if not _known_zones:
+        _zones_reload()
     row = _Valid(
         index=item.index,
         campaign_id=event.campaign_id,
         brand_id=0,  # not known before the statement; unused below
         micros=item.micros,
         occurred_at=item.occurred_at,
-        local_date=local_date(item.occurred_at, zone),
+        local_date=date.min,  # chosen by the statement, from the brand's zone; unused below
         source=event.source,
         external_id=event.external_id,
     )
@@ -695,10 +733,10 @@ def _record_one(
         "kind": row.kind.value,
         "amount": row.micros,
         "occurred_at": row.occurred_at,
-        "local_date": row.local_date,
+        "zones": array_literal(_known_zones),
+        "dates": array_literal(_local_dates(row.occurred_at), "date"),
         "source": row.source,
         "external_id": row.external_id,
-        "zone": zone,
         "currency": event.currency,
         "allowed": None if allowed_brand_ids is None else sorted(allowed_brand_ids),
         "at": at,
@@ -706,9 +744,8 @@ def _record_one(
     # Inside a caller's transaction, a savepoint keeps a refused statement from aborting it.
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with guard, connection.cursor() as cursor:
-            cursor.execute(_ONE_EVENT, params)
-            found = cursor.fetchone()
+        with guard, connection.wrap_database_errors:
+            found = _execute_prepared(_ONE_EVENT, params)
     except DataError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == _NUMERIC_OUT_OF_RANGE:
             return None  # the statement changed nothing; the general path refuses exactly
@@ -717,18 +754,17 @@ def _record_one(
         item.index, EventStatus.REJECTED, f"unknown campaign {event.campaign_id!r}"
     )
     if found is None:
-        _zones.pop(event.campaign_id, None)
         return {item.index: unknown}, []
-    brand_id, timezone, currency, daily, monthly, cap_daily, cap_monthly = found[:7]
+    brand_id, day, currency, daily, monthly, cap_daily, cap_monthly = found[:7]
     inserted, campaign_totals, brand_totals = found[7:]
     if allowed_brand_ids is not None and brand_id not in allowed_brand_ids:
         return {item.index: unknown}, []
     problem = currency_problem(event.currency, currency)
     if problem is not None:
         return {item.index: EventOutcome(item.index, EventStatus.REJECTED, problem)}, []
-    if timezone != zone:
-        _zones[event.campaign_id] = timezone
-        return None  # nothing was written; the general path uses the new zone
+    if day is None:
+        _zones_reload()
+        return None  # a zone not seen before: nothing was written
     if not inserted:
         return _decide([row], [], set()), []
     reached = any(
@@ -846,7 +882,6 @@ def spend_record(
             # in id order: batches for one brand queue here, each sees the totals of the one
             # before, and exactly one of them crosses the budget and pauses.
             targets = campaigns_lock(campaign_ids)
-            _remember_zones(targets)
             valid, repeats, decided = _resolve(checked, targets, allowed_brand_ids)
             if careful:
                 fits, refused = totals_room(valid)

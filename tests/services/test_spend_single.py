@@ -41,7 +41,7 @@ def record(event: SpendEventInput, **kwargs: Any) -> SpendBatchResult:
 @pytest.mark.postgres
 def test_a_known_campaigns_event_is_one_statement_on_postgresql() -> None:
     campaign = make_campaign(make_brand())
-    record(one(campaign.pk, "1", "warm"))  # the general path learns the brand's zone
+    record(one(campaign.pk, "1", "warm"))
 
     with CaptureQueriesContext(connection) as captured:
         result = record(one(campaign.pk, "2", "fast"))
