@@ -163,8 +163,9 @@ def build_beat_schedule(
         }
 
     return {
-        "check-budget": every(budget_check_minutes, "ads.check_budget"),
-        "enforce-dayparting": every(dayparting_minutes, "ads.enforce_dayparting"),
+        # Split over workers by brand range (ads.services.sweep_split).
+        "check-budget": every(budget_check_minutes, "ads.check_budget_split"),
+        "enforce-dayparting": every(dayparting_minutes, "ads.enforce_dayparting_split"),
         "reset-spend-daily": {
             "task": "ads.reset_spend",
             "schedule": crontab.from_string(daily_reset_cron),

@@ -245,8 +245,8 @@ def test_build_beat_schedule_has_all_four_jobs() -> None:
         monthly_reset_cron="30 1 1 * *",
     )
     assert {name: entry["task"] for name, entry in beat.items()} == {
-        "check-budget": "ads.check_budget",
-        "enforce-dayparting": "ads.enforce_dayparting",
+        "check-budget": "ads.check_budget_split",
+        "enforce-dayparting": "ads.enforce_dayparting_split",
         "reset-spend-daily": "ads.reset_spend",
         "reset-spend-monthly": "ads.reset_spend",
     }

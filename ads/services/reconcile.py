@@ -45,9 +45,18 @@ class Scope:
 
     brand_ids: tuple[int, ...] | None = None
     campaign_ids: tuple[int, ...] | None = None
+    # Brands with lo <= id < hi (hi None: no end), for sweeps split over workers.
+    brand_range: tuple[int, int | None] | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         clauses, params = ["1 = 1"], []
+        if self.brand_range is not None:
+            lo, hi = self.brand_range
+            clauses.append("c.brand_id >= %s")
+            params.append(lo)
+            if hi is not None:
+                clauses.append("c.brand_id < %s")
+                params.append(hi)
         for column, ids in (("c.brand_id", self.brand_ids), ("c.id", self.campaign_ids)):
             if ids is not None:
                 clause, clause_params = in_ids(column, ids)
@@ -545,6 +554,7 @@ def reconcile(
     actor: str = SYSTEM_ACTOR,
     scope: Scope = ALL,
     dry_run: bool = False,
+    log: bool = True,
 ) -> ReconcileResult:
     """Move the campaigns in ``scope`` to the state the rule gives at ``at``.
 
@@ -569,7 +579,9 @@ def reconcile(
                 return result
             locked_scope = replace(scope, brand_ids=locked)
         result.transitions = _move(clock, locked_scope, trigger=trigger, actor=actor)
-    log_transitions(result.transitions, at=at, trigger=trigger, actor=actor)
+    if log:
+        # Without: the caller runs this inside a transaction of its own and logs after it.
+        log_transitions(result.transitions, at=at, trigger=trigger, actor=actor)
     return result
 
 
