@@ -741,11 +741,16 @@ def _record_one(
         "allowed": None if allowed_brand_ids is None else sorted(allowed_brand_ids),
         "at": at,
     }
+
     # Inside a caller's transaction, a savepoint keeps a refused statement from aborting it.
-    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    try:
+    def execute() -> tuple[Any, ...] | None:
+        guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
         with guard, connection.wrap_database_errors:
-            found = _execute_prepared(_ONE_EVENT, params)
+            return _execute_prepared(_ONE_EVENT, params)
+
+    try:
+        # A deadlock or serialization failure left nothing written: retrying is safe.
+        found = run_with_retry(execute)
     except DataError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == _NUMERIC_OUT_OF_RANGE:
             return None  # the statement changed nothing; the general path refuses exactly
@@ -778,12 +783,17 @@ def _record_one(
     transitions: list[Transition] = []
     if reached:
         # The event is committed; the pause follows at once, under the brand's lock and
-        # from the committed totals, before this call returns.
-        with transaction.atomic():
-            brands_lock([brand_id])
-            transitions = reconcile_locked(
-                at=at, trigger=Trigger.SPEND, actor=actor, scope=Scope(brand_ids=(brand_id,))
-            )
+        # from the committed totals, before this call returns (retried on its own: the
+        # event must not be sent again). Should this process die in between, the next
+        # sweep pauses the campaigns.
+        def pause() -> list[Transition]:
+            with transaction.atomic():
+                brands_lock([brand_id])
+                return reconcile_locked(
+                    at=at, trigger=Trigger.SPEND, actor=actor, scope=Scope(brand_ids=(brand_id,))
+                )
+
+        transitions = run_with_retry(pause)
     return {item.index: EventOutcome(item.index, EventStatus.ACCEPTED)}, transitions
 
 
@@ -918,7 +928,7 @@ def spend_record(
 
     fast = None
     if len(checked) == 1 and not dry_run and is_postgres():
-        fast = run_with_retry(lambda: _record_one(checked[0], at, actor, allowed_brand_ids))
+        fast = _record_one(checked[0], at, actor, allowed_brand_ids)
     try:
         if fast is not None:
             decided, transitions = fast
