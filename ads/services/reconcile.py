@@ -218,41 +218,16 @@ _EVALUATE = f"""
     JOIN ads_brand b ON b.id = c.brand_id
     JOIN zones z ON z.tz = b.timezone
     LEFT JOIN ads_brandperiodspend bd ON bd.brand_id = c.brand_id
-        AND bd.period = '{SpendPeriod.DAY}' AND bd.period_start = z.day{{bd}}
+        AND bd.period = '{SpendPeriod.DAY}' AND bd.period_start = z.day
     LEFT JOIN ads_brandperiodspend bm ON bm.brand_id = c.brand_id
-        AND bm.period = '{SpendPeriod.MONTH}' AND bm.period_start = z.month{{bm}}
+        AND bm.period = '{SpendPeriod.MONTH}' AND bm.period_start = z.month
     LEFT JOIN ads_campaignperiodspend cd ON cd.campaign_id = c.id
-        AND cd.period = '{SpendPeriod.DAY}' AND cd.period_start = z.day{{cd}}
+        AND cd.period = '{SpendPeriod.DAY}' AND cd.period_start = z.day
     LEFT JOIN ads_campaignperiodspend cm ON cm.campaign_id = c.id
-        AND cm.period = '{SpendPeriod.MONTH}' AND cm.period_start = z.month{{cm}}
+        AND cm.period = '{SpendPeriod.MONTH}' AND cm.period_start = z.month
     LEFT JOIN open_schedules o ON o.schedule_id = c.schedule_id AND o.tz = b.timezone
     WHERE {{where}}
 """
-
-
-def _evaluate_sql(scope: Scope, where: str) -> str:
-    """The evaluation for ``scope``. A brand range also narrows the totals it joins to that
-    range (brand totals by brand id; campaign totals by the range's lowest and highest
-    campaign id, a superset), so each range of a split sweep reads its own part of the
-    totals tables instead of all of them. The bounds are integers, written inline."""
-    narrow = {"bd": "", "bm": "", "cd": "", "cm": ""}
-    if scope.brand_range is not None:
-        lo, hi = scope.brand_range
-        brands = f">= {int(lo)}" + ("" if hi is None else f" AND {{alias}}.brand_id < {int(hi)}")
-        campaigns = f"c2.brand_id >= {int(lo)}" + (
-            "" if hi is None else f" AND c2.brand_id < {int(hi)}"
-        )
-        for alias in ("bd", "bm"):
-            narrow[alias] = f" AND {alias}.brand_id " + brands.format(alias=alias)
-        for alias in ("cd", "cm"):
-            narrow[alias] = (
-                f" AND {alias}.campaign_id BETWEEN "
-                f"(SELECT MIN(c2.id) FROM ads_campaign c2 WHERE {campaigns}) AND "
-                f"(SELECT MAX(c2.id) FROM ads_campaign c2 WHERE {campaigns})"
-            )
-    return _EVALUATE.format(where=where, **narrow)
-
-
 # Stored state differs from the rule. `status` follows `pause_reason` (a check constraint
 # ties them), so comparing reasons is enough.
 _DIFFERS = "COALESCE(e.pause_reason, '') <> COALESCE(e.desired_reason, '')"
@@ -305,7 +280,7 @@ def _plan(clock: _Clock, scope: Scope) -> list[Transition]:
     where, where_params = scope.where()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{ctes} SELECT {_RETURNED} FROM ({_evaluate_sql(scope, where)}) e "
+            f"{ctes} SELECT {_RETURNED} FROM ({_EVALUATE.format(where=where)}) e "
             f"WHERE {_DIFFERS} ORDER BY e.campaign_id",
             cte_params + where_params,
         )
@@ -318,7 +293,7 @@ def _evaluated(clock: _Clock, scope: Scope) -> list[dict[str, Any]]:
     where, where_params = scope.where()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{ctes} SELECT * FROM ({_evaluate_sql(scope, where)}) e ORDER BY e.campaign_id",
+            f"{ctes} SELECT * FROM ({_EVALUATE.format(where=where)}) e ORDER BY e.campaign_id",
             cte_params + where_params,
         )
         names = [column[0] for column in cursor.description]
@@ -361,7 +336,7 @@ def _lock_brands_with_changes(clock: _Clock, scope: Scope) -> tuple[int, ...]:
             f"""{ctes}
             SELECT b.id FROM ads_brand b
             WHERE b.id IN (
-                SELECT e.brand_id FROM ({_evaluate_sql(scope, where)}) e WHERE {_DIFFERS}
+                SELECT e.brand_id FROM ({_EVALUATE.format(where=where)}) e WHERE {_DIFFERS}
             )
             ORDER BY b.id{lock_clause()}""",
             cte_params + where_params,
@@ -410,7 +385,7 @@ def _move(clock: _Clock, scope: Scope, *, trigger: str, actor: str) -> list[Tran
         cursor.execute(
             f"""{ctes},
             e AS MATERIALIZED (
-                SELECT * FROM ({_evaluate_sql(scope, where)}) e WHERE {_DIFFERS}
+                SELECT * FROM ({_EVALUATE.format(where=where)}) e WHERE {_DIFFERS}
             ),
             moved AS (
                 UPDATE ads_campaign c SET status = {to_status}, pause_reason = e.desired_reason,

@@ -13,10 +13,9 @@ from django.db import OperationalError, connection, connections, transaction
 from ad_budget_system.celery import app
 from ads.models import Campaign, CampaignStatusChange, PauseReason, Trigger
 from ads.services import sweep_split
-from ads.services.reconcile import Scope, evaluate
 from ads.services.sweep_split import BrandRange, brand_ranges, merge_summaries, range_sweep
 from ads.tasks import check_budget_range, check_budget_split
-from tests.factories import make_brand, make_campaign, spend
+from tests.factories import make_brand, make_campaign
 
 NOON = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 
@@ -171,18 +170,3 @@ def test_a_range_already_being_swept_is_skipped_by_a_second_worker() -> None:
     assert "skipped" in second
     assert third["paused"] == len(campaigns)
     assert connection.vendor == "postgresql"
-
-
-@pytest.mark.django_db
-def test_a_range_reads_the_same_totals_as_the_brands_by_id_with_interleaved_campaigns() -> None:
-    first, second = make_brand(daily="100"), make_brand(daily="100")
-    campaigns = [make_campaign(brand, daily="5") for _ in range(3) for brand in (first, second)]
-    for n, campaign in enumerate(campaigns):
-        spend(campaign, "5" if n % 3 else "1", at=NOON)
-
-    ranged = evaluate(at=NOON, scope=Scope(brand_range=(first.pk, second.pk)))
-    by_id = evaluate(at=NOON, scope=Scope(brand_ids=(first.pk,)))
-
-    assert ranged == by_id
-    assert {row["campaign_id"] for row in ranged} == {c.pk for c in campaigns[::2]}
-    assert any(row["campaign_day_spend"] == 5 for row in ranged)
