@@ -459,8 +459,9 @@ class Bench:
                 # Targets at 100,000 campaigns: a check <= 3 us per campaign, a move <= 20 us
                 # beyond it (the 12 h sweep moves about 27,000).
                 limit = 0.3 if label == "steady" else 1.0
-                target = f"<= {limit} s, <= 20 queries" if size == "all" else ""
-                ok = (seconds <= limit and queries <= 20) if size == "all" else None
+                judged = size == "all" and result.checked <= 200_000  # targets are for 100k
+                target = f"<= {limit} s, <= 20 queries" if judged else ""
+                ok = (seconds <= limit and queries <= 20) if judged else None
                 self.figure(
                     "reconcile",
                     f"{label}: {result.checked} campaigns, {len(result.transitions)} moved",
@@ -517,7 +518,7 @@ class Bench:
                 lambda: reconcile(at=at, trigger=Trigger.BUDGET_CHECK, actor="bench", scope=scope)
             )
         queries = len(captured.captured_queries)
-        full = len(self.brand_ids) >= 10_000
+        full = 10_000 <= len(self.brand_ids) <= 20_000  # the target is for 100k campaigns
         self.figure(
             "reconcile",
             f"{len(chosen)} brands over budget: {result.checked} campaigns, "
