@@ -616,27 +616,37 @@ def _ledger_and_totals_fused(
 # zone this process has not seen yet writes nothing; the zones are read again and the
 # general path records the event.
 
-_known_zones: list[str] = []
-_block_dates: dict[int, list[date]] = {}
 _BLOCK_SECONDS = 15 * 60
 
 
-def _zones_reload() -> None:
+@dataclass(frozen=True)
+class _Zones:
+    """The zones brands use and, per 15-minute block, an instant's local date in each.
+    Replaced whole on reload, so a thread never pairs one list's zones with another's
+    dates (gunicorn runs threads)."""
+
+    names: tuple[str, ...]
+    dates: dict[int, list[date]] = field(default_factory=dict)
+
+    def local_dates(self, instant: datetime) -> list[date]:
+        block = int(instant.timestamp()) // _BLOCK_SECONDS
+        dates = self.dates.get(block)
+        if dates is None:
+            if len(self.dates) > 1024:
+                self.dates.clear()
+            dates = self.dates[block] = [local_date(instant, zone) for zone in self.names]
+        return dates
+
+
+_zones = _Zones(())
+
+
+def _zones_reload() -> _Zones:
+    global _zones
     with connection.cursor() as cursor:
         cursor.execute("SELECT DISTINCT timezone FROM ads_brand ORDER BY timezone")
-        _known_zones[:] = [row[0] for row in cursor.fetchall()]
-    _block_dates.clear()
-
-
-def _local_dates(instant: datetime) -> list[date]:
-    """The local date of ``instant`` in each of ``_known_zones``, in that order."""
-    block = int(instant.timestamp()) // _BLOCK_SECONDS
-    dates = _block_dates.get(block)
-    if dates is None:
-        if len(_block_dates) > 1024:
-            _block_dates.clear()
-        dates = _block_dates[block] = [local_date(instant, zone) for zone in _known_zones]
-    return dates
+        _zones = _Zones(tuple(row[0] for row in cursor.fetchall()))
+    return _zones
 
 
 _ONE_EVENT = f"""
@@ -716,8 +726,7 @@ def _record_one(
     """Record one checked event with one statement, or None to use the general path
     (zone not known or changed, overflow). Helper for ``spend_record``."""
     event = item.event
-    if not _known_zones:
-        _zones_reload()
+    zones = _zones if _zones.names else _zones_reload()
     row = _Valid(
         index=item.index,
         campaign_id=event.campaign_id,
@@ -733,8 +742,8 @@ def _record_one(
         "kind": row.kind.value,
         "amount": row.micros,
         "occurred_at": row.occurred_at,
-        "zones": array_literal(_known_zones),
-        "dates": array_literal(_local_dates(row.occurred_at), "date"),
+        "zones": array_literal(zones.names),
+        "dates": array_literal(zones.local_dates(row.occurred_at), "date"),
         "source": row.source,
         "external_id": row.external_id,
         "currency": event.currency,
