@@ -171,6 +171,9 @@ def build_beat_schedule(
         }
 
     return {
+        # One task per sweep, recorded in the job history the watchdog reads. The split
+        # variants (ads.check_budget_split, ads.enforce_dayparting_split) fan a sweep out
+        # over workers by brand range; they are not on beat until they report one job run.
         "check-budget": every(budget_check_minutes, "ads.check_budget"),
         "enforce-dayparting": every(dayparting_minutes, "ads.enforce_dayparting"),
         "reset-spend-daily": {

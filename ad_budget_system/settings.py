@@ -224,6 +224,8 @@ BUDGET_CHECK_INTERVAL_MINUTES = config.parse_budget_check_minutes(ENV, default=1
 DAYPARTING_CHECK_INTERVAL_MINUTES = config.parse_positive_int(
     ENV, "DAYPARTING_CHECK_INTERVAL_MINUTES", default=1
 )
+# Split sweeps (issue 12): brands per range; the beat's sweeps run one task per range.
+SWEEP_BRANDS_PER_RANGE = config.parse_positive_int(ENV, "SWEEP_BRANDS_PER_RANGE", default=10_000)
 DAILY_RESET_CRON = config.parse_cron(ENV, "DAILY_RESET_CRON", default="0 2 * * *")
 MONTHLY_RESET_CRON = config.parse_cron(ENV, "MONTHLY_RESET_CRON", default="30 1 1 * *")
 CELERY_BEAT_SCHEDULE = config.build_beat_schedule(

@@ -9,6 +9,7 @@ paused by reason) are read at scrape time, so they are right whichever process a
 
 from __future__ import annotations
 
+import collections
 import os
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -73,9 +74,10 @@ def spend_counted(*, events: Sequence[Any], outcomes: Sequence[Any]) -> None:
 
 
 def transitions_counted(transitions: Iterable[Any], *, trigger: str) -> None:
-    for t in transitions:
-        reason = t.to_reason or t.from_reason or ""
-        TRANSITIONS.labels(kind=t.kind, reason=reason, trigger=trigger).inc()
+    # Summed first: a sweep moving 27,000 campaigns touches a handful of label sets.
+    counts = collections.Counter((t.kind, t.to_reason or t.from_reason or "") for t in transitions)
+    for (kind, reason), count in counts.items():
+        TRANSITIONS.labels(kind=kind, reason=reason, trigger=trigger).inc(count)
 
 
 def job_finished(*, job: str, outcome: str, seconds: float) -> None:

