@@ -100,55 +100,120 @@ def _candidates(brand_ids: list[int], at: datetime) -> list[_Candidate]:
     }
     found: list[_Candidate] = []
     for brand in brands:
-        own = getattr(brand, "alert_settings", None)
         local = periods[brand.pk]
-        for period, start, budget, bounds in (
-            (SpendPeriod.DAY, local.day, brand.daily_budget, day_bounds(local.day, brand.timezone)),
-            (
-                SpendPeriod.MONTH,
-                local.month,
-                brand.monthly_budget,
-                month_bounds(local.month, brand.timezone),
-            ),
-        ):
-            spend = totals.get((brand.pk, period.value, start), 0)
-            budget_micros = to_micros(budget)
-            for threshold in _thresholds(own):
-                if spend * 100 >= budget_micros * threshold:
-                    found.append(
-                        _Candidate(
-                            brand.pk,
-                            AlertKind.THRESHOLD,
-                            period,
-                            start,
-                            threshold,
-                            spend,
-                            budget_micros,
-                            None,
-                        )
-                    )
-            # The status API's projection (one rule), judged once it means something.
-            if spend > 0 and elapsed_share(bounds=bounds, at=at) >= PACING_MIN_ELAPSED:
-                projection = projected_spend(spend=from_micros(spend), bounds=bounds, at=at)
-                projected = to_micros(projection) if projection is not None else 0
-                # A projection is a multiple of the spend so far and can pass what the
-                # column (a BIGINT of micros) holds; it is shown, so it is capped, not refused.
-                projected = min(projected, MAX_TOTAL_MICROS)
-                margin = _margin(own)
-                if projected * 100 > budget_micros * (100 + margin):
-                    found.append(
-                        _Candidate(
-                            brand.pk,
-                            AlertKind.PACING,
-                            period,
-                            start,
-                            100 + margin,
-                            spend,
-                            budget_micros,
-                            projected,
-                        )
-                    )
+        found += _brand_candidates(
+            brand_id=brand.pk,
+            zone=brand.timezone,
+            daily_budget=brand.daily_budget,
+            monthly_budget=brand.monthly_budget,
+            own=getattr(brand, "alert_settings", None),
+            day_total=totals.get((brand.pk, SpendPeriod.DAY.value, local.day), 0),
+            month_total=totals.get((brand.pk, SpendPeriod.MONTH.value, local.month), 0),
+            at=at,
+        )
     return found
+
+
+def _brand_candidates(
+    *,
+    brand_id: int,
+    zone: str,
+    daily_budget: Decimal,
+    monthly_budget: Decimal,
+    own: BrandAlertSettings | None,
+    day_total: int | None,
+    month_total: int | None,
+    at: datetime,
+) -> list[_Candidate]:
+    """The alerts one brand's totals of the brand-local day and month of ``at`` call for
+    (micros; None: that period's total did not change, so it is not judged)."""
+    local = local_period(at, zone)
+    found: list[_Candidate] = []
+    for period, start, budget, bounds, spend in (
+        (
+            SpendPeriod.DAY,
+            local.day,
+            daily_budget,
+            day_bounds(local.day, zone),
+            day_total,
+        ),
+        (
+            SpendPeriod.MONTH,
+            local.month,
+            monthly_budget,
+            month_bounds(local.month, zone),
+            month_total,
+        ),
+    ):
+        if spend is None:
+            continue
+        budget_micros = to_micros(budget)
+        for threshold in _thresholds(own):
+            if spend * 100 >= budget_micros * threshold:
+                found.append(
+                    _Candidate(
+                        brand_id,
+                        AlertKind.THRESHOLD,
+                        period,
+                        start,
+                        threshold,
+                        spend,
+                        budget_micros,
+                        None,
+                    )
+                )
+        # The status API's projection (one rule), judged once it means something.
+        if spend > 0 and elapsed_share(bounds=bounds, at=at) >= PACING_MIN_ELAPSED:
+            projection = projected_spend(spend=from_micros(spend), bounds=bounds, at=at)
+            projected = to_micros(projection) if projection is not None else 0
+            # A projection is a multiple of the spend so far and can pass what the
+            # column (a BIGINT of micros) holds; it is shown, so it is capped, not refused.
+            projected = min(projected, MAX_TOTAL_MICROS)
+            margin = _margin(own)
+            if projected * 100 > budget_micros * (100 + margin):
+                found.append(
+                    _Candidate(
+                        brand_id,
+                        AlertKind.PACING,
+                        period,
+                        start,
+                        100 + margin,
+                        spend,
+                        budget_micros,
+                        projected,
+                    )
+                )
+    return found
+
+
+def alerts_record_for_totals(
+    *,
+    brand_id: int,
+    zone: str,
+    daily_budget: Decimal,
+    monthly_budget: Decimal,
+    own: BrandAlertSettings | None,
+    day_total: int | None,
+    month_total: int | None,
+    at: datetime,
+) -> list[int]:
+    """``alerts_record_locked`` for one brand whose new totals the caller already holds
+    (the single-event statement returns them): no query at all unless an alert is due, then
+    one transaction of its own for the alert and its deliveries. Safe to run twice."""
+    candidates = _brand_candidates(
+        brand_id=brand_id,
+        zone=zone,
+        daily_budget=daily_budget,
+        monthly_budget=monthly_budget,
+        own=own,
+        day_total=day_total,
+        month_total=month_total,
+        at=at,
+    )
+    if not candidates:
+        return []
+    with transaction.atomic():
+        return _record(candidates, at)
 
 
 def alerts_record_locked(*, brand_ids: Iterable[int], at: datetime) -> list[int]:
@@ -159,7 +224,12 @@ def alerts_record_locked(*, brand_ids: Iterable[int], at: datetime) -> list[int]
     ids = sorted(set(brand_ids))
     if not ids:
         return []
-    candidates = _candidates(ids, at)
+    return _record(_candidates(ids, at), at)
+
+
+def _record(candidates: list[_Candidate], at: datetime) -> list[int]:
+    """Insert the candidates not recorded yet, their deliveries, and the sending after
+    commit. Helper: inside the caller's transaction."""
     if not candidates:
         return []
     cte, params = rows_cte(

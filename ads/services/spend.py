@@ -17,12 +17,19 @@ import psycopg
 from django.db import DataError, OperationalError, connection, transaction
 
 from ads import metrics
-from ads.models import SpendKind, SpendPeriod, Trigger
-from ads.money import MAX_TOTAL_MICROS, MoneyError, money_text, parse_money, to_micros
+from ads.models import BrandAlertSettings, SpendKind, SpendPeriod, Trigger
+from ads.money import (
+    MAX_TOTAL_MICROS,
+    MoneyError,
+    from_micros,
+    money_text,
+    parse_money,
+    to_micros,
+)
 from ads.schemas import MAX_ID
-from ads.services.alerts import alerts_record_locked
+from ads.services.alerts import alerts_record_for_totals, alerts_record_locked
 from ads.services.locks import SpendTargets, brands_lock, campaigns_lock
-from ads.services.periods import instant_problem, local_date
+from ads.services.periods import instant_problem, local_date, local_period
 from ads.services.reconcile import (
     SYSTEM_ACTOR,
     Scope,
@@ -654,8 +661,11 @@ def _zones_reload() -> _Zones:
 _ONE_EVENT = f"""
     WITH t AS (
         SELECT c.id, c.brand_id, b.timezone, b.currency, b.daily_budget, b.monthly_budget,
-            c.daily_budget AS cap_daily, c.monthly_budget AS cap_monthly
+            c.daily_budget AS cap_daily, c.monthly_budget AS cap_monthly,
+            s.id AS alert_settings, s.thresholds AS alert_thresholds,
+            s.pacing_margin AS alert_margin
         FROM ads_campaign c JOIN ads_brand b ON b.id = c.brand_id
+        LEFT JOIN ads_brandalertsettings s ON s.brand_id = b.id
         WHERE c.id = %(campaign)s
         FOR NO KEY UPDATE OF b
     ),
@@ -703,7 +713,8 @@ _ONE_EVENT = f"""
     SELECT t.brand_id, (SELECT local_date FROM v), t.currency, t.daily_budget,
         t.monthly_budget, t.cap_daily, t.cap_monthly, (SELECT count(*) FROM ins),
         (SELECT array_agg(period || ':' || amount) FROM ct),
-        (SELECT array_agg(period || ':' || amount) FROM bt)
+        (SELECT array_agg(period || ':' || amount) FROM bt),
+        t.timezone, t.alert_settings, t.alert_thresholds, t.alert_margin
     FROM t
 """
 
@@ -772,7 +783,8 @@ def _record_one(
     if found is None:
         return {item.index: unknown}, []
     brand_id, day, currency, daily, monthly, cap_daily, cap_monthly = found[:7]
-    inserted, campaign_totals, brand_totals = found[7:]
+    inserted, campaign_totals, brand_totals = found[7:10]
+    zone, alert_settings, alert_thresholds, alert_margin = found[10:]
     if allowed_brand_ids is not None and brand_id not in allowed_brand_ids:
         return {item.index: unknown}, []
     problem = currency_problem(event.currency, currency)
@@ -806,13 +818,36 @@ def _record_one(
 
         transitions = run_with_retry(pause)
 
-    # Alerts read the committed totals; a unique row keeps each to one, whichever of several
-    # concurrent events sees the crossing first. Their deliveries go after this commit.
-    def alerts() -> None:
-        with transaction.atomic():
-            alerts_record_locked(brand_ids={brand_id}, at=at)
-
-    run_with_retry(alerts)
+    # Alerts judge the totals this statement returned, in Python: no query unless one is
+    # due. A unique row keeps each alert to one, whichever of several concurrent events
+    # sees the crossing first. Only the periods of `at` count (a late event for an earlier
+    # day of this month still moves the month).
+    local = local_period(at, zone)
+    new_totals = dict(entry.split(":") for entry in brand_totals)
+    own = (
+        None
+        if alert_settings is None
+        else BrandAlertSettings(
+            id=alert_settings,
+            brand_id=brand_id,
+            thresholds=alert_thresholds,
+            pacing_margin=alert_margin,
+        )
+    )
+    run_with_retry(
+        lambda: alerts_record_for_totals(
+            brand_id=brand_id,
+            zone=zone,
+            daily_budget=from_micros(daily),
+            monthly_budget=from_micros(monthly),
+            own=own,
+            day_total=int(new_totals[SpendPeriod.DAY]) if day == local.day else None,
+            month_total=(
+                int(new_totals[SpendPeriod.MONTH]) if day.replace(day=1) == local.month else None
+            ),
+            at=at,
+        )
+    )
     return {item.index: EventOutcome(item.index, EventStatus.ACCEPTED)}, transitions
 
 
