@@ -28,7 +28,7 @@ from ads.money import (
 )
 from ads.schemas import MAX_ID
 from ads.services.alerts import alerts_record_for_totals, alerts_record_locked
-from ads.services.locks import SpendTargets, brands_lock, campaigns_lock
+from ads.services.locks import SpendTarget, SpendTargets, brands_lock, campaigns_lock
 from ads.services.periods import instant_problem, local_date, local_period
 from ads.services.reconcile import (
     SYSTEM_ACTOR,
@@ -554,6 +554,26 @@ def _current_totals(rows: Sequence[LedgerRow]) -> dict[tuple[str, int, str, date
     return found
 
 
+# The rows of `v` (campaign_id, brand_id, amount, local_date) as their day and month periods,
+# and the running-totals upsert from them: shared by the two PostgreSQL statements below.
+_PERIODS = f"(VALUES ('{SpendPeriod.DAY.value}'), ('{SpendPeriod.MONTH.value}')) AS p(period)"
+_PERIOD_START = (
+    f"CASE WHEN p.period = '{SpendPeriod.DAY.value}' THEN v.local_date "
+    "ELSE date_trunc('month', v.local_date)::date END"
+)
+
+
+def _totals_upsert_sql(table: str, owner: str, returning: str) -> str:
+    """Add the CTE `new` (owner, period, period_start, amount) to a totals table with
+    ``amount = amount + excluded.amount`` (never read-modify-write)."""
+    return f"""INSERT INTO {table} ({owner}, period, period_start, amount)
+        SELECT {owner}, period, period_start, SUM(amount) FROM new
+        GROUP BY {owner}, period, period_start
+        ON CONFLICT ({owner}, period, period_start)
+        DO UPDATE SET amount = {table}.amount + excluded.amount
+        RETURNING {returning}"""
+
+
 def _ledger_and_totals_fused(
     rows: Sequence[LedgerRow], at: datetime
 ) -> tuple[set[LedgerKey], tuple[dict[TotalKey, int], dict[TotalKey, int]]]:
@@ -561,16 +581,13 @@ def _ledger_and_totals_fused(
     totals are summed from exactly the rows the insert returned. On a single-event API call
     the two round trips saved are a fifth of the request."""
     cte, params = _ledger_cte(rows)
-    day, month = SpendPeriod.DAY.value, SpendPeriod.MONTH.value
-
-    def totals(table: str, owner: str) -> str:
-        return f"""INSERT INTO {table} ({owner}, period, period_start, amount)
-            SELECT {owner}, period, period_start, SUM(amount) FROM new
-            GROUP BY {owner}, period, period_start
-            ON CONFLICT ({owner}, period, period_start)
-            DO UPDATE SET amount = {table}.amount + excluded.amount
-            RETURNING {owner} AS owner, period, period_start, amount"""
-
+    returning = "{owner} AS owner, period, period_start, amount"
+    campaigns = _totals_upsert_sql(
+        "ads_campaignperiodspend", "campaign_id", returning.format(owner="campaign_id")
+    )
+    brands = _totals_upsert_sql(
+        "ads_brandperiodspend", "brand_id", returning.format(owner="brand_id")
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH {cte},
@@ -585,14 +602,13 @@ def _ledger_and_totals_fused(
             ),
             new AS (
                 SELECT v.campaign_id, v.brand_id, v.amount, p.period,
-                    CASE WHEN p.period = '{day}' THEN v.local_date
-                        ELSE date_trunc('month', v.local_date)::date END AS period_start
+                    {_PERIOD_START} AS period_start
                 FROM ins JOIN v ON v.source = ins.source AND v.external_id = ins.external_id
                     AND v.kind = ins.kind
-                CROSS JOIN (VALUES ('{day}'), ('{month}')) AS p(period)
+                CROSS JOIN {_PERIODS}
             ),
-            c AS ({totals("ads_campaignperiodspend", "campaign_id")}),
-            b AS ({totals("ads_brandperiodspend", "brand_id")})
+            c AS ({campaigns}),
+            b AS ({brands})
             SELECT 'event', NULL::bigint, source, NULL::date, NULL::bigint, external_id, kind
                 FROM ins
             UNION ALL SELECT 'campaign', owner, period, period_start, amount, NULL, NULL FROM c
@@ -689,27 +705,12 @@ _ONE_EVENT = f"""
         RETURNING 1
     ),
     new AS (
-        SELECT v.campaign_id, v.brand_id, v.amount, p.period,
-            CASE WHEN p.period = '{SpendPeriod.DAY.value}' THEN v.local_date
-                ELSE date_trunc('month', v.local_date)::date END AS period_start
-        FROM v CROSS JOIN (VALUES ('{SpendPeriod.DAY.value}'), ('{SpendPeriod.MONTH.value}'))
-            AS p(period)
+        SELECT v.campaign_id, v.brand_id, v.amount, p.period, {_PERIOD_START} AS period_start
+        FROM v CROSS JOIN {_PERIODS}
         WHERE EXISTS (SELECT FROM ins)
     ),
-    ct AS (
-        INSERT INTO ads_campaignperiodspend (campaign_id, period, period_start, amount)
-        SELECT campaign_id, period, period_start, amount FROM new
-        ON CONFLICT (campaign_id, period, period_start)
-        DO UPDATE SET amount = ads_campaignperiodspend.amount + excluded.amount
-        RETURNING period, amount
-    ),
-    bt AS (
-        INSERT INTO ads_brandperiodspend (brand_id, period, period_start, amount)
-        SELECT brand_id, period, period_start, amount FROM new
-        ON CONFLICT (brand_id, period, period_start)
-        DO UPDATE SET amount = ads_brandperiodspend.amount + excluded.amount
-        RETURNING period, amount
-    )
+    ct AS ({_totals_upsert_sql("ads_campaignperiodspend", "campaign_id", "period, amount")}),
+    bt AS ({_totals_upsert_sql("ads_brandperiodspend", "brand_id", "period, amount")})
     SELECT t.brand_id, (SELECT local_date FROM v), t.currency, t.daily_budget,
         t.monthly_budget, t.cap_daily, t.cap_monthly, (SELECT count(*) FROM ins),
         (SELECT array_agg(period || ':' || amount) FROM ct),
@@ -795,14 +796,18 @@ def _record_one(
         return None  # a zone not seen before: nothing was written
     if not inserted:
         return _decide([row], [], set()), []
-    reached = any(
-        int(amount) >= (daily if period == SpendPeriod.DAY else monthly)
-        for period, amount in (entry.split(":") for entry in brand_totals)
-    ) or any(
-        cap is not None and int(amount) >= cap
-        for period, amount in (entry.split(":") for entry in campaign_totals)
-        for cap in [cap_daily if period == SpendPeriod.DAY else cap_monthly]
-    )
+    # The new totals, keyed as the general path's, so the same rule (SpendTargets.reached)
+    # decides whether a limit was reached, and the alerts read the same figures.
+    starts = {SpendPeriod.DAY.value: day, SpendPeriod.MONTH.value: day.replace(day=1)}
+
+    def keyed(owner_id: int, entries: Sequence[str]) -> dict[TotalKey, int]:
+        pairs = (entry.split(":") for entry in entries)
+        return {(owner_id, period, starts[period]): int(amount) for period, amount in pairs}
+
+    campaign_new = keyed(event.campaign_id, campaign_totals)
+    brand_new = keyed(brand_id, brand_totals)
+    target = SpendTarget(brand_id, zone, currency, daily, monthly, cap_daily, cap_monthly)
+    reached = SpendTargets({event.campaign_id: target}).reached(campaign_new, brand_new)
     transitions: list[Transition] = []
     if reached:
         # The event is committed; the pause follows at once, under the brand's lock and
@@ -823,7 +828,6 @@ def _record_one(
     # sees the crossing first. Only the periods of `at` count (a late event for an earlier
     # day of this month still moves the month).
     local = local_period(at, zone)
-    new_totals = dict(entry.split(":") for entry in brand_totals)
     own = (
         None
         if alert_settings is None
@@ -841,10 +845,8 @@ def _record_one(
             daily_budget=from_micros(daily),
             monthly_budget=from_micros(monthly),
             own=own,
-            day_total=int(new_totals[SpendPeriod.DAY]) if day == local.day else None,
-            month_total=(
-                int(new_totals[SpendPeriod.MONTH]) if day.replace(day=1) == local.month else None
-            ),
+            day_total=brand_new.get((brand_id, SpendPeriod.DAY.value, local.day)),
+            month_total=brand_new.get((brand_id, SpendPeriod.MONTH.value, local.month)),
             at=at,
         )
     )
