@@ -101,8 +101,10 @@ class Command(BaseCommand):
         problems: list[tuple[int, str | None]] = []
         transitions: list[Transition] = []
 
-        def problem(line: int, reason: str | None) -> None:
-            counts[EventStatus.REJECTED] += 1
+        def problem(line: int, reason: str | None, status: EventStatus) -> None:
+            # A row not imported (rejected, or conflicting with a recorded event): counted,
+            # and listed by line up to SHOWN_PROBLEMS.
+            counts[status] += 1
             if len(problems) < SHOWN_PROBLEMS:
                 problems.append((line, reason))
 
@@ -121,12 +123,8 @@ class Command(BaseCommand):
                     f"({type(exc).__name__}: {str(exc).strip().splitlines()[0]})"
                 ) from exc
             for (line, _), outcome in zip(batch, result.outcomes):
-                if outcome.status == EventStatus.REJECTED:
-                    problem(line, outcome.reason)
-                elif outcome.status == EventStatus.CONFLICT:
-                    counts[outcome.status] += 1
-                    if len(problems) < SHOWN_PROBLEMS:
-                        problems.append((line, outcome.reason))
+                if outcome.status in (EventStatus.REJECTED, EventStatus.CONFLICT):
+                    problem(line, outcome.reason, outcome.status)
                 else:
                     counts[outcome.status] += 1
             transitions.extend(result.transitions)
@@ -159,7 +157,7 @@ class Command(BaseCommand):
                 for row in reader:
                     item = _item(row, reader.line_num, options["source"])
                     if isinstance(item, str):
-                        problem(reader.line_num, item)
+                        problem(reader.line_num, item, EventStatus.REJECTED)
                         continue
                     batch.append((reader.line_num, item))
                     if len(batch) >= BATCH:
