@@ -337,3 +337,14 @@ else:
     EMAIL_HOST_PASSWORD = config.read(ENV, "EMAIL_HOST_PASSWORD") or ""
     EMAIL_USE_TLS = config.parse_bool(ENV, "EMAIL_USE_TLS", default=True)
     EMAIL_TIMEOUT = 20
+
+# --- The ledger's monthly partitions (issue 12) --------------------------------------------
+# Months of ledger rows kept attached; `manage.py ledger_archive` detaches older ones. Must
+# cover MAX_SPEND_AGE (400 days: at least 14 months), checked at startup (ads.apps).
+LEDGER_RETENTION_MONTHS = config.parse_positive_int(ENV, "LEDGER_RETENTION_MONTHS", default=24)
+# Daily: create the next months' partitions (and the missing ones) ahead of their inserts.
+CELERY_BEAT_SCHEDULE["ledger-partitions"] = {
+    "task": "ads.ledger_partitions",
+    "schedule": crontab(minute="5", hour="4"),
+    "options": {"expires": 3600},
+}

@@ -7,6 +7,10 @@ class AdsConfig(AppConfig):
     verbose_name = "Ad budgets"
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from ads import ledger_guard
+        from ads.services.ledger_partitions import check_retention
 
         ledger_guard.install()
+        check_retention(settings.LEDGER_RETENTION_MONTHS)

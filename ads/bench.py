@@ -641,6 +641,12 @@ class Bench:
         # The bench removes the ledger rows it wrote itself: the one sanctioned exception to
         # the append-only ledger (ads.ledger_guard).
         with ledger_maintenance(), connection.cursor() as cursor:
+            # The ledger rows' idempotency keys first (found through the rows).
+            cursor.execute(
+                "DELETE FROM ads_spendeventkey WHERE event_id IN "
+                f"(SELECT id FROM ads_spendevent WHERE campaign_id IN ({campaigns}))",
+                pattern,
+            )
             for table in (
                 "ads_campaignstatuschange",
                 "ads_campaignperiodspend",

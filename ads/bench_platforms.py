@@ -160,6 +160,11 @@ def _remove(brand: Brand) -> None:
     campaigns = "SELECT id FROM ads_campaign WHERE brand_id = %s"
     # The bench's own ledger rows: the sanctioned exception to the append-only ledger.
     with ledger_maintenance(), connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM ads_spendeventkey WHERE event_id IN "
+            f"(SELECT id FROM ads_spendevent WHERE campaign_id IN ({campaigns}))",
+            [brand.pk],
+        )
         for table in (
             "ads_platformdelivery",
             "ads_campaignplatformstate",

@@ -1,10 +1,14 @@
 """The ledger is append-only in the database itself, not by convention.
 
-Triggers on ``ads_spendevent`` (migration 0008) refuse every UPDATE and DELETE, whoever sends
-it: the ORM, a raw cursor, or an operator's SQL shell. Corrections are new rows. Two things
-may still remove rows, deliberately and visibly:
+Triggers on ``ads_spendevent`` (migration 0008) and on its key table ``ads_spendeventkey``
+(migration 0017) refuse every UPDATE and DELETE, whoever sends it: the ORM, a raw cursor, or
+an operator's SQL shell. Corrections are new rows. On PostgreSQL the ledger is partitioned by
+month; the row trigger is created on the parent, and PostgreSQL (13+) clones it onto every
+partition, present and future, so a partition written directly refuses too. Two things may
+still remove rows, deliberately and visibly:
 
-* ``ledger_maintenance()``: the benchmark removing the data it created itself;
+* ``ledger_maintenance()``: the benchmark removing the data it created itself, and
+  ``ledger_archive`` deleting the keys of the months it detaches;
 * ``manage.py flush`` (and the test suite's flush between transactional tests), which wipes
   the whole database. PostgreSQL flushes with TRUNCATE, which row triggers do not see;
   SQLite flushes with DELETE, which is let through while the flush runs.
@@ -30,11 +34,15 @@ from django.db.models.signals import post_migrate
 SQLITE_FUNCTION = "ads_ledger_writable"
 PG_SETTING = "ads.ledger_maintenance"
 REFUSAL = (
-    "the spend ledger is append-only: {op} of ads_spendevent is refused "
+    "the spend ledger is append-only: {op} of {table} is refused "
     "(record a correction or adjustment instead)"
 )
+# The ledger and its idempotency keys (a key deleted would let its event be recorded twice).
+GUARDED_TABLES = ("ads_spendevent", "ads_spendeventkey")
 
-PG_INSTALL = f"""
+# TG_TABLE_NAME is the partition's name when the row is in a partition; the message names
+# the ledger either way.
+PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION ads_spendevent_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -45,21 +53,40 @@ BEGIN
     -- restrict_violation: Django raises IntegrityError, as SQLite's RAISE(ABORT) gives.
     RAISE EXCEPTION USING
         ERRCODE = 'restrict_violation',
-        MESSAGE = replace('{REFUSAL}', '{{op}}', TG_OP);
+        MESSAGE = replace(replace('{REFUSAL}', '{{op}}', TG_OP), '{{table}}',
+            regexp_replace(TG_TABLE_NAME, '_(y[0-9]{{4}}m[0-9]{{2}}|default)$', ''));
 END
 $$;
-CREATE OR REPLACE TRIGGER ads_spendevent_append_only BEFORE UPDATE OR DELETE ON ads_spendevent
-FOR EACH ROW EXECUTE FUNCTION ads_spendevent_append_only();
 """
+
+
+def _pg_trigger(table: str) -> str:
+    return f"""CREATE OR REPLACE TRIGGER ads_spendevent_append_only
+        BEFORE UPDATE OR DELETE ON {table}
+        FOR EACH ROW EXECUTE FUNCTION ads_spendevent_append_only();"""
+
+
+PG_INSTALL = PG_FUNCTION + _pg_trigger("ads_spendevent")
 INSTALLED_BY = ("ads", "0008_append_only_ledger")
 PG_REMOVE = """
 DROP TRIGGER IF EXISTS ads_spendevent_append_only ON ads_spendevent;
 DROP FUNCTION IF EXISTS ads_spendevent_append_only();
 """
-SQLITE_INSTALL = [f"""CREATE TRIGGER IF NOT EXISTS ads_spendevent_no_{op.lower()}
-    BEFORE {op} ON ads_spendevent
-    WHEN NOT {SQLITE_FUNCTION}()
-    BEGIN SELECT RAISE(ABORT, '{REFUSAL.format(op=op)}'); END""" for op in ("UPDATE", "DELETE")]
+
+
+def _sqlite_triggers(table: str) -> list[str]:
+    # The ledger's trigger names predate the key table; they stay as they were.
+    prefix = "ads_spendevent" if table == "ads_spendevent" else table
+    return [
+        f"""CREATE TRIGGER IF NOT EXISTS {prefix}_no_{op.lower()}
+        BEFORE {op} ON {table}
+        WHEN NOT {SQLITE_FUNCTION}()
+        BEGIN SELECT RAISE(ABORT, '{REFUSAL.format(op=op, table=table)}'); END"""
+        for op in ("UPDATE", "DELETE")
+    ]
+
+
+SQLITE_INSTALL = _sqlite_triggers("ads_spendevent")
 SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS ads_spendevent_no_{op}" for op in ("update", "delete")]
 
 
@@ -73,12 +100,19 @@ def _register_sqlite_function(sender: Any, connection: BaseDatabaseWrapper, **kw
 
 
 def install_triggers(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    """Create the triggers, or leave them as they are (idempotent)."""
+    """Create the triggers on the guarded tables that exist, or leave them as they are
+    (idempotent). Migration 0008 runs before the key table exists; 0017 and every later
+    migrate (post_migrate) cover it."""
+    existing = set(schema_editor.connection.introspection.table_names())
+    tables = [table for table in GUARDED_TABLES if table in existing]
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_INSTALL)
+        schema_editor.execute(PG_FUNCTION)
+        for table in tables:
+            schema_editor.execute(_pg_trigger(table))
     else:
-        for statement in SQLITE_INSTALL:
-            schema_editor.execute(statement)
+        for table in tables:
+            for statement in _sqlite_triggers(table):
+                schema_editor.execute(statement)
 
 
 def _reinstall_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:

@@ -427,12 +427,10 @@ class SpendEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at"]
+        # No unique key here: on PostgreSQL the table is partitioned by month (migration
+        # 0017), and a unique constraint on it would have to include local_date, letting a
+        # resend with another date in. Idempotency lives in SpendEventKey, on both databases.
         constraints = [
-            # The kind is part of the key so that rows the system writes (adjustments,
-            # corrections) can never take, or be taken by, a client's event id.
-            models.UniqueConstraint(
-                fields=["source", "external_id", "kind"], name="spend_event_unique_key"
-            ),
             models.CheckConstraint(
                 condition=(Q(kind=SpendKind.EVENT) & Q(amount__gt=0))
                 | (Q(kind__in=[SpendKind.ADJUSTMENT, SpendKind.CORRECTION]) & ~Q(amount=0)),
@@ -443,6 +441,47 @@ class SpendEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.external_id} {self.amount}"
+
+
+class SpendEventKey(models.Model):
+    """The ledger's idempotency key, one row per ledger row, in a table that is not
+    partitioned: ``(source, external_id, kind)`` is unique across every month. Writers
+    insert the key first (``ON CONFLICT DO NOTHING``) and only rows whose key was new go
+    into the ledger and the totals; a resend finds the key and is compared with the event it
+    points at (``event_id`` and ``local_date``: the partition and the row). Append-only like
+    the ledger (``ads.ledger_guard``); archiving a month deletes its keys with it."""
+
+    pk = models.CompositePrimaryKey("source", "external_id", "kind")
+    # The kind is part of the key so that rows the system writes (adjustments,
+    # corrections) can never take, or be taken by, a client's event id.
+    source = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=128)
+    kind = models.CharField(max_length=16, choices=SpendKind.choices)
+    local_date = models.DateField()
+    # No foreign key: PostgreSQL cannot reference a partitioned table by id alone.
+    event_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.external_id} ({self.kind}) -> {self.event_id}"
+
+
+class LedgerArchive(models.Model):
+    """A month of the ledger detached by ``manage.py ledger_archive``: where its rows went,
+    how many, and what they summed to. ``verify_totals`` checks only months after the
+    newest archived one (their totals are kept; their rows are no longer attached)."""
+
+    month = models.DateField(unique=True)
+    table = models.CharField(max_length=128, help_text="Schema-qualified archived table.")
+    rows = models.BigIntegerField()
+    amount = MoneyField(default=0)
+    archived_at = models.DateTimeField()
+    actor = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} -> {self.table} ({self.rows} rows)"
 
 
 class PeriodTotal(models.Model):
@@ -765,6 +804,7 @@ class JobName(models.TextChoices):
     RESET_SPEND_DAILY = "reset_spend_daily", "Daily reset"
     RESET_SPEND_MONTHLY = "reset_spend_monthly", "Monthly reset"
     PRUNE_JOB_RUNS = "prune_job_runs", "Prune job history"
+    LEDGER_PARTITIONS = "ledger_partitions", "Ledger partitions ahead"
 
 
 class JobTrigger(models.TextChoices):
@@ -961,8 +1001,11 @@ class SpendCorrection(models.Model):
     """Who corrected spend, and why: one per ledger row of kind CORRECTION (the ledger row
     carries the amount, campaign and brand-local day)."""
 
+    # No database constraint: on PostgreSQL the ledger is partitioned and its primary key is
+    # (id, local_date), so a foreign key to id alone is impossible; the ledger is append-only,
+    # so the row cannot go away (archiving aside, which keeps it in the archive schema).
     spend_event = models.OneToOneField(
-        SpendEvent, on_delete=models.PROTECT, related_name="correction"
+        SpendEvent, on_delete=models.PROTECT, related_name="correction", db_constraint=False
     )
     # Denormalised from the ledger row, for the campaign's history (one indexed read).
     campaign = models.ForeignKey(

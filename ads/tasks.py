@@ -17,6 +17,7 @@ from ads.services.alerts import MAX_ATTEMPTS, DeliveryFailed, alert_delivery_sen
 from ads.services.ingest import spend_ingest
 from ads.services.job_runs import job_run, job_runs_prune, prune_figures, sweep_recorded
 from ads.services.jobs import ResetPeriod, budget_check, dayparting_enforce, spend_reset
+from ads.services.ledger_partitions import partitions_ensure, partitions_figures
 from ads.services.sweep_split import BrandRange, brand_ranges, range_sweep
 from ads.services.verify import recent_periods_start, totals_verify
 
@@ -161,3 +162,18 @@ def check_budget_split() -> dict[str, Any]:
 @shared_task(name="ads.enforce_dayparting_split")
 def enforce_dayparting_split() -> dict[str, Any]:
     return _fan_out(enforce_dayparting_range, Trigger.DAYPARTING)
+
+
+@shared_task(name="ads.ledger_partitions")
+def ledger_partitions() -> dict[str, Any]:
+    """Create the ledger's next months' partitions ahead of their inserts (the same service
+    as ``manage.py ledger_partitions``); nothing to do on SQLite."""
+    result = job_run(
+        job=JobName.LEDGER_PARTITIONS,
+        trigger=JobTrigger.BEAT,
+        actor=BEAT_ACTOR,
+        at=timezone.now(),
+        work=lambda at: partitions_ensure(at=at),
+        figures=partitions_figures,
+    )
+    return result.as_dict()

@@ -389,8 +389,11 @@ def _ledger_cte(rows: Sequence[LedgerRow]) -> tuple[str, list[Any]]:
 
 
 def ledger_insert(rows: Sequence[LedgerRow], at: datetime) -> set[LedgerKey]:
-    """Insert ledger rows once; return the keys that were new. Totals are not touched: use
-    ``ledger_and_totals_add``. Helper: inside the caller's transaction, brands locked."""
+    """Insert ledger rows once; return the keys that were new. The key table decides: a
+    key inserted (``ON CONFLICT DO NOTHING``) is new, and only its row goes into the ledger,
+    with the id the key was given. Totals are not touched: use ``ledger_and_totals_add``.
+    Used on SQLite, whose single writer makes the ids taken from the highest one safe.
+    Helper: inside the caller's transaction, brands locked."""
     if not rows:
         return set()
     cte, params = _ledger_cte(rows)
@@ -399,15 +402,54 @@ def ledger_insert(rows: Sequence[LedgerRow], at: datetime) -> set[LedgerKey]:
         # upsert's ON CONFLICT.
         cursor.execute(
             f"""WITH {cte}
-            INSERT INTO ads_spendevent (campaign_id, kind, amount, occurred_at, local_date,
-                source, external_id, recorded_at)
-            SELECT campaign_id, kind, amount, occurred_at, local_date, source, external_id, %s
+            INSERT INTO ads_spendeventkey (source, external_id, kind, local_date, event_id)
+            SELECT source, external_id, kind, local_date,
+                (SELECT COALESCE(MAX(id), 0) FROM ads_spendevent) + ROW_NUMBER() OVER ()
             FROM v WHERE 1 = 1
             ON CONFLICT (source, external_id, kind) DO NOTHING
-            RETURNING source, external_id, kind""",
+            RETURNING source, external_id, kind, event_id""",
+            params,
+        )
+        ids = {(row[0], row[1], row[2]): row[3] for row in cursor.fetchall()}
+        new = [r for r in rows if r.key in ids]
+        if not new:
+            return set()
+        cte, params = rows_cte(
+            "v",
+            (
+                ("id", "bigint"),
+                ("campaign_id", "bigint"),
+                ("kind", "text"),
+                ("amount", "bigint"),
+                ("occurred_at", "timestamptz"),
+                ("local_date", "date"),
+                ("source", "text"),
+                ("external_id", "text"),
+            ),
+            [
+                (
+                    ids[r.key],
+                    r.campaign_id,
+                    r.kind,
+                    r.micros,
+                    r.occurred_at,
+                    r.local_date,
+                    r.source,
+                    r.external_id,
+                )
+                for r in new
+            ],
+        )
+        cursor.execute(
+            f"""WITH {cte}
+            INSERT INTO ads_spendevent (id, campaign_id, kind, amount, occurred_at, local_date,
+                source, external_id, recorded_at)
+            SELECT id, campaign_id, kind, amount, occurred_at, local_date, source,
+                external_id, %s
+            FROM v""",
             params + [adapt(at)],
         )
-        return {(row[0], row[1], row[2]) for row in cursor.fetchall()}
+        return set(ids)
 
 
 def _add_to_totals(
@@ -556,6 +598,9 @@ def _current_totals(rows: Sequence[LedgerRow]) -> dict[tuple[str, int, str, date
 
 # The rows of `v` (campaign_id, brand_id, amount, local_date) as their day and month periods,
 # and the running-totals upsert from them: shared by the two PostgreSQL statements below.
+# The key is inserted first and decides; the ledger row takes the id drawn for it (a key
+# that already existed wastes its number: ids have gaps, as sequences always may).
+_NEXT_EVENT_ID = "nextval('ads_spendevent_id_seq'::regclass)"
 _PERIODS = f"(VALUES ('{SpendPeriod.DAY.value}'), ('{SpendPeriod.MONTH.value}')) AS p(period)"
 _PERIOD_START = (
     f"CASE WHEN p.period = '{SpendPeriod.DAY.value}' THEN v.local_date "
@@ -592,13 +637,19 @@ def _ledger_and_totals_fused(
         cursor.execute(
             f"""WITH {cte},
             ins AS (
-                INSERT INTO ads_spendevent (campaign_id, kind, amount, occurred_at,
-                    local_date, source, external_id, recorded_at)
-                SELECT campaign_id, kind, amount, occurred_at, local_date, source,
-                    external_id, %s
+                INSERT INTO ads_spendeventkey (source, external_id, kind, local_date, event_id)
+                SELECT source, external_id, kind, local_date, {_NEXT_EVENT_ID}
                 FROM v
                 ON CONFLICT (source, external_id, kind) DO NOTHING
-                RETURNING source, external_id, kind
+                RETURNING source, external_id, kind, event_id
+            ),
+            ledger AS (
+                INSERT INTO ads_spendevent (id, campaign_id, kind, amount, occurred_at,
+                    local_date, source, external_id, recorded_at)
+                SELECT ins.event_id, v.campaign_id, v.kind, v.amount, v.occurred_at,
+                    v.local_date, v.source, v.external_id, %s
+                FROM ins JOIN v ON v.source = ins.source AND v.external_id = ins.external_id
+                    AND v.kind = ins.kind
             ),
             new AS (
                 SELECT v.campaign_id, v.brand_id, v.amount, p.period,
@@ -696,13 +747,18 @@ _ONE_EVENT = f"""
             AND (%(allowed)s::bigint[] IS NULL OR t.brand_id = ANY(%(allowed)s::bigint[]))
     ),
     ins AS (
-        INSERT INTO ads_spendevent (campaign_id, kind, amount, occurred_at, local_date,
-            source, external_id, recorded_at)
-        SELECT campaign_id, kind, amount, occurred_at, local_date, source, external_id,
-            %(at)s
+        INSERT INTO ads_spendeventkey (source, external_id, kind, local_date, event_id)
+        SELECT source, external_id, kind, local_date, {_NEXT_EVENT_ID}
         FROM v
         ON CONFLICT (source, external_id, kind) DO NOTHING
-        RETURNING 1
+        RETURNING event_id
+    ),
+    ledger AS (
+        INSERT INTO ads_spendevent (id, campaign_id, kind, amount, occurred_at, local_date,
+            source, external_id, recorded_at)
+        SELECT ins.event_id, campaign_id, kind, amount, occurred_at, local_date, source,
+            external_id, %(at)s
+        FROM v CROSS JOIN ins
     ),
     new AS (
         SELECT v.campaign_id, v.brand_id, v.amount, p.period, {_PERIOD_START} AS period_start
@@ -853,17 +909,26 @@ def _record_one(
     return {item.index: EventOutcome(item.index, EventStatus.ACCEPTED)}, transitions
 
 
-def _recorded_rows(keys: Sequence[LedgerKey], columns: str) -> list[tuple[Any, ...]]:
+def _recorded_rows(
+    keys: Sequence[LedgerKey], columns: str, *, events: bool
+) -> list[tuple[Any, ...]]:
+    """The recorded keys among ``keys`` (``sk``), with their ledger rows (``e``: by id and
+    date, one partition's primary key) if ``events``."""
     if not keys:
         return []
     cte, params = rows_cte(
         "k", (("source", "text"), ("external_id", "text"), ("kind", "text")), keys
     )
+    join = (
+        " JOIN ads_spendevent e ON e.id = sk.event_id AND e.local_date = sk.local_date"
+        if events
+        else ""
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""WITH {cte} SELECT {columns} FROM ads_spendevent e
-            JOIN k ON k.source = e.source AND k.external_id = e.external_id
-                AND k.kind = e.kind""",
+            f"""WITH {cte} SELECT {columns} FROM ads_spendeventkey sk
+            JOIN k ON k.source = sk.source AND k.external_id = sk.external_id
+                AND k.kind = sk.kind{join}""",
             params,
         )
         return list(cursor.fetchall())
@@ -872,14 +937,17 @@ def _recorded_rows(keys: Sequence[LedgerKey], columns: str) -> list[tuple[Any, .
 def _recorded_keys(keys: Sequence[LedgerKey]) -> list[LedgerKey]:
     """Which of these keys the ledger already holds, in one query."""
     return [
-        (row[0], row[1], row[2]) for row in _recorded_rows(keys, "e.source, e.external_id, e.kind")
+        (row[0], row[1], row[2])
+        for row in _recorded_rows(keys, "sk.source, sk.external_id, sk.kind", events=False)
     ]
 
 
 def _recorded_events(keys: Sequence[LedgerKey]) -> dict[LedgerKey, _Recorded]:
     """What the ledger holds under these keys, in one query (none: no query)."""
     rows = _recorded_rows(
-        keys, "e.source, e.external_id, e.kind, e.campaign_id, e.amount, e.occurred_at"
+        keys,
+        "sk.source, sk.external_id, sk.kind, e.campaign_id, e.amount, e.occurred_at",
+        events=True,
     )
     return {
         (source, external_id, kind): _Recorded(campaign_id, int(amount), as_aware(occurred_at))

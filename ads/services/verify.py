@@ -21,6 +21,7 @@ from django.db import connection, transaction
 
 from ads.models import SpendPeriod, Trigger
 from ads.money import money_text
+from ads.services.ledger_partitions import archive_boundary
 from ads.services.locks import brands_lock
 from ads.services.reconcile import (
     SYSTEM_ACTOR,
@@ -421,6 +422,11 @@ def totals_verify(
     if at.tzinfo is None:
         raise ValueError("totals_verify needs an aware `at`")
     brand_ids = None if brand_id is None else (brand_id,)
+    # Archived months keep their totals but no longer have ledger rows attached: only the
+    # months after them are checked (and repaired).
+    boundary = archive_boundary()
+    if boundary is not None and (since is None or since < boundary):
+        since = boundary
     checked, differences = _compare(brand_ids=brand_ids, since=since)
     result = VerifyResult(
         at=at, brand_id=brand_id, since=since, fix=fix, checked=checked, differences=differences
