@@ -23,7 +23,13 @@ from django.test import Client, override_settings
 
 from ad_budget_system.celery import app
 from ad_budget_system.logfmt import QuietProbes
-from ads.tasks import check_budget, enforce_dayparting, prune_job_runs, reset_spend
+from ads.tasks import (
+    check_budget,
+    enforce_dayparting,
+    ledger_partitions,
+    prune_job_runs,
+    reset_spend,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOON = datetime(2030, 6, 10, 12, 0, tzinfo=UTC)
@@ -37,7 +43,7 @@ def installed_long_ago(db: None) -> None:
 
 
 def all_jobs_ran() -> None:
-    for task in (check_budget, enforce_dayparting, prune_job_runs):
+    for task in (check_budget, enforce_dayparting, prune_job_runs, ledger_partitions):
         task.apply().get()
     for period in ("daily", "monthly"):
         reset_spend.apply(kwargs={"period": period}).get()
@@ -138,12 +144,14 @@ def test_doctor_on_a_healthy_setup_prints_one_line_per_check_and_succeeds() -> N
         "beat reset_spend_daily",
         "beat reset_spend_monthly",
         "beat prune_job_runs",
+        "beat ledger_partitions",
         "worker",
         "deliveries",
+        "ledger partitions",
         "clock",
     ]
     assert all(line.startswith("ok   ") for line in lines[:-1]), lines
-    assert lines[-1] == "all 12 checks passed"
+    assert lines[-1] == "all 14 checks passed"
 
 
 @override_settings(BUDGET_CHECK_INTERVAL_MINUTES=1)

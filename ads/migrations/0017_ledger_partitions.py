@@ -63,6 +63,10 @@ def _swap(schema_editor: BaseDatabaseSchemaEditor, *, partitioned: bool) -> None
             for month in sorted(wanted):
                 lp.create_partition(cursor, month)
         cursor.execute("INSERT INTO ads_spendevent SELECT * FROM ads_spendevent_old")
+        # The foreign key is checked at commit (deferred); a pending check forbids altering
+        # the table later in this migration (the reverse adds the unique key back).
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         cursor.execute("SELECT pg_get_serial_sequence('ads_spendevent', 'id')")
         new_sequence = cursor.fetchone()[0]
         cursor.execute(

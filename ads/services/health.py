@@ -17,6 +17,7 @@ from kombu import Connection
 
 from ads.models import AlertDelivery, AlertDeliveryState
 from ads.platforms.outbox import deliveries_failing_count
+from ads.services import ledger_partitions
 from ads.services.job_runs import STALE_AFTER_INTERVALS, WATCHED_JOBS, jobs_freshness
 
 # Replies from workers to a ping, and connecting to the broker, wait at most this long.
@@ -172,6 +173,34 @@ def check_deliveries(*, at: datetime) -> Check:
     return _guarded("deliveries", probe)
 
 
+def check_ledger_partitions(*, at: datetime) -> Check:
+    """PostgreSQL: next month's ledger partition exists (the daily job creates it ahead) and
+    the DEFAULT partition is empty (a row there means a month had no partition)."""
+
+    def probe() -> Check:
+        with connection.cursor() as cursor:
+            if not ledger_partitions.is_partitioned(cursor):
+                return Check("ledger partitions", True, "not partitioned (SQLite)")
+            attached = ledger_partitions.attached_months(cursor)
+            stray = sum(ledger_partitions.default_months(cursor).values())
+        following = ledger_partitions.add_months(at.date().replace(day=1), 1)
+        problems = []
+        if following not in attached:
+            problems.append(f"no partition for {following:%Y-%m} yet")
+        if stray:
+            problems.append(f"{stray} rows in the DEFAULT partition")
+        detail = f"{len(attached)} months attached"
+        if problems:
+            return Check(
+                "ledger partitions",
+                False,
+                f"{detail}; {'; '.join(problems)}: run manage.py ledger_partitions",
+            )
+        return Check("ledger partitions", True, f"{detail}; DEFAULT partition empty")
+
+    return _guarded("ledger partitions", probe)
+
+
 def readiness(*, at: datetime) -> list[Check]:
     """What a load balancer needs before sending traffic: the database, the broker (the API
     queues work there) and beat (without it budgets stop being enforced)."""
@@ -192,6 +221,7 @@ def doctor(*, at: datetime) -> list[Check]:
     checks.append(check_worker())
     if database.ok:
         checks.append(check_deliveries(at=at))
+        checks.append(check_ledger_partitions(at=at))
     checks.append(check_clock(at=at))
     return checks
 
