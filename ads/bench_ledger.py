@@ -135,7 +135,10 @@ class LedgerBench:
             raise LedgerBenchError("bench_ledger needs PostgreSQL (the partitioned ledger)")
         try:
             self.create()
-            self.fill()
+            if self.options.rows:
+                self.fill()
+            else:
+                self.say("2. no fill (--rows 0): measuring with the ledger as it is")
             self.sizes()
             self.ingest()
             self.verify()

@@ -15,7 +15,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         defaults = LedgerBenchOptions(rows=0)
-        parser.add_argument("--rows", type=int, required=True, help="Ledger rows to fill.")
+        parser.add_argument(
+            "--rows",
+            type=int,
+            required=True,
+            help="Ledger rows to fill (0: measure with the ledger as it is, e.g. after --keep).",
+        )
         parser.add_argument("--campaigns", type=int, default=defaults.campaigns)
         parser.add_argument(
             "--months", type=int, default=defaults.months, help="Spread over this many months."
@@ -31,8 +36,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["rows"] < 1 or options["campaigns"] < 10 or options["events"] < 2_000:
-            raise CommandError("--rows must be >= 1, --campaigns >= 10, --events >= 2000")
+        if options["rows"] < 0 or options["campaigns"] < 10 or options["events"] < 2_000:
+            raise CommandError("--rows must be >= 0, --campaigns >= 10, --events >= 2000")
         if options["months"] < 1 or options["chunk"] < 1:
             raise CommandError("--months and --chunk must be >= 1")
         bench = LedgerBench(
