@@ -66,7 +66,6 @@ def _pg_trigger(table: str) -> str:
         FOR EACH ROW EXECUTE FUNCTION ads_spendevent_append_only();"""
 
 
-PG_INSTALL = PG_FUNCTION + _pg_trigger("ads_spendevent")
 INSTALLED_BY = ("ads", "0008_append_only_ledger")
 PG_REMOVE = """
 DROP TRIGGER IF EXISTS ads_spendevent_append_only ON ads_spendevent;
@@ -75,10 +74,8 @@ DROP FUNCTION IF EXISTS ads_spendevent_append_only();
 
 
 def _sqlite_triggers(table: str) -> list[str]:
-    # The ledger's trigger names predate the key table; they stay as they were.
-    prefix = "ads_spendevent" if table == "ads_spendevent" else table
     return [
-        f"""CREATE TRIGGER IF NOT EXISTS {prefix}_no_{op.lower()}
+        f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()}
         BEFORE {op} ON {table}
         WHEN NOT {SQLITE_FUNCTION}()
         BEGIN SELECT RAISE(ABORT, '{REFUSAL.format(op=op, table=table)}'); END"""
@@ -86,7 +83,6 @@ def _sqlite_triggers(table: str) -> list[str]:
     ]
 
 
-SQLITE_INSTALL = _sqlite_triggers("ads_spendevent")
 SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS ads_spendevent_no_{op}" for op in ("update", "delete")]
 
 

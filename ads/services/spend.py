@@ -139,8 +139,10 @@ class SpendBatchResult:
         }
 
 
-# (source, external_id, kind): the ledger's unique key. The kind is part of it so that rows
-# the system writes (adjustments, corrections) can never collide with a client's event id.
+# (source, external_id, kind): the ledger's unique key, the primary key of ads_spendeventkey
+# (a table of its own: the ledger is partitioned by month). The kind is part of it so that
+# rows the system writes (adjustments, corrections) can never collide with a client's event
+# id.
 LedgerKey = tuple[str, str, str]
 
 
