@@ -28,7 +28,8 @@ from ads.services import sweep_split
 from ads.services.job_runs import beat_stale_jobs, job_interval, job_lock_key, jobs_freshness
 from ads.services.sweep_split import brand_ranges, split_claim, split_finish
 from ads.tasks import RANGE_MAX_RETRIES, check_budget, check_budget_range, check_budget_split
-from tests.services.test_sweep_split import disabled_campaigns
+from tests.factories import make_brand, make_campaign, spend, state
+from tests.services.test_sweep_split import NOON, disabled_campaigns
 
 JOB = JobName.CHECK_BUDGET
 
@@ -301,3 +302,46 @@ def test_two_workers_run_ranges_of_one_sweep_at_once(
     assert sorted(s["paused"] for s in summaries) == [9, 9]
     assert run.outcome == JobOutcome.SUCCEEDED and run.paused == 18
     assert CampaignStatusChange.objects.filter(campaign__in=campaigns).count() == 18
+
+
+# --- Campaign id spans: a range reads only its part of the campaign totals.
+
+
+@pytest.mark.django_db
+def test_a_span_decides_which_campaigns_a_range_evaluates_with_all_their_totals() -> None:
+    """Whatever the span, each campaign evaluated is judged on its own totals: one inside
+    the span and one newer than the split are paused for their spend; one outside is left
+    for the next sweep, not resumed or paused on missing totals."""
+    brand = make_brand(daily="1000", monthly="10000")
+    inside, outside, newer = (make_campaign(brand, daily="10") for _ in range(3))
+    for campaign in (inside, outside, newer):
+        spend(campaign, "10", at=NOON)
+    # Stored as running, as if the spend had come in without enforcement.
+    Campaign.objects.filter(brand=brand).update(status="running", pause_reason=None)
+    span = (inside.pk, inside.pk, outside.pk)  # "newer" was created after the split
+    brand_range = sweep_split.BrandRange(brand.pk, brand.pk + 1, span)
+
+    result = sweep_split.range_sweep(trigger="budget_check", brand_range=brand_range, at=NOON)
+
+    assert result["checked"] == 2 and result["paused"] == 2
+    assert state(inside) == ("paused", PauseReason.CAMPAIGN_DAILY_BUDGET)
+    assert state(newer) == ("paused", PauseReason.CAMPAIGN_DAILY_BUDGET)
+    assert state(outside) == ("running", None)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_ranges_carry_their_campaign_id_spans_on_postgresql() -> None:
+    first = [make_campaign(make_brand()).pk for _ in range(3)]
+    second = [make_campaign(make_brand()).pk for _ in range(2)]
+    empty = make_brand()
+
+    ranges = brand_ranges(brands_per_range=3)
+    newest = max(first + second)
+
+    assert [r.span for r in ranges] == [
+        (min(first), max(first), newest),
+        (min(second), max(second), newest),
+    ]
+    assert ranges[-1].hi is None and empty.pk >= ranges[-1].lo
+    assert brand_ranges(brands_per_range=3, spans=False)[0].span is None
