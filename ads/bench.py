@@ -565,8 +565,8 @@ class Bench:
     def split_sweeps(self) -> None:
         """The sweep split into brand ranges (ads.services.sweep_split), run by 1 and by N
         worker processes taking ranges from a shared queue, as Celery workers would. Each
-        time includes the fan-out (the ranges and their campaign id spans, computed anew
-        for each sweep as the beat task does)."""
+        time includes the fan-out (the ranges, computed anew for each sweep as the beat
+        task does)."""
         workers = self.options.workers
         self.say(f"8. split sweeps, 1 and {workers} workers ...")
         steady = timezone.now()

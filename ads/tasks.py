@@ -148,12 +148,11 @@ def _range(
     lo: int,
     hi: int | None,
     at: str,
-    span: list[int] | None,
 ) -> dict[str, Any]:
     """One range; a failure after the last retry, or one a retry cannot mend (not the
     database's), is reported to the callback rather than raised, so the chord completes and
     the sweep's run says which ranges failed."""
-    brand_range = BrandRange(lo, hi, None if span is None else (span[0], span[1], span[2]))
+    brand_range = BrandRange(lo, hi)
     when = datetime.fromisoformat(at)
     try:
         return range_sweep(trigger=trigger, brand_range=brand_range, at=when, actor=BEAT_ACTOR)
@@ -168,17 +167,15 @@ def _range(
 
 
 @shared_task(name="ads.check_budget_range", bind=True, max_retries=RANGE_MAX_RETRIES)
-def check_budget_range(
-    self: Task[..., Any], lo: int, hi: int | None, at: str, span: list[int] | None = None
-) -> dict[str, Any]:
-    return _range(self, Trigger.BUDGET_CHECK, lo, hi, at, span)
+def check_budget_range(self: Task[..., Any], lo: int, hi: int | None, at: str) -> dict[str, Any]:
+    return _range(self, Trigger.BUDGET_CHECK, lo, hi, at)
 
 
 @shared_task(name="ads.enforce_dayparting_range", bind=True, max_retries=RANGE_MAX_RETRIES)
 def enforce_dayparting_range(
-    self: Task[..., Any], lo: int, hi: int | None, at: str, span: list[int] | None = None
+    self: Task[..., Any], lo: int, hi: int | None, at: str
 ) -> dict[str, Any]:
-    return _range(self, Trigger.DAYPARTING, lo, hi, at, span)
+    return _range(self, Trigger.DAYPARTING, lo, hi, at)
 
 
 @shared_task(name="ads.split_sweep_finish")
@@ -198,7 +195,7 @@ def _fan_out(fan_out: Task[..., Any], job: JobName, task: Any, trigger: str) -> 
     options: dict[str, Any] = {"queue": queue} if queue else {}
     try:
         ranges = brand_ranges(brands_per_range=settings.SWEEP_BRANDS_PER_RANGE)
-        chord(task.s(r.lo, r.hi, at.isoformat(), r.span).set(**options) for r in ranges)(
+        chord(task.s(r.lo, r.hi, at.isoformat()).set(**options) for r in ranges)(
             split_sweep_finish.s(run.pk).set(**options)
         )
     except Exception as exc:  # not dispatched: the run ends here, not at the claim timeout

@@ -49,9 +49,6 @@ class Scope:
     campaign_ids: tuple[int, ...] | None = None
     # Brands with lo <= id < hi (hi None: no end), for sweeps split over workers.
     brand_range: tuple[int, int | None] | None = None
-    # With a brand range: campaigns with first <= id <= last, or id > newest (created after
-    # the split was computed); the range's campaign id span (ads.services.sweep_split).
-    id_span: tuple[int, int, int] | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         clauses, params = ["1 = 1"], []
@@ -62,9 +59,6 @@ class Scope:
             if hi is not None:
                 clauses.append("c.brand_id < %s")
                 params.append(hi)
-        if self.id_span is not None:
-            clauses.append("(c.id BETWEEN %s AND %s OR c.id > %s)")
-            params += list(self.id_span)
         for column, ids in (("c.brand_id", self.brand_ids), ("c.id", self.campaign_ids)):
             if ids is not None:
                 clause, clause_params = in_ids(column, ids)
@@ -73,23 +67,16 @@ class Scope:
         return " AND ".join(clauses), params
 
     def totals_joins(self) -> dict[str, str]:
-        """Extra conditions on the four totals joins: a range reads only its own brands'
-        and its campaign id span's totals (the same campaigns ``where`` admits, so no
-        evaluated campaign loses a total), not all of them. Literal integers: the planner
-        then sizes the range, which it cannot do for parameters of a prepared plan."""
+        """Extra conditions on the totals joins: a brand range reads only its own brands'
+        totals, not every brand's (the same brands ``where`` admits, so nothing evaluated
+        loses a total). Literal integers, so the planner sizes the range. (The campaign
+        totals have no brand column; see ARCHITECTURE.md, "Split sweeps".)"""
         joins = dict.fromkeys(("bd", "bm", "cd", "cm"), "")
         if self.brand_range is not None:
             lo, hi = int(self.brand_range[0]), self.brand_range[1]
             for alias in ("bd", "bm"):
                 upper = "" if hi is None else f" AND {alias}.brand_id < {int(hi)}"
                 joins[alias] = f" AND {alias}.brand_id >= {lo}{upper}"
-        if self.id_span is not None:
-            first, last, newest = (int(n) for n in self.id_span)
-            for alias in ("cd", "cm"):
-                joins[alias] = (
-                    f" AND ({alias}.campaign_id BETWEEN {first} AND {last}"
-                    f" OR {alias}.campaign_id > {newest})"
-                )
         return joins
 
 

@@ -50,33 +50,18 @@ _LOCK_NAMESPACES = {Trigger.BUDGET_CHECK: 0x5301, Trigger.DAYPARTING: 0x5302}
 @dataclass(frozen=True)
 class BrandRange:
     """Brands with ``lo <= id < hi``; ``hi`` None means no upper end (brands created later
-    fall into the last range). ``span``: the campaign id span of the range when it was
-    computed, (first, last, newest id of any campaign then), or None."""
+    fall into the last range)."""
 
     lo: int
     hi: int | None
-    span: tuple[int, int, int] | None = None
 
     def as_args(self) -> list[int | None]:
         return [self.lo, self.hi]
 
-    def scope(self) -> Scope:
-        return Scope(brand_range=(self.lo, self.hi), id_span=self.span)
 
-
-def brand_ranges(
-    *, brands_per_range: int = DEFAULT_BRANDS_PER_RANGE, spans: bool = True
-) -> list[BrandRange]:
+def brand_ranges(*, brands_per_range: int = DEFAULT_BRANDS_PER_RANGE) -> list[BrandRange]:
     """Consecutive ranges of about ``brands_per_range`` brands covering every brand id, in
-    one query (only the first id of each range leaves the database). Read-only.
-
-    With ``spans`` (PostgreSQL), one more query gives each range its campaign id span, so
-    that range reads only that part of the campaign totals (which have no brand column):
-    where a brand's campaigns were created together, as in bulk onboarding, the spans are
-    narrow and each range reads about its share; where ids interleave, spans are wide and
-    a range reads what it read without them. Campaigns created later have ids above the
-    newest and are swept too; the rare campaign committed after the split with a lower id
-    than the newest is swept by the next sweep."""
+    one query (only the first id of each range leaves the database). Read-only."""
     if brands_per_range < 1:
         raise ValueError("brands_per_range must be >= 1")
     with connection.cursor() as cursor:
@@ -89,32 +74,10 @@ def brand_ranges(
     if not starts:
         return [BrandRange(0, None)]
     bounds = [0, *starts[1:]]
-    found = _campaign_spans(bounds[1:]) if spans and is_postgres() else None
     return [
-        BrandRange(
-            lo,
-            bounds[index + 1] if index + 1 < len(bounds) else None,
-            None if found is None else found[0].get(index, (1, 0, found[1])),
-        )
+        BrandRange(lo, bounds[index + 1] if index + 1 < len(bounds) else None)
         for index, lo in enumerate(bounds)
     ]
-
-
-def _campaign_spans(
-    inner_bounds: list[int],
-) -> tuple[dict[int, tuple[int, int, int]], int]:
-    """Per range index, (first, last, newest) campaign id; and the newest id overall (a
-    range without campaigns gets the empty span, so it reads only newer ones). One pass
-    over the campaigns; width_bucket finds each brand's range by binary search."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT width_bucket(brand_id, %s::bigint[]), MIN(id), MAX(id) FROM ads_campaign "
-            "GROUP BY 1",
-            [inner_bounds],
-        )
-        rows = cursor.fetchall()
-    newest = max((row[2] for row in rows), default=0)
-    return {row[0]: (row[1], row[2], newest) for row in rows}, newest
 
 
 def _range_lock(trigger: str, lo: int) -> bool:
@@ -148,7 +111,7 @@ def range_sweep(
             at=at,
             trigger=trigger,
             actor=actor,
-            scope=brand_range.scope(),
+            scope=Scope(brand_range=(brand_range.lo, brand_range.hi)),
             log=False,
         )
     log_transitions(result.transitions, at=at, trigger=trigger, actor=actor)

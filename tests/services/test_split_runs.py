@@ -26,6 +26,7 @@ from ads.models import (
 )
 from ads.services import sweep_split
 from ads.services.job_runs import beat_stale_jobs, job_interval, job_lock_key, jobs_freshness
+from ads.services.reconcile import reconcile
 from ads.services.sweep_split import brand_ranges, split_claim, split_finish
 from ads.tasks import RANGE_MAX_RETRIES, check_budget, check_budget_range, check_budget_split
 from tests.factories import make_brand, make_campaign, spend, state
@@ -272,13 +273,13 @@ def test_two_workers_run_ranges_of_one_sweep_at_once(
     ranges = brand_ranges(brands_per_range=3)
     assert len(ranges) == 2
     inside = threading.Barrier(2, timeout=30)
-    real = sweep_split.reconcile
+    real = reconcile
 
     def both_inside(**kwargs: Any) -> Any:
         inside.wait()  # this range holds its lock and its transaction is open
         return real(**kwargs)
 
-    monkeypatch.setattr(sweep_split, "reconcile", both_inside)
+    monkeypatch.setattr("ads.services.sweep_split.reconcile", both_inside)
     run = split_claim(job=JOB, trigger=JobTrigger.BEAT, actor="celery", at=timezone.now())
     assert run is not None
     summaries: list[dict[str, Any]] = []
@@ -304,44 +305,32 @@ def test_two_workers_run_ranges_of_one_sweep_at_once(
     assert CampaignStatusChange.objects.filter(campaign__in=campaigns).count() == 18
 
 
-# --- Campaign id spans: a range reads only its part of the campaign totals.
+# --- A range reads only its own brands' totals, and all of them.
 
 
 @pytest.mark.django_db
-def test_a_span_decides_which_campaigns_a_range_evaluates_with_all_their_totals() -> None:
-    """Whatever the span, each campaign evaluated is judged on its own totals: one inside
-    the span and one newer than the split are paused for their spend; one outside is left
-    for the next sweep, not resumed or paused on missing totals."""
-    brand = make_brand(daily="1000", monthly="10000")
-    inside, outside, newer = (make_campaign(brand, daily="10") for _ in range(3))
-    for campaign in (inside, outside, newer):
-        spend(campaign, "10", at=NOON)
+def test_each_range_judges_its_brands_on_their_own_totals(eager: None) -> None:
+    """Brands over their daily budget in the first, a middle and the open last range: each
+    range joins only its brands' totals, and every one of those brands is paused."""
+    brands = [make_brand(daily="50", monthly="1000") for _ in range(7)]
+    campaigns = [make_campaign(brand) for brand in brands]
+    over = [brands[0], brands[4], brands[6]]
+    for brand in over:
+        spend(next(c for c in campaigns if c.brand_id == brand.pk), "60", at=NOON)
     # Stored as running, as if the spend had come in without enforcement.
-    Campaign.objects.filter(brand=brand).update(status="running", pause_reason=None)
-    span = (inside.pk, inside.pk, outside.pk)  # "newer" was created after the split
-    brand_range = sweep_split.BrandRange(brand.pk, brand.pk + 1, span)
-
-    result = sweep_split.range_sweep(trigger="budget_check", brand_range=brand_range, at=NOON)
-
-    assert result["checked"] == 2 and result["paused"] == 2
-    assert state(inside) == ("paused", PauseReason.CAMPAIGN_DAILY_BUDGET)
-    assert state(newer) == ("paused", PauseReason.CAMPAIGN_DAILY_BUDGET)
-    assert state(outside) == ("running", None)
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db
-def test_ranges_carry_their_campaign_id_spans_on_postgresql() -> None:
-    first = [make_campaign(make_brand()).pk for _ in range(3)]
-    second = [make_campaign(make_brand()).pk for _ in range(2)]
-    empty = make_brand()
-
+    Campaign.objects.update(status="running", pause_reason=None)
     ranges = brand_ranges(brands_per_range=3)
-    newest = max(first + second)
+    assert len(ranges) == 3
 
-    assert [r.span for r in ranges] == [
-        (min(first), max(first), newest),
-        (min(second), max(second), newest),
+    summaries = [
+        sweep_split.range_sweep(trigger="budget_check", brand_range=r, at=NOON) for r in ranges
     ]
-    assert ranges[-1].hi is None and empty.pk >= ranges[-1].lo
-    assert brand_ranges(brands_per_range=3, spans=False)[0].span is None
+
+    assert [s["paused"] for s in summaries] == [1, 1, 1]
+    for campaign in campaigns:
+        expected = (
+            ("paused", PauseReason.BRAND_DAILY_BUDGET)
+            if campaign.brand_id in {b.pk for b in over}
+            else ("running", None)
+        )
+        assert state(campaign) == expected
