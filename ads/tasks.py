@@ -178,9 +178,15 @@ def enforce_dayparting_range(
     return _range(self, Trigger.DAYPARTING, lo, hi, at)
 
 
-@shared_task(name="ads.split_sweep_finish")
+@shared_task(
+    name="ads.split_sweep_finish",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=RANGE_MAX_RETRIES,
+)
 def split_sweep_finish(summaries: list[dict[str, Any]], run_id: int) -> dict[str, Any]:
-    """The chord's callback: every range has reported; complete the sweep's job run."""
+    """The chord's callback: every range has reported; complete the sweep's job run (safe
+    to retry: only a running row is completed)."""
     return split_finish(run_id=run_id, summaries=summaries)
 
 
