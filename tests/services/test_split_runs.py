@@ -220,7 +220,7 @@ def test_a_split_sweep_through_the_configured_broker_records_its_run(settings: A
     ):
         answer = check_budget_split.apply_async(queue=queue).get(timeout=30)
         # The callback runs after the last range, in the worker: wait for the run's end.
-        for _ in range(300):
+        for _ in range(600):
             if not JobRun.objects.filter(job=JOB, outcome=JobOutcome.RUNNING).exists():
                 break
             threading.Event().wait(0.1)
@@ -239,13 +239,17 @@ def test_an_unsplit_sweep_in_progress_keeps_a_split_sweep_from_starting() -> Non
     holding, release = threading.Event(), threading.Event()
 
     def unsplit_run() -> None:
+        """Holds the job's session lock, as ``job_run`` does for a one-task sweep."""
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_lock(%s)", [job_lock_key(JOB)])
-            holding.set()
-            release.wait(timeout=30)
+                holding.set()
+                release.wait(timeout=30)
+                # Unlocked here, not by closing: a closed connection's server process may
+                # release it a moment after this thread has ended.
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [job_lock_key(JOB)])
         finally:
-            connections.close_all()  # the session lock goes with the connection
+            connections.close_all()
 
     thread = threading.Thread(target=unsplit_run)
     thread.start()
