@@ -159,9 +159,13 @@ def build_beat_schedule(
     dayparting_minutes: int,
     daily_reset_cron: str,
     monthly_reset_cron: str,
+    split_sweeps: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """The four periodic jobs. Each expires after one interval, so a backlog built up while
-    the worker was down collapses instead of replaying stale sweeps."""
+    the worker was down collapses instead of replaying stale sweeps. ``split_sweeps``: the
+    two sweeps as chords of one task per brand range (ads.services.sweep_split), each
+    sweep still one job run; off, each sweep is one task."""
+    suffix = "_split" if split_sweeps else ""
 
     def every(minutes: int, task: str) -> dict[str, Any]:
         return {
@@ -171,11 +175,8 @@ def build_beat_schedule(
         }
 
     return {
-        # One task per sweep, recorded in the job history the watchdog reads. The split
-        # variants (ads.check_budget_split, ads.enforce_dayparting_split) fan a sweep out
-        # over workers by brand range; they are not on beat until they report one job run.
-        "check-budget": every(budget_check_minutes, "ads.check_budget"),
-        "enforce-dayparting": every(dayparting_minutes, "ads.enforce_dayparting"),
+        "check-budget": every(budget_check_minutes, f"ads.check_budget{suffix}"),
+        "enforce-dayparting": every(dayparting_minutes, f"ads.enforce_dayparting{suffix}"),
         "reset-spend-daily": {
             "task": "ads.reset_spend",
             "schedule": crontab.from_string(daily_reset_cron),

@@ -224,8 +224,12 @@ BUDGET_CHECK_INTERVAL_MINUTES = config.parse_budget_check_minutes(ENV, default=1
 DAYPARTING_CHECK_INTERVAL_MINUTES = config.parse_positive_int(
     ENV, "DAYPARTING_CHECK_INTERVAL_MINUTES", default=1
 )
-# Split sweeps (issue 12): brands per range; the beat's sweeps run one task per range.
+# Split sweeps (issue 12): beat runs each sweep as one task per brand range plus a callback
+# that records the sweep's job run (off: one task per sweep). A split run whose callback
+# has not come after SWEEP_SPLIT_CLAIM_SECONDS no longer holds the job (a worker was lost).
+SWEEP_SPLIT = config.parse_bool(ENV, "SWEEP_SPLIT", default=True)
 SWEEP_BRANDS_PER_RANGE = config.parse_positive_int(ENV, "SWEEP_BRANDS_PER_RANGE", default=10_000)
+SWEEP_SPLIT_CLAIM_SECONDS = config.parse_positive_int(ENV, "SWEEP_SPLIT_CLAIM_SECONDS", default=600)
 DAILY_RESET_CRON = config.parse_cron(ENV, "DAILY_RESET_CRON", default="0 2 * * *")
 MONTHLY_RESET_CRON = config.parse_cron(ENV, "MONTHLY_RESET_CRON", default="30 1 1 * *")
 CELERY_BEAT_SCHEDULE = config.build_beat_schedule(
@@ -233,6 +237,7 @@ CELERY_BEAT_SCHEDULE = config.build_beat_schedule(
     dayparting_minutes=DAYPARTING_CHECK_INTERVAL_MINUTES,
     daily_reset_cron=DAILY_RESET_CRON,
     monthly_reset_cron=MONTHLY_RESET_CRON,
+    split_sweeps=SWEEP_SPLIT,
 )
 # verify_totals (issue 8): nightly check of the period totals against the ledger.
 VERIFY_TOTALS_CRON = config.parse_cron(ENV, "VERIFY_TOTALS_CRON", default="15 3 * * *")

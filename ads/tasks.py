@@ -2,24 +2,41 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Any
 
-from celery import Task, group, shared_task
+from celery import Task, chord, shared_task
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
-from ads.models import JobName, JobTrigger, Trigger
+from ads.models import JobName, JobOutcome, JobTrigger, Trigger
 from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
 from ads.services.alerts import MAX_ATTEMPTS, DeliveryFailed, alert_delivery_send
 from ads.services.ingest import spend_ingest
-from ads.services.job_runs import job_run, job_runs_prune, prune_figures, sweep_recorded
+from ads.services.job_runs import (
+    JobFigures,
+    finish_run,
+    job_run,
+    job_runs_prune,
+    prune_figures,
+    sweep_recorded,
+)
 from ads.services.jobs import ResetPeriod, budget_check, dayparting_enforce, spend_reset
 from ads.services.ledger_partitions import partitions_ensure, partitions_figures
-from ads.services.sweep_split import BrandRange, brand_ranges, range_sweep
+from ads.services.sweep_split import (
+    BrandRange,
+    brand_ranges,
+    range_failed,
+    range_sweep,
+    split_claim,
+    split_finish,
+)
 from ads.services.verify import recent_periods_start, totals_verify
+
+logger = logging.getLogger(__name__)
 
 # The actor written to the audit trail for everything the worker does.
 BEAT_ACTOR = "celery"
@@ -118,50 +135,90 @@ def deliver_alert(self: Task[[int], str], delivery_id: int) -> str:
         raise self.retry(exc=exc, countdown=min(15 * 2**self.request.retries, 240)) from exc
 
 
-# --- Split sweeps (issue 12): the beat starts the *_split tasks; each fans out one task
-# per brand range (ads.services.sweep_split), retried alone if it fails.
-_RANGE_RETRY: dict[str, Any] = {
-    "autoretry_for": (DatabaseError,),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
+# --- Split sweeps (issue 12): a sweep as a chord, one task per brand range
+# (ads.services.sweep_split) and a callback that completes the sweep's one job run. Beat
+# starts these when SWEEP_SPLIT is on (the default), the unsplit tasks above otherwise.
+
+# A range that fails on the database is retried alone, with backoff: 2, 4, 8, 16, 32 s.
+RANGE_MAX_RETRIES = 5
 
 
-def _fan_out(task: Any, trigger: str) -> dict[str, Any]:
+def _range(
+    task: Task[..., Any],
+    trigger: str,
+    lo: int,
+    hi: int | None,
+    at: str,
+) -> dict[str, Any]:
+    """One range; a failure after the last retry, or one a retry cannot mend (not the
+    database's), is reported to the callback rather than raised, so the chord completes and
+    the sweep's run says which ranges failed."""
+    brand_range = BrandRange(lo, hi)
+    when = datetime.fromisoformat(at)
+    try:
+        return range_sweep(trigger=trigger, brand_range=brand_range, at=when, actor=BEAT_ACTOR)
+    except DatabaseError as exc:
+        if task.request.retries < RANGE_MAX_RETRIES:
+            raise task.retry(exc=exc, countdown=2 ** (task.request.retries + 1)) from exc
+        error = f"{type(exc).__name__}: {exc} (after {RANGE_MAX_RETRIES} retries)"
+    except Exception as exc:  # a bug fails the same way every time; report it at once
+        logger.exception("range %s of the %s sweep failed", brand_range.as_args(), trigger)
+        error = f"{type(exc).__name__}: {exc}"
+    return range_failed(brand_range, at=when, trigger=trigger, error=error)
+
+
+@shared_task(name="ads.check_budget_range", bind=True, max_retries=RANGE_MAX_RETRIES)
+def check_budget_range(self: Task[..., Any], lo: int, hi: int | None, at: str) -> dict[str, Any]:
+    return _range(self, Trigger.BUDGET_CHECK, lo, hi, at)
+
+
+@shared_task(name="ads.enforce_dayparting_range", bind=True, max_retries=RANGE_MAX_RETRIES)
+def enforce_dayparting_range(
+    self: Task[..., Any], lo: int, hi: int | None, at: str
+) -> dict[str, Any]:
+    return _range(self, Trigger.DAYPARTING, lo, hi, at)
+
+
+@shared_task(
+    name="ads.split_sweep_finish",
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=RANGE_MAX_RETRIES,
+)
+def split_sweep_finish(summaries: list[dict[str, Any]], run_id: int) -> dict[str, Any]:
+    """The chord's callback: every range has reported; complete the sweep's job run (safe
+    to retry: only a running row is completed)."""
+    return split_finish(run_id=run_id, summaries=summaries)
+
+
+def _fan_out(fan_out: Task[..., Any], job: JobName, task: Any, trigger: str) -> dict[str, Any]:
     at = timezone.now()
-    ranges = brand_ranges(brands_per_range=settings.SWEEP_BRANDS_PER_RANGE)
-    group(task.s(r.lo, r.hi, at.isoformat()) for r in ranges).apply_async()
-    return {"at": at.isoformat(), "trigger": trigger, "ranges": len(ranges)}
+    run = split_claim(job=job, trigger=JobTrigger.BEAT, actor=BEAT_ACTOR, at=at)
+    if run is None:
+        return {"job": job.value, "skipped": f"another {job} run is in progress"}
+    # The ranges and the callback go where the sweep itself was routed (beat's default
+    # queue, unless an operator routes the sweeps to workers of their own).
+    queue = (fan_out.request.delivery_info or {}).get("routing_key")
+    options: dict[str, Any] = {"queue": queue} if queue else {}
+    try:
+        ranges = brand_ranges(brands_per_range=settings.SWEEP_BRANDS_PER_RANGE)
+        chord(task.s(r.lo, r.hi, at.isoformat()).set(**options) for r in ranges)(
+            split_sweep_finish.s(run.pk).set(**options)
+        )
+    except Exception as exc:  # not dispatched: the run ends here, not at the claim timeout
+        finish_run(run, JobOutcome.FAILED, JobFigures(), error=f"{type(exc).__name__}: {exc}")
+        raise
+    return {"job": job.value, "at": at.isoformat(), "trigger": trigger, "ranges": len(ranges)}
 
 
-@shared_task(name="ads.check_budget_range", **_RANGE_RETRY)
-def check_budget_range(lo: int, hi: int | None, at: str) -> dict[str, Any]:
-    return range_sweep(
-        trigger=Trigger.BUDGET_CHECK,
-        brand_range=BrandRange(lo, hi),
-        at=datetime.fromisoformat(at),
-        actor=BEAT_ACTOR,
-    )
+@shared_task(name="ads.check_budget_split", bind=True)
+def check_budget_split(self: Task[[], dict[str, Any]]) -> dict[str, Any]:
+    return _fan_out(self, JobName.CHECK_BUDGET, check_budget_range, Trigger.BUDGET_CHECK)
 
 
-@shared_task(name="ads.enforce_dayparting_range", **_RANGE_RETRY)
-def enforce_dayparting_range(lo: int, hi: int | None, at: str) -> dict[str, Any]:
-    return range_sweep(
-        trigger=Trigger.DAYPARTING,
-        brand_range=BrandRange(lo, hi),
-        at=datetime.fromisoformat(at),
-        actor=BEAT_ACTOR,
-    )
-
-
-@shared_task(name="ads.check_budget_split")
-def check_budget_split() -> dict[str, Any]:
-    return _fan_out(check_budget_range, Trigger.BUDGET_CHECK)
-
-
-@shared_task(name="ads.enforce_dayparting_split")
-def enforce_dayparting_split() -> dict[str, Any]:
-    return _fan_out(enforce_dayparting_range, Trigger.DAYPARTING)
+@shared_task(name="ads.enforce_dayparting_split", bind=True)
+def enforce_dayparting_split(self: Task[[], dict[str, Any]]) -> dict[str, Any]:
+    return _fan_out(self, JobName.ENFORCE_DAYPARTING, enforce_dayparting_range, Trigger.DAYPARTING)
 
 
 @shared_task(name="ads.ledger_partitions")

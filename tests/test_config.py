@@ -272,8 +272,8 @@ def test_build_beat_schedule_has_all_four_jobs() -> None:
         monthly_reset_cron="30 1 1 * *",
     )
     assert {name: entry["task"] for name, entry in beat.items()} == {
-        "check-budget": "ads.check_budget",
-        "enforce-dayparting": "ads.enforce_dayparting",
+        "check-budget": "ads.check_budget_split",
+        "enforce-dayparting": "ads.enforce_dayparting_split",
         "reset-spend-daily": "ads.reset_spend",
         "reset-spend-monthly": "ads.reset_spend",
     }
@@ -282,6 +282,18 @@ def test_build_beat_schedule_has_all_four_jobs() -> None:
     assert beat["reset-spend-daily"]["kwargs"] == {"period": "daily"}
     assert beat["reset-spend-monthly"]["schedule"] == crontab("30", "1", "*", "1", "*")
     assert beat["check-budget"]["options"]["expires"] == 15 * 60
+
+
+def test_sweep_split_off_puts_the_one_task_sweeps_on_beat() -> None:
+    beat = config.build_beat_schedule(
+        budget_check_minutes=15,
+        dayparting_minutes=1,
+        daily_reset_cron="0 2 * * *",
+        monthly_reset_cron="30 1 1 * *",
+        split_sweeps=False,
+    )
+    assert beat["check-budget"]["task"] == "ads.check_budget"
+    assert beat["enforce-dayparting"]["task"] == "ads.enforce_dayparting"
 
 
 def test_intervals_that_do_not_divide_an_hour_fall_back_to_a_plain_interval() -> None:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from ads import metrics
@@ -65,6 +65,21 @@ class JobBusy(Exception):
     """Another run of the same job holds its lock; this one was recorded as skipped."""
 
 
+def job_lock_key(job: str) -> int:
+    """The advisory lock key of ``job``: held by an unsplit run for its whole run, and by a
+    split run's claim while it checks that nothing else is running (``sweep_split``)."""
+    return zlib.crc32(f"ads.job:{job}".encode())
+
+
+def split_claims(job: str, *, at: datetime) -> QuerySet[JobRun]:
+    """The split runs of ``job`` still counted as in progress at ``at``: their ranges hold
+    no lock for the whole sweep, their ``running`` row is the claim (``sweep_split``)."""
+    timeout = timedelta(seconds=settings.SWEEP_SPLIT_CLAIM_SECONDS)
+    return JobRun.objects.filter(
+        job=job, outcome=JobOutcome.RUNNING, detail__split=True, started_at__gte=at - timeout
+    )
+
+
 @contextmanager
 def _single_run(job: str) -> Iterator[bool]:
     """Whether this process may run ``job`` now: one sweep of a kind at a time.
@@ -77,7 +92,7 @@ def _single_run(job: str) -> Iterator[bool]:
     if not is_postgres():
         yield True
         return
-    key = zlib.crc32(f"ads.job:{job}".encode())
+    key = job_lock_key(job)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         acquired = bool(cursor.fetchone()[0])
@@ -107,28 +122,40 @@ def job_run(
     """
     with _single_run(job) as acquired:
         run = JobRun.objects.create(job=job, trigger=trigger, actor=actor, started_at=at)
-        if not acquired:
-            _finish(run, JobOutcome.SKIPPED, JobFigures())
+        if not acquired or split_claims(job, at=at).exists():
+            finish_run(run, JobOutcome.SKIPPED, JobFigures())
             logger.warning("%s skipped: another run is in progress", job, extra={"job": job})
             raise JobBusy(f"another {job} run is in progress")
         began = time.monotonic()
         try:
             value = work(at)
         except Exception as exc:
-            _finish(run, JobOutcome.FAILED, JobFigures(), error=f"{type(exc).__name__}: {exc}")
+            finish_run(run, JobOutcome.FAILED, JobFigures(), error=f"{type(exc).__name__}: {exc}")
             metrics.job_finished(
                 job=job, outcome=JobOutcome.FAILED, seconds=time.monotonic() - began
             )
             raise
-        _finish(run, JobOutcome.SUCCEEDED, figures(value))
+        finish_run(run, JobOutcome.SUCCEEDED, figures(value))
         metrics.job_finished(
             job=job, outcome=JobOutcome.SUCCEEDED, seconds=time.monotonic() - began
         )
         return value
 
 
-def _finish(run: JobRun, outcome: JobOutcome, result: JobFigures, error: str = "") -> None:
-    JobRun.objects.filter(pk=run.pk).update(
+def finish_run(
+    run: JobRun,
+    outcome: JobOutcome,
+    result: JobFigures,
+    error: str = "",
+    *,
+    only_running: bool = False,
+) -> bool:
+    """Complete ``run``'s row; with ``only_running``, only if nothing completed it first.
+    Whether the row changed."""
+    rows = JobRun.objects.filter(pk=run.pk)
+    if only_running:
+        rows = rows.filter(outcome=JobOutcome.RUNNING)
+    changed = rows.update(
         outcome=outcome,
         finished_at=timezone.now(),
         checked=result.checked,
@@ -138,6 +165,7 @@ def _finish(run: JobRun, outcome: JobOutcome, result: JobFigures, error: str = "
         detail=result.detail,
         error=error[:2000],
     )
+    return changed > 0
 
 
 def job_runs_prune(*, at: datetime, days: int | None = None) -> int:

@@ -66,6 +66,19 @@ class Scope:
                 params += clause_params
         return " AND ".join(clauses), params
 
+    def totals_joins(self) -> dict[str, str]:
+        """Extra conditions on the totals joins: a brand range reads only its own brands'
+        totals, not every brand's (the same brands ``where`` admits, so nothing evaluated
+        loses a total). Literal integers, so the planner sizes the range. (The campaign
+        totals have no brand column; see ARCHITECTURE.md, "Split sweeps".)"""
+        joins = dict.fromkeys(("bd", "bm", "cd", "cm"), "")
+        if self.brand_range is not None:
+            lo, hi = int(self.brand_range[0]), self.brand_range[1]
+            for alias in ("bd", "bm"):
+                upper = "" if hi is None else f" AND {alias}.brand_id < {int(hi)}"
+                joins[alias] = f" AND {alias}.brand_id >= {lo}{upper}"
+        return joins
+
 
 ALL = Scope()
 
@@ -220,16 +233,22 @@ _EVALUATE = f"""
     JOIN ads_brand b ON b.id = c.brand_id
     JOIN zones z ON z.tz = b.timezone
     LEFT JOIN ads_brandperiodspend bd ON bd.brand_id = c.brand_id
-        AND bd.period = '{SpendPeriod.DAY}' AND bd.period_start = z.day
+        AND bd.period = '{SpendPeriod.DAY}' AND bd.period_start = z.day{{bd}}
     LEFT JOIN ads_brandperiodspend bm ON bm.brand_id = c.brand_id
-        AND bm.period = '{SpendPeriod.MONTH}' AND bm.period_start = z.month
+        AND bm.period = '{SpendPeriod.MONTH}' AND bm.period_start = z.month{{bm}}
     LEFT JOIN ads_campaignperiodspend cd ON cd.campaign_id = c.id
-        AND cd.period = '{SpendPeriod.DAY}' AND cd.period_start = z.day
+        AND cd.period = '{SpendPeriod.DAY}' AND cd.period_start = z.day{{cd}}
     LEFT JOIN ads_campaignperiodspend cm ON cm.campaign_id = c.id
-        AND cm.period = '{SpendPeriod.MONTH}' AND cm.period_start = z.month
+        AND cm.period = '{SpendPeriod.MONTH}' AND cm.period_start = z.month{{cm}}
     LEFT JOIN open_schedules o ON o.schedule_id = c.schedule_id AND o.tz = b.timezone
     WHERE {{where}}
 """
+
+
+def _evaluate(scope: Scope, where: str) -> str:
+    return _EVALUATE.format(where=where, **scope.totals_joins())
+
+
 # Stored state differs from the rule. `status` follows `pause_reason` (a check constraint
 # ties them), so comparing reasons is enough.
 _DIFFERS = "COALESCE(e.pause_reason, '') <> COALESCE(e.desired_reason, '')"
@@ -282,7 +301,7 @@ def _plan(clock: _Clock, scope: Scope) -> list[Transition]:
     where, where_params = scope.where()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{ctes} SELECT {_RETURNED} FROM ({_EVALUATE.format(where=where)}) e "
+            f"{ctes} SELECT {_RETURNED} FROM ({_evaluate(scope, where)}) e "
             f"WHERE {_DIFFERS} ORDER BY e.campaign_id",
             cte_params + where_params,
         )
@@ -295,7 +314,7 @@ def _evaluated(clock: _Clock, scope: Scope) -> list[dict[str, Any]]:
     where, where_params = scope.where()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{ctes} SELECT * FROM ({_EVALUATE.format(where=where)}) e ORDER BY e.campaign_id",
+            f"{ctes} SELECT * FROM ({_evaluate(scope, where)}) e ORDER BY e.campaign_id",
             cte_params + where_params,
         )
         names = [column[0] for column in cursor.description]
@@ -338,7 +357,7 @@ def _lock_brands_with_changes(clock: _Clock, scope: Scope) -> tuple[int, ...]:
             f"""{ctes}
             SELECT b.id FROM ads_brand b
             WHERE b.id IN (
-                SELECT e.brand_id FROM ({_EVALUATE.format(where=where)}) e WHERE {_DIFFERS}
+                SELECT e.brand_id FROM ({_evaluate(scope, where)}) e WHERE {_DIFFERS}
             )
             ORDER BY b.id{lock_clause()}""",
             cte_params + where_params,
@@ -395,7 +414,7 @@ def _move_in_one_statement(
         cursor.execute(
             f"""{ctes},
             e AS MATERIALIZED (
-                SELECT * FROM ({_EVALUATE.format(where=where)}) e WHERE {_DIFFERS}
+                SELECT * FROM ({_evaluate(scope, where)}) e WHERE {_DIFFERS}
             ),
             moved AS (
                 UPDATE ads_campaign c SET status = {to_status}, pause_reason = e.desired_reason,

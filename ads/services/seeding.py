@@ -224,25 +224,31 @@ def seed_synthetic(
             ignore_conflicts=True,
         )
         brand_ids = list(synthetic_brands.order_by("name").values_list("id", flat=True)[:brands])
-        Campaign.objects.bulk_create(
-            (
-                Campaign(
-                    brand_id=brand_id,
-                    name=f"Campaign {number:03d}",
-                    external_id=f"syn-{brand_id}-{number}",
-                    schedule=(
-                        schedules[(index + number) % len(schedules)]
-                        if (index + number) % 3 == 0
-                        else None
-                    ),
-                    daily_budget=Decimal(40) if (index + number) % 5 == 0 else None,
-                )
-                for index, brand_id in enumerate(brand_ids)
-                for number in range(1, campaigns_per_brand + 1)
-            ),
-            batch_size=batch_size,
-            ignore_conflicts=True,
-        )
+        # A batch of brands at a time: bulk_create makes a list of whatever it is given,
+        # which at a million campaigns is a gigabyte of model instances.
+        per_batch = max(1, batch_size // max(1, campaigns_per_brand))
+        for start in range(0, len(brand_ids), per_batch):
+            Campaign.objects.bulk_create(
+                (
+                    Campaign(
+                        brand_id=brand_id,
+                        name=f"Campaign {number:03d}",
+                        external_id=f"syn-{brand_id}-{number}",
+                        schedule=(
+                            schedules[(index + number) % len(schedules)]
+                            if (index + number) % 3 == 0
+                            else None
+                        ),
+                        daily_budget=Decimal(40) if (index + number) % 5 == 0 else None,
+                    )
+                    for index, brand_id in enumerate(
+                        brand_ids[start : start + per_batch], start=start
+                    )
+                    for number in range(1, campaigns_per_brand + 1)
+                ),
+                batch_size=batch_size,
+                ignore_conflicts=True,
+            )
         report.brands_created = synthetic_brands.count() - brands_before
         report.campaigns_created = synthetic_campaigns.count() - campaigns_before
         report.brand_ids = tuple(brand_ids)

@@ -10,19 +10,34 @@ Each range runs under a lock of its own (a transaction-level advisory lock on Po
 which also holds behind PgBouncer in transaction mode): a second run of the same range while
 one is in progress skips instead of queueing. Running a range again later is harmless, as
 any reconcile is: it finds nothing left to move.
+
+The sweep as a whole is one job run (``JobRun``), as the unsplit sweep is, so the watchdog
+and the dashboard read split sweeps as they read the others. Its ranges run in different
+tasks, perhaps on different machines, so no database session spans the sweep and a session
+lock cannot say "in progress": the ``running`` row is the claim instead (``split_claim``),
+taken under the job's advisory lock, and the last range's callback completes it
+(``split_finish``). A claim whose callback never came (a worker lost with its chord) stops
+counting after ``SWEEP_SPLIT_CLAIM_SECONDS`` and is then recorded as failed.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
-from ads.models import Trigger
+from ads import metrics
+from ads.models import JobName, JobOutcome, JobRun, JobTrigger, Trigger
+from ads.services.job_runs import JobFigures, finish_run, job_lock_key, split_claims
 from ads.services.reconcile import SYSTEM_ACTOR, Scope, log_transitions, reconcile
 from ads.services.sql import is_postgres
+
+logger = logging.getLogger(__name__)
 
 # Brands per range: at 10 campaigns a brand, 100,000 campaigns per range (about 0.3 s of
 # checking on the measured machine), so the fan-out stays a handful of tasks per 1M.
@@ -113,3 +128,104 @@ def merge_summaries(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         for reason, count in summary.get("by_reason", {}).items():
             total["by_reason"][reason] = total["by_reason"].get(reason, 0) + count
     return total
+
+
+# --- The sweep as one job run --------------------------------------------------------------
+
+
+def _job_lock(job: str) -> bool:
+    """The job's advisory lock for this transaction: the one an unsplit run of the job holds
+    for its whole run (``job_runs``), so a claim is refused while such a run is going."""
+    if not is_postgres():
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [job_lock_key(job)])
+        return bool(cursor.fetchone()[0])
+
+
+def split_claim(*, job: JobName, trigger: JobTrigger, actor: str, at: datetime) -> JobRun | None:
+    """Start one split run of ``job``: its ``running`` row, committed, or None (and a
+    ``skipped`` row) when another run of the job is in progress, split or not.
+
+    Claims older than the timeout are closed as failed first: their callback is not coming.
+    """
+    with transaction.atomic():
+        locked = _job_lock(job)
+        timeout = timedelta(seconds=settings.SWEEP_SPLIT_CLAIM_SECONDS)
+        JobRun.objects.filter(
+            job=job, outcome=JobOutcome.RUNNING, detail__split=True, started_at__lt=at - timeout
+        ).update(
+            outcome=JobOutcome.FAILED,
+            finished_at=timezone.now(),
+            error=f"abandoned: its ranges did not report within {int(timeout.total_seconds())}s",
+        )
+        busy = not locked or split_claims(job, at=at).exists()
+        run = JobRun.objects.create(
+            job=job,
+            trigger=trigger,
+            actor=actor,
+            started_at=at,
+            detail={"split": True},
+            # Skipped from the start: a running row, even for a moment, would be a claim.
+            outcome=JobOutcome.SKIPPED if busy else JobOutcome.RUNNING,
+            finished_at=timezone.now() if busy else None,
+        )
+    if busy:
+        logger.warning("%s skipped: another run is in progress", job, extra={"job": job})
+        return None
+    return run
+
+
+def range_failed(
+    brand_range: BrandRange, *, at: datetime, trigger: str, error: str
+) -> dict[str, Any]:
+    """What a range that failed for good reports to the sweep's callback."""
+    return {
+        "at": at.isoformat(),
+        "trigger": trigger,
+        "brands": brand_range.as_args(),
+        "failed": error[:500],
+    }
+
+
+def _describe(brands: list[int | None]) -> str:
+    lo, hi = brands
+    return f"[{lo}, {'end' if hi is None else hi})"
+
+
+def split_finish(*, run_id: int, summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Complete a split run from its ranges' summaries: succeeded when every range was swept
+    (here or, for a range skipped, by the worker that held its lock), failed naming the
+    ranges that failed otherwise. Safe to call twice: only a ``running`` row changes."""
+    total = merge_summaries(summaries)
+    failed = [s for s in summaries if "failed" in s]
+    total["failed"] = len(failed)
+    run = JobRun.objects.get(pk=run_id)
+    outcome = JobOutcome.FAILED if failed else JobOutcome.SUCCEEDED
+    error = ""
+    if failed:
+        error = f"{len(failed)} of {len(summaries)} ranges failed: " + "; ".join(
+            f"brands {_describe(s['brands'])}: {s['failed']}" for s in failed
+        )
+    figures = JobFigures(
+        checked=total["checked"],
+        paused=total["paused"],
+        resumed=total["resumed"],
+        reason_changed=total["reason_changed"],
+        detail={
+            "split": True,
+            "paused_by_reason": total["by_reason"],
+            "ranges": len(summaries),
+            "ranges_skipped": total["skipped"],
+            "failed_ranges": [s["brands"] for s in failed],
+        },
+    )
+    if not finish_run(run, outcome, figures, error=error, only_running=True):
+        logger.warning("%s run %s was already closed; its ranges reported late", run.job, run_id)
+        return {**total, "job": run.job, "late": True}
+    metrics.job_finished(
+        job=run.job, outcome=outcome, seconds=(timezone.now() - run.started_at).total_seconds()
+    )
+    if failed:
+        logger.error("%s: %s", run.job, error, extra={"job": run.job})
+    return {**total, "job": run.job, "outcome": outcome.value}

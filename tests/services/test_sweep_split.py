@@ -86,7 +86,6 @@ def test_a_failing_range_is_retried_alone(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setattr("ads.tasks.range_sweep", flaky)
     monkeypatch.setitem(app.conf, "task_always_eager", True)
-    monkeypatch.setattr(check_budget_range, "retry_backoff", False)
 
     results = [check_budget_range.apply(args=(r.lo, r.hi, NOON.isoformat())).get() for r in ranges]
 
