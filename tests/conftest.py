@@ -13,12 +13,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     engine = settings.DATABASES["default"]["ENGINE"]
     if engine.endswith("postgresql"):
         return
-    skip = pytest.mark.skip(
-        reason="needs PostgreSQL (row locks and concurrent writers); runs in the PostgreSQL pass"
-    )
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+        marker = item.get_closest_marker("postgres")
+        if marker is not None:
+            # A test may say what of PostgreSQL it needs: @pytest.mark.postgres("why").
+            why = marker.args[0] if marker.args else "row locks and concurrent writers"
+            item.add_marker(
+                pytest.mark.skip(reason=f"needs PostgreSQL ({why}); runs in the PostgreSQL pass")
+            )
 
 
 @pytest.fixture

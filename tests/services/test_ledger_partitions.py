@@ -34,7 +34,7 @@ def on_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-needs_postgres = pytest.mark.postgres
+needs_postgres = pytest.mark.postgres("the ledger is partitioned only there")
 
 
 def row(
