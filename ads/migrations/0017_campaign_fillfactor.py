@@ -6,8 +6,9 @@ from django.db.migrations.state import StateApps
 # sweep that pauses every campaign of many brands rewrites every row of their pages at once:
 # at 80 % only about one row in five found room for a HOT update and the rest wrote to all
 # six indexes. At 50 % all fit: the UPDATE of a 40,000-campaign pause went from 0.39-0.53 s
-# to 0.25-0.30 s (BENCHMARKS.md, target 1). Only pages written from now on follow the
-# setting; an existing table gets it with VACUUM FULL (or pg_repack) at a quiet moment.
+# to 0.30 s under EXPLAIN ANALYZE (BENCHMARKS.md, target 1). Only pages written from now on
+# follow the setting; an existing table gets it with VACUUM FULL (or pg_repack) at a quiet
+# moment.
 
 
 def _fillfactor(value: int) -> object:
