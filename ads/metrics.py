@@ -68,9 +68,17 @@ def _source_label(source: object) -> str:
 def spend_counted(*, events: Sequence[Any], outcomes: Sequence[Any]) -> None:
     """Count one spend batch: ``outcomes[i]`` (with a ``status``) is the fate of
     ``events[i]`` (with a ``source``)."""
-    for event, outcome in zip(events, outcomes):
-        status = getattr(outcome.status, "value", outcome.status)
-        EVENTS.labels(source=_source_label(getattr(event, "source", None)), status=status).inc()
+    # Summed first: a batch of 1,000 events touches a label set or two (a labels() lookup
+    # per event cost 5-10 ms a batch).
+    counts = collections.Counter(
+        (
+            _source_label(getattr(event, "source", None)),
+            getattr(outcome.status, "value", outcome.status),
+        )
+        for event, outcome in zip(events, outcomes)
+    )
+    for (source, status), count in counts.items():
+        EVENTS.labels(source=source, status=status).inc(count)
 
 
 def transitions_counted(transitions: Iterable[Any], *, trigger: str) -> None:

@@ -72,13 +72,14 @@ def enqueue_locked(rows: Sequence[tuple[int, str]], *, at: datetime) -> int:
     """Queue (campaign id, desired status) pushes inside the caller's transaction."""
     if not rows:
         return 0
-    cte, params = rows_cte("v", (("campaign_id", "bigint"), ("status", "text")), rows)
     with connection.cursor() as cursor:
         # Without any ad account (the common case before platforms are connected) a sweep's
-        # transitions cost one indexed probe here, not a join over all of them.
+        # transitions cost one indexed probe here, not a join over all of them (nor building
+        # their rows: 0.05 s for 40,000).
         cursor.execute("SELECT 1 FROM ads_adaccount LIMIT 1")
         if cursor.fetchone() is None:
             return 0
+        cte, params = rows_cte("v", (("campaign_id", "bigint"), ("status", "text")), rows)
         # Set-based: one statement supersedes what is still waiting, one adds the new rows
         # (campaigns without an account drop out in the join).
         cursor.execute(

@@ -24,7 +24,7 @@ import json
 import logging
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -114,6 +114,33 @@ def _candidates(brand_ids: list[int], at: datetime) -> list[_Candidate]:
     return found
 
 
+@dataclass(frozen=True)
+class _ZoneClock:
+    """The brand-local day and month of ``at`` in one zone, their bounds, and the share of
+    each that has passed: the same for every brand of the zone, so a batch spread over a
+    thousand brands computes them once per zone."""
+
+    day: date
+    month: date
+    day_bounds: tuple[datetime, datetime]
+    month_bounds: tuple[datetime, datetime]
+    day_elapsed: Decimal
+    month_elapsed: Decimal
+
+
+def _zone_clock(at: datetime, zone: str) -> _ZoneClock:
+    local = local_period(at, zone)
+    days, months = day_bounds(local.day, zone), month_bounds(local.month, zone)
+    return _ZoneClock(
+        day=local.day,
+        month=local.month,
+        day_bounds=days,
+        month_bounds=months,
+        day_elapsed=elapsed_share(bounds=days, at=at),
+        month_elapsed=elapsed_share(bounds=months, at=at),
+    )
+
+
 def _brand_candidates(
     *,
     brand_id: int,
@@ -124,24 +151,29 @@ def _brand_candidates(
     day_total: int | None,
     month_total: int | None,
     at: datetime,
+    clock: _ZoneClock | None = None,
 ) -> list[_Candidate]:
     """The alerts one brand's totals of the brand-local day and month of ``at`` call for
-    (micros; None: that period's total did not change, so it is not judged)."""
-    local = local_period(at, zone)
+    (micros; None: that period's total did not change, so it is not judged). ``clock``:
+    the zone's ``_zone_clock(at, zone)``, if the caller has it."""
+    if clock is None:
+        clock = _zone_clock(at, zone)
     found: list[_Candidate] = []
-    for period, start, budget, bounds, spend in (
+    for period, start, budget, bounds, elapsed, spend in (
         (
             SpendPeriod.DAY,
-            local.day,
+            clock.day,
             daily_budget,
-            day_bounds(local.day, zone),
+            clock.day_bounds,
+            clock.day_elapsed,
             day_total,
         ),
         (
             SpendPeriod.MONTH,
-            local.month,
+            clock.month,
             monthly_budget,
-            month_bounds(local.month, zone),
+            clock.month_bounds,
+            clock.month_elapsed,
             month_total,
         ),
     ):
@@ -163,7 +195,7 @@ def _brand_candidates(
                     )
                 )
         # The status API's projection (one rule), judged once it means something.
-        if spend > 0 and elapsed_share(bounds=bounds, at=at) >= PACING_MIN_ELAPSED:
+        if spend > 0 and elapsed >= PACING_MIN_ELAPSED:
             projection = projected_spend(spend=from_micros(spend), bounds=bounds, at=at)
             projected = to_micros(projection) if projection is not None else 0
             # A projection is a multiple of the spend so far and can pass what the
@@ -214,6 +246,81 @@ def alerts_record_for_totals(
         return []
     with transaction.atomic():
         return _record(candidates, at)
+
+
+@dataclass(frozen=True)
+class AlertBrand:
+    """What the alert rule needs of a brand, read by the caller with the brand's lock
+    (budgets in micro-units; ``own`` None: the global settings apply)."""
+
+    brand_id: int
+    zone: str
+    daily_budget: int
+    monthly_budget: int
+    own: BrandAlertSettings | None
+
+
+def alerts_record_for_totals_locked(
+    *, brands: Iterable[AlertBrand], totals: Mapping[tuple[int, str, date], int], at: datetime
+) -> list[int]:
+    """``alerts_record_locked`` for brands whose new totals the caller holds (a spend
+    batch's statement returns them, keyed (brand id, period, period start)): no query
+    unless an alert is due. As on the single-event path, only the brand-local day and month
+    of ``at`` are judged, and only if their totals are among ``totals`` (changed). Runs
+    inside the caller's transaction, under the brand locks. Safe to run twice."""
+    clocks: dict[str, _ZoneClock] = {}
+    candidates: list[_Candidate] = []
+    day, month = SpendPeriod.DAY.value, SpendPeriod.MONTH.value
+    global_rule = _Screen(None)
+    for brand in brands:
+        clock = clocks.get(brand.zone)
+        if clock is None:
+            clock = clocks[brand.zone] = _zone_clock(at, brand.zone)
+        day_total = totals.get((brand.brand_id, day, clock.day))
+        month_total = totals.get((brand.brand_id, month, clock.month))
+        screen = global_rule if brand.own is None else _Screen(brand.own)
+        if not (
+            screen.may_alert(day_total, brand.daily_budget, clock.day_elapsed)
+            or screen.may_alert(month_total, brand.monthly_budget, clock.month_elapsed)
+        ):
+            continue
+        candidates += _brand_candidates(
+            brand_id=brand.brand_id,
+            zone=brand.zone,
+            daily_budget=from_micros(brand.daily_budget),
+            monthly_budget=from_micros(brand.monthly_budget),
+            own=brand.own,
+            day_total=day_total,
+            month_total=month_total,
+            at=at,
+            clock=clock,
+        )
+    return _record(candidates, at)
+
+
+class _Screen:
+    """A quick float test that lets through every period ``_brand_candidates`` could find
+    an alert for (and a few more): judging a thousand brands a batch exactly, in Decimal,
+    cost more than the batch's statement. Its slack (a millionth, plus a micro-unit) is far
+    above float rounding, so the exact rule still decides every alert."""
+
+    def __init__(self, own: BrandAlertSettings | None) -> None:
+        thresholds = _thresholds(own)
+        self.lowest = float(min(thresholds)) if thresholds else None
+        self.margin = float(_margin(own))
+
+    def may_alert(self, spend: int | None, budget: int, elapsed: Decimal) -> bool:
+        if spend is None:
+            return False
+        ceiling = (spend + 1) * 100 * (1 + 1e-6)
+        if self.lowest is not None and ceiling >= budget * self.lowest:
+            return True
+        share = float(elapsed)
+        return (
+            spend > 0
+            and elapsed >= PACING_MIN_ELAPSED
+            and (spend / share + 1) * 100 * (1 + 1e-6) > budget * (100 + self.margin)
+        )
 
 
 def alerts_record_locked(*, brand_ids: Iterable[int], at: datetime) -> list[int]:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 
+from ads.models import BrandAlertSettings
+from ads.services.alerts import AlertBrand
 from ads.services.sql import in_ids, is_postgres, lock_clause
 
 
@@ -41,11 +45,35 @@ class SpendTarget:
     brand_monthly: int
     daily_cap: int | None
     monthly_cap: int | None
+    # The brand's own alert settings (ads_brandalertsettings), read with the lock so the
+    # alerts are judged from the batch's new totals without another query; None: the
+    # brand has none and the global settings apply.
+    alert_settings_id: int | None = None
+    alert_thresholds: str = ""
+    alert_margin: Decimal | None = None
+
+    def alert_brand(self) -> AlertBrand:
+        own = (
+            None
+            if self.alert_settings_id is None
+            else BrandAlertSettings(
+                id=self.alert_settings_id,
+                brand_id=self.brand_id,
+                thresholds=self.alert_thresholds,
+                pacing_margin=self.alert_margin,
+            )
+        )
+        return AlertBrand(self.brand_id, self.timezone, self.brand_daily, self.brand_monthly, own)
 
 
 @dataclass(frozen=True)
 class SpendTargets:
     campaigns: dict[int, SpendTarget]
+
+    def alert_brands(self) -> list[AlertBrand]:
+        """Each brand of these campaigns once, as the alert rule needs it."""
+        first = {t.brand_id: t for t in self.campaigns.values()}
+        return [target.alert_brand() for target in first.values()]
 
     def reached(
         self,
@@ -78,8 +106,30 @@ def campaigns_lock(campaign_ids: Sequence[int], *, lock: bool = True) -> SpendTa
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.id, b.id, b.timezone, b.currency, b.daily_budget, b.monthly_budget, "
-            "c.daily_budget, c.monthly_budget FROM ads_campaign c "
-            f"JOIN ads_brand b ON b.id = c.brand_id WHERE {clause} ORDER BY b.id{suffix}",
+            "c.daily_budget, c.monthly_budget, s.id, s.thresholds, s.pacing_margin "
+            "FROM ads_campaign c JOIN ads_brand b ON b.id = c.brand_id "
+            "LEFT JOIN ads_brandalertsettings s ON s.brand_id = b.id "
+            f"WHERE {clause} ORDER BY b.id{suffix}",
             params,
         )
-        return SpendTargets({row[0]: SpendTarget(*row[1:]) for row in cursor.fetchall()})
+        rows = cursor.fetchall()
+    return SpendTargets({row[0]: _target(row) for row in rows})
+
+
+def _target(row: tuple[Any, ...]) -> SpendTarget:
+    """A row of ``campaigns_lock``'s query (campaign id first)."""
+    _, brand_id, zone, currency, daily, monthly, cap_daily, cap_monthly = row[:8]
+    settings_id, thresholds, margin = row[8:]
+    return SpendTarget(
+        brand_id,
+        zone,
+        currency,
+        daily,
+        monthly,
+        cap_daily,
+        cap_monthly,
+        settings_id,
+        thresholds or "",
+        # SQLite hands a decimal column back as a float: through text, as Django's field does.
+        None if margin is None else Decimal(str(margin)),
+    )

@@ -31,7 +31,7 @@ from ads.models import (
     SpendPeriod,
     schedule_is_open,
 )
-from ads.money import MICROS_PER_UNIT, MONEY_DECIMAL_PLACES, from_micros, money_text
+from ads.money import MICROS_PER_UNIT, from_micros, money_text
 from ads.platforms.outbox import deliveries_enqueue_locked
 from ads.services.periods import LocalPeriod, local_period
 from ads.services.sql import adapt, in_ids, is_postgres, lock_clause, rows_cte
@@ -276,9 +276,25 @@ _RETURNED = (
 )
 
 
-def _transitions(rows: Sequence[tuple[Any, ...]]) -> list[Transition]:
-    """Transitions from rows of ``_RETURNED``: a few microseconds each, no formatting."""
+def _transitions(rows: Sequence[tuple[Any, ...]], *, texts: bool = False) -> list[Transition]:
+    """Transitions from rows of ``_RETURNED``: a few microseconds each, no formatting.
+    ``texts``: the figures came as money text already (``_RETURNED_TEXTS``)."""
     paused, running = CampaignStatus.PAUSED.value, CampaignStatus.RUNNING.value
+    if texts:
+        return [
+            Transition(
+                campaign_id,
+                name,
+                brand_id,
+                status,
+                reason,
+                paused if desired else running,
+                desired,
+                spend,
+                limit,
+            )
+            for campaign_id, name, brand_id, status, reason, desired, spend, limit in rows
+        ]
     return [
         Transition(
             campaign_id,
@@ -367,17 +383,16 @@ def _lock_brands_with_changes(clock: _Clock, scope: Scope) -> tuple[int, ...]:
 
 def _money_sql(column: str) -> str:
     """``money_text`` in SQL: integer micro-units as plain decimal text with trailing zeros
-    trimmed to two places ('12.50', '0.000001', '-3.00'); NULL stays NULL."""
-    fraction = (
-        f"rtrim(lpad((abs({column}) %% {MICROS_PER_UNIT})::text, {MONEY_DECIMAL_PLACES}, '0'), "
-        "'0')"
-    )
-    # repeat() with a negative count gives '' (rpad would cut the fraction to two places).
+    trimmed to two places ('12.50', '0.000001', '-3.00'); NULL stays NULL. The value times
+    0.000001 is exact (a product's scale is the sum of its factors'); whole cents (nearly
+    every amount) are then rounded to two places, the rest trimmed to their last digit.
+    A third of the cost of building the text piece by piece (a move builds eight per audit
+    row)."""
+    cent = MICROS_PER_UNIT // 100
+    value = f"({column})::numeric * {from_micros(1)}"
     return (
-        f"CASE WHEN {column} IS NULL THEN NULL ELSE "
-        f"CASE WHEN {column} < 0 THEN '-' ELSE '' END || "
-        f"(abs({column}) / {MICROS_PER_UNIT})::text || '.' || {fraction} || "
-        f"repeat('0', 2 - length({fraction})) END"
+        f"(CASE WHEN ({column}) %% {cent} = 0 THEN round({value}, 2) "
+        f"ELSE trim_scale({value}) END)::text"
     )
 
 
@@ -387,6 +402,12 @@ _SNAPSHOT_SQL = (
     + ", ".join(f"'{key}', {_money_sql('e.' + key)}" for key in _MONEY_COLUMNS)
     + ", 'timezone', e.timezone, 'local_time', e.local_time, 'schedule_open', "
     "CASE WHEN e.schedule_id IS NULL THEN NULL ELSE e.schedule_open = 1 END)"
+)
+# ``_RETURNED`` with the figures as money text, made by the database: 40,000 transitions
+# formatted in Python cost about 0.1 s.
+_RETURNED_TEXTS = (
+    "r.campaign_id, r.campaign_name, r.brand_id, r.status, r.pause_reason, r.desired_reason, "
+    f"{_money_sql('r.spend')}, {_money_sql('r.limit_')}"
 )
 
 
@@ -428,10 +449,11 @@ def _move_in_one_statement(
                     e.desired_reason, %s, %s, {_SNAPSHOT_SQL}
                 FROM e
             )
-            SELECT {_RETURNED} FROM e ORDER BY e.campaign_id""",
+            SELECT {_RETURNED_TEXTS} FROM (SELECT {_RETURNED} FROM e) r
+            ORDER BY r.campaign_id""",
             cte_params + where_params + [clock.at, clock.at, clock.at, trigger, actor],
         )
-        return _transitions(cursor.fetchall())
+        return _transitions(cursor.fetchall(), texts=True)
 
 
 def _apply_rows(

@@ -27,7 +27,7 @@ from ads.money import (
     to_micros,
 )
 from ads.schemas import MAX_ID
-from ads.services.alerts import alerts_record_for_totals, alerts_record_locked
+from ads.services.alerts import alerts_record_for_totals, alerts_record_for_totals_locked
 from ads.services.locks import SpendTarget, SpendTargets, brands_lock, campaigns_lock
 from ads.services.periods import instant_problem, local_date, local_period
 from ads.services.reconcile import (
@@ -1040,7 +1040,8 @@ def spend_record(
                 transitions = reconcile_locked(
                     at=at, trigger=Trigger.SPEND, actor=actor, scope=Scope(brand_ids=limited)
                 )
-            alerts_record_locked(brand_ids={key[0] for key in totals[1]}, at=at)
+            # Judged from the new totals the statement returned: no query unless one is due.
+            alerts_record_for_totals_locked(brands=targets.alert_brands(), totals=totals[1], at=at)
             if dry_run:
                 # Everything was done as for real, so the answer is exactly what recording
                 # would do; rolling back undoes it (and drops any after-commit work).

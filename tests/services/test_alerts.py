@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from ads.models import (
     Alert,
@@ -27,8 +29,10 @@ from ads.models import (
     Brand,
     BrandAlertSettings,
 )
-from ads.services.alerts import MAX_ATTEMPTS
+from ads.money import from_micros
+from ads.services.alerts import MAX_ATTEMPTS, _brand_candidates, _Screen, _zone_clock
 from ads.services.daily_totals import daily_totals_ingest
+from ads.services.spend import SpendEventInput, spend_record
 from ads.tasks import deliver_alert
 from tests.factories import make_brand, make_campaign, spend
 
@@ -119,6 +123,73 @@ def test_thresholds_and_margin_come_from_the_brand_else_from_the_global_settings
         ("threshold", "day", Decimal("75")),
     ]
     assert fired(default) == [("threshold", "day", Decimal("90"))]
+
+
+def test_a_batch_judges_alerts_from_its_own_totals_and_reads_nothing_more() -> None:
+    own = make_brand(daily="100", monthly="10000")
+    BrandAlertSettings.objects.create(brand=own, thresholds="50", pacing_margin=Decimal(0))
+    default = make_brand(daily="100", monthly="10000")
+    quiet = make_brand(daily="100", monthly="10000")
+    campaigns = [make_campaign(brand) for brand in (own, default, quiet)]
+
+    def batch(amounts: list[str], tag: str) -> list[str]:
+        events = [
+            SpendEventInput(
+                campaign_id=campaign.pk,
+                amount=amount,
+                occurred_at=LATE,
+                source="test",
+                external_id=f"{tag}-{campaign.pk}",
+            )
+            for campaign, amount in zip(campaigns, amounts)
+        ]
+        with CaptureQueriesContext(connection) as captured:
+            spend_record(events=events, at=LATE)
+        return [query["sql"] for query in captured.captured_queries]
+
+    # Nothing due: no query beyond the lock, the write and the transaction.
+    queries = batch(["10", "10", "10"], "a")
+    assert not any("ads_alert" in sql or 'ads_brandperiodspend"' in sql for sql in queries)
+    assert [fired(brand) for brand in (own, default, quiet)] == [[], [], []]
+    # The brand's own 50 % and the global 80 % and 100 %, from the batch's new totals.
+    batch(["45", "90", "1"], "b")
+    assert fired(own) == [("threshold", "day", Decimal("50"))]
+    assert fired(default) == [
+        ("threshold", "day", Decimal("80")),
+        ("threshold", "day", Decimal("100")),
+    ]
+    assert fired(quiet) == []
+
+
+def test_the_quick_screen_lets_through_every_period_the_exact_rule_alerts_for() -> None:
+    rng = random.Random(12)
+    rules = [None, BrandAlertSettings(brand_id=1, thresholds="33.33, 90", pacing_margin=0)]
+    rules.append(BrandAlertSettings(brand_id=1, thresholds="", pacing_margin=Decimal("12.5")))
+    checked = 0
+    for minutes in (0, 90, 144, 145, 600, 1439):
+        at = datetime(2026, 6, 10, tzinfo=UTC) + timedelta(minutes=minutes, seconds=17)
+        clock = _zone_clock(at, "UTC")
+        for own in rules:
+            screen = _Screen(own)
+            for _ in range(400):
+                budget = rng.choice([1, 7, 100, 999_999, 10**6, 10**9, 10**15])
+                ratio = rng.choice([0, 0.0999, 0.3333, 0.8, 0.9, 1, 1.1, 1.125, 2, 10])
+                spend = max(0, int(budget * ratio) + rng.choice([-1, 0, 1]))
+                found = _brand_candidates(
+                    brand_id=1,
+                    zone="UTC",
+                    daily_budget=from_micros(budget),
+                    monthly_budget=from_micros(budget),
+                    own=own,
+                    day_total=spend,
+                    month_total=None,
+                    at=at,
+                    clock=clock,
+                )
+                if found:
+                    checked += 1
+                    assert screen.may_alert(spend, budget, clock.day_elapsed), (spend, budget)
+    assert checked > 1000
 
 
 def test_a_restated_daily_total_fires_the_alert_it_crosses() -> None:
