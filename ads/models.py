@@ -849,7 +849,8 @@ class JobRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.job} {self.outcome} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+        outcome = self.get_outcome_display().split(":")[0].lower()
+        return f"{self.get_job_display()} {outcome} at {self.started_at:%Y-%m-%d %H:%M:%S %Z}"
 
     @property
     def duration(self) -> timedelta | None:

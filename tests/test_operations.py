@@ -305,3 +305,52 @@ def test_doctor_counts_failed_platform_pushes_among_the_deliveries() -> None:
     assert not check.ok
     assert "platform pushes: 1 failed" in check.line()
     assert "Platform deliveries in the admin" in check.line()
+
+
+def test_a_job_run_page_shows_its_details_as_labelled_values_and_times_with_their_zone(
+    admin_client: Client,
+) -> None:
+    from ads.models import JobName, JobOutcome, JobRun, JobTrigger
+
+    run = JobRun.objects.create(
+        job=JobName.CHECK_BUDGET,
+        trigger=JobTrigger.BEAT,
+        actor="celery",
+        outcome=JobOutcome.FAILED,
+        started_at=NOON,
+        finished_at=NOON + timedelta(seconds=3),
+        checked=10,
+        detail={"split": True, "failed_ranges": [[0, 500]], "paused_by_reason": {"manual": 2}},
+    )
+
+    listing = admin_client.get("/admin/ads/jobrun/").content.decode()
+    page = admin_client.get(f"/admin/ads/jobrun/{run.pk}/change/").content.decode()
+
+    assert "2030-06-10 12:00:00 UTC" in listing
+    assert "2030-06-10 12:00:03 UTC" in page
+    assert "<th>Failed ranges</th><td>0, 500</td>" in page
+    assert "<th>Paused by reason</th><td>Manual: 2</td>" in page
+    assert '{"split"' not in page and "&quot;split&quot;" not in page
+
+
+def test_alerts_are_listed_at_the_brands_local_time_with_its_zone(admin_client: Client) -> None:
+    from decimal import Decimal
+
+    from ads.models import Alert
+    from tests.factories import make_brand
+
+    brand = make_brand("Berlin brand", timezone="Europe/Berlin")
+    Alert.objects.create(
+        brand=brand,
+        kind="threshold",
+        period="day",
+        period_start=NOON.date(),
+        threshold=Decimal(80),
+        spend=Decimal(80),
+        budget=Decimal(100),
+        created_at=NOON,
+    )
+
+    listing = admin_client.get("/admin/ads/alert/").content.decode()
+
+    assert "2030-06-10 14:00 CEST (Europe/Berlin)" in listing

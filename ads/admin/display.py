@@ -53,6 +53,15 @@ def local_time(value: datetime | None, tz_name: str) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({tz_name})"
 
 
+def server_time(value: datetime | None) -> str:
+    """An instant of the system's own (jobs, deliveries) on the server's clock, zone named:
+    ``2026-11-25 18:56:47 UTC``. Jobs belong to no brand, so no brand's zone applies."""
+    if value is None:
+        return "—"
+    local = timezone.localtime(value)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
+
+
 def percent(spend: Decimal, budget: Decimal | None) -> Decimal | None:
     if not budget:
         return None

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString
 
 from ads.admin.access import BrandScoped
 from ads.admin.common import ReadOnlyAdmin
+from ads.admin.display import local_time, server_time
 from ads.models import (
     Alert,
     AlertDelivery,
@@ -40,7 +41,7 @@ class JobRunAdmin(OperationsReadOnly):
         "job",
         "trigger",
         "outcome_badge",
-        "started_at",
+        "started",
         "duration_seconds",
         "checked",
         "paused",
@@ -51,7 +52,45 @@ class JobRunAdmin(OperationsReadOnly):
     list_filter = ("job", "outcome", "trigger")
     date_hierarchy = "started_at"
     search_fields = ("actor", "error")
-    readonly_fields = [field.name for field in JobRun._meta.fields]
+    fields = (
+        "job",
+        "trigger",
+        "actor",
+        "outcome",
+        "started",
+        "finished",
+        "duration_seconds",
+        "checked",
+        "paused",
+        "resumed",
+        "reason_changed",
+        "details",
+        "error",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Started", ordering="started_at")
+    def started(self, run: JobRun) -> str:
+        return server_time(run.started_at)
+
+    @admin.display(description="Finished", ordering="finished_at")
+    def finished(self, run: JobRun) -> str:
+        return server_time(run.finished_at)
+
+    @admin.display(description="Details")
+    def details(self, run: JobRun) -> SafeString:
+        """The job's own figures (ranges of a split sweep, partitions created, ...) as a
+        table of labelled values, not raw JSON."""
+        if not run.detail:
+            return format_html("{}", "—")
+        return format_html(
+            '<table class="job-detail">{}</table>',
+            format_html_join(
+                "",
+                "<tr><th>{}</th><td>{}</td></tr>",
+                ((_label(key), _value(value)) for key, value in sorted(run.detail.items())),
+            ),
+        )
 
     @admin.display(description="Outcome", ordering="outcome")
     def outcome_badge(self, run: JobRun) -> SafeString:
@@ -70,6 +109,22 @@ class JobRunAdmin(OperationsReadOnly):
         return run.error[:80]
 
 
+def _label(key: str) -> str:
+    return key.replace("_", " ").capitalize()
+
+
+def _value(value: Any) -> str:
+    """One detail value as text: lists joined, mappings as ``key: value`` pairs, brand
+    ranges ``[lo, hi]`` as written by the split sweep."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{_label(str(k))}: {_value(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(_value(item) for item in value) or "none"
+    return "—" if value is None else str(value)
+
+
 # --- Alerts ---------------------------------------------------------------------------------
 
 _DELIVERY_COLOURS = {
@@ -83,8 +138,12 @@ class AlertDeliveryInline(admin.TabularInline):  # type: ignore[type-arg]
     model = AlertDelivery
     extra = 0
     can_delete = False
-    fields = ("channel", "target", "state", "attempts", "sent_at", "last_error")
+    fields = ("channel", "target", "state", "attempts", "sent", "last_error")
     readonly_fields = fields
+
+    @admin.display(description="Sent", ordering="sent_at")
+    def sent(self, delivery: AlertDelivery) -> str:
+        return server_time(delivery.sent_at)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -93,7 +152,7 @@ class AlertDeliveryInline(admin.TabularInline):  # type: ignore[type-arg]
 @admin.register(Alert)
 class AlertAdmin(BrandScoped, OperationsReadOnly):
     list_display = (
-        "created_at",
+        "raised",
         "brand",
         "kind",
         "period",
@@ -110,7 +169,22 @@ class AlertAdmin(BrandScoped, OperationsReadOnly):
     search_fields = ("brand__name",)
     date_hierarchy = "created_at"
     inlines = [AlertDeliveryInline]
-    readonly_fields = [field.name for field in Alert._meta.fields]
+    fields = (
+        "brand",
+        "kind",
+        "period",
+        "period_start",
+        "threshold",
+        "spend",
+        "budget",
+        "projected",
+        "raised",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Raised", ordering="created_at")
+    def raised(self, alert: Alert) -> str:
+        return local_time(alert.created_at, alert.brand.timezone)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Alert]:
         # Delivery states for the whole page in the same query (no query per row).
@@ -125,8 +199,9 @@ class AlertAdmin(BrandScoped, OperationsReadOnly):
         )
 
     @admin.display(description="Sent", ordering="last_sent_at")
-    def sent_at(self, alert: Alert) -> Any:
-        return getattr(alert, "last_sent_at", None)
+    def sent_at(self, alert: Alert) -> str:
+        sent = getattr(alert, "last_sent_at", None)
+        return "—" if sent is None else local_time(sent, alert.brand.timezone)
 
     @admin.display(description="Delivery")
     def delivery_state(self, alert: Alert) -> SafeString:
@@ -148,9 +223,19 @@ class AlertAdmin(BrandScoped, OperationsReadOnly):
 @admin.register(AlertDelivery)
 class AlertDeliveryAdmin(BrandScoped, OperationsReadOnly):
     brand_path = "alert__brand"
-    list_display = ("alert", "channel", "target", "state", "attempts", "sent_at", "last_error")
+    list_display = ("alert", "channel", "target", "state", "attempts", "sent", "last_error")
     list_filter = ("state", "channel")
     list_select_related = ("alert",)
+    fields = ("alert", "channel", "target", "state", "attempts", "queued", "sent", "last_error")
+    readonly_fields = fields
+
+    @admin.display(description="Queued", ordering="created_at")
+    def queued(self, delivery: AlertDelivery) -> str:
+        return server_time(delivery.created_at)
+
+    @admin.display(description="Sent", ordering="sent_at")
+    def sent(self, delivery: AlertDelivery) -> str:
+        return server_time(delivery.sent_at)
 
 
 @admin.register(BrandAlertSettings)
