@@ -641,41 +641,7 @@ class Bench:
             self.say(f"kept the data: brands and schedules named {self.prefix!r}")
             return
         self.say("removing the bench data ...")
-        brands = "SELECT id FROM ads_brand WHERE name LIKE %s"
-        campaigns = f"SELECT id FROM ads_campaign WHERE brand_id IN ({brands})"
-        pattern = [self.prefix + "%"]
-        # The bench removes the ledger rows it wrote itself: the one sanctioned exception to
-        # the append-only ledger (ads.ledger_guard).
-        with ledger_maintenance(), connection.cursor() as cursor:
-            # The ledger rows' idempotency keys first (found through the rows).
-            cursor.execute(
-                "DELETE FROM ads_spendeventkey WHERE event_id IN "
-                f"(SELECT id FROM ads_spendevent WHERE campaign_id IN ({campaigns}))",
-                pattern,
-            )
-            for table in (
-                "ads_campaignstatuschange",
-                "ads_campaignperiodspend",
-                "ads_reporteddailytotal",
-                "ads_spendevent",
-            ):
-                cursor.execute(f"DELETE FROM {table} WHERE campaign_id IN ({campaigns})", pattern)
-            # Alerts the bench's spend fired, and their deliveries.
-            alerts = f"SELECT id FROM ads_alert WHERE brand_id IN ({brands})"
-            cursor.execute(f"DELETE FROM ads_alertdelivery WHERE alert_id IN ({alerts})", pattern)
-            for table in ("ads_alert", "ads_brandalertsettings"):
-                cursor.execute(f"DELETE FROM {table} WHERE brand_id IN ({brands})", pattern)
-            cursor.execute(
-                f"DELETE FROM ads_brandperiodspend WHERE brand_id IN ({brands})", pattern
-            )
-            cursor.execute(f"DELETE FROM ads_apitoken_brands WHERE brand_id IN ({brands})", pattern)
-            cursor.execute(f"DELETE FROM ads_campaign WHERE brand_id IN ({brands})", pattern)
-            cursor.execute("DELETE FROM ads_brand WHERE name LIKE %s", pattern)
-            schedules = "SELECT id FROM ads_daypartschedule WHERE name LIKE %s"
-            cursor.execute(
-                f"DELETE FROM ads_daypartwindow WHERE schedule_id IN ({schedules})", pattern
-            )
-            cursor.execute("DELETE FROM ads_daypartschedule WHERE name LIKE %s", pattern)
+        remove_bench_data(self.prefix)
 
     def run(self) -> list[Figure]:
         log_path = Path(settings.BASE_DIR) / "var" / f"bench-{self.run_id}.log"
@@ -850,6 +816,50 @@ class _LoadResult:
         ordered = sorted(self.latencies_ms)
         index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
         return round(ordered[index], 1)
+
+
+def remove_bench_data(prefix: str, *, key_source: str | None = None) -> None:
+    """Delete what a bench created: brands and schedules named ``prefix...``, their
+    campaigns, the ledger rows and keys, totals, audit rows and alerts. The bench's own
+    ledger rows are the one sanctioned exception to the append-only ledger
+    (ads.ledger_guard). ``key_source``: the bench wrote every event under this source, so
+    its keys go by the key table's primary key instead of a join through the ledger (at
+    tens of millions of rows, the join is the slow part)."""
+    brands = "SELECT id FROM ads_brand WHERE name LIKE %s"
+    campaigns = f"SELECT id FROM ads_campaign WHERE brand_id IN ({brands})"
+    pattern = [prefix + "%"]
+    with ledger_maintenance(), connection.cursor() as cursor:
+        # The ledger rows' idempotency keys first (found through the rows, or their source).
+        if key_source is not None:
+            cursor.execute("DELETE FROM ads_spendeventkey WHERE source = %s", [key_source])
+        else:
+            cursor.execute(
+                "DELETE FROM ads_spendeventkey WHERE event_id IN "
+                f"(SELECT id FROM ads_spendevent WHERE campaign_id IN ({campaigns}))",
+                pattern,
+            )
+        for table in (
+            "ads_campaignstatuschange",
+            "ads_campaignperiodspend",
+            "ads_reporteddailytotal",
+            "ads_spendevent",
+        ):
+            cursor.execute(f"DELETE FROM {table} WHERE campaign_id IN ({campaigns})", pattern)
+        # Alerts the bench's spend fired, and their deliveries.
+        alerts = f"SELECT id FROM ads_alert WHERE brand_id IN ({brands})"
+        cursor.execute(f"DELETE FROM ads_alertdelivery WHERE alert_id IN ({alerts})", pattern)
+        for table in (
+            "ads_alert",
+            "ads_brandalertsettings",
+            "ads_brandperiodspend",
+            "ads_apitoken_brands",
+            "ads_campaign",
+        ):
+            cursor.execute(f"DELETE FROM {table} WHERE brand_id IN ({brands})", pattern)
+        cursor.execute("DELETE FROM ads_brand WHERE name LIKE %s", pattern)
+        schedules = "SELECT id FROM ads_daypartschedule WHERE name LIKE %s"
+        cursor.execute(f"DELETE FROM ads_daypartwindow WHERE schedule_id IN ({schedules})", pattern)
+        cursor.execute("DELETE FROM ads_daypartschedule WHERE name LIKE %s", pattern)
 
 
 def _body(events: Sequence[SpendEventInput]) -> bytes:

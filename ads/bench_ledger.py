@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ads.ledger_guard import ledger_maintenance
+from ads.bench import remove_bench_data
 from ads.models import Brand, Campaign, SpendPeriod
 from ads.services.ledger_partitions import add_months, partitions_ensure
 from ads.services.seeding import seed_synthetic
@@ -297,26 +297,4 @@ class LedgerBench:
             self.say(f"kept the data: brands named {self.prefix!r}, source {self.source!r}")
             return
         self.say("removing the bench data ...")
-        brands = "SELECT id FROM ads_brand WHERE name LIKE %s"
-        campaigns = f"SELECT id FROM ads_campaign WHERE brand_id IN ({brands})"
-        pattern = [self.prefix + "%"]
-        # The bench's own ledger rows: the sanctioned exception to the append-only ledger.
-        with ledger_maintenance(), connection.cursor() as cursor:
-            cursor.execute("DELETE FROM ads_spendeventkey WHERE source = %s", [self.source])
-            for table in (
-                "ads_campaignstatuschange",
-                "ads_campaignperiodspend",
-                "ads_spendevent",
-            ):
-                cursor.execute(f"DELETE FROM {table} WHERE campaign_id IN ({campaigns})", pattern)
-            alerts = f"SELECT id FROM ads_alert WHERE brand_id IN ({brands})"
-            cursor.execute(f"DELETE FROM ads_alertdelivery WHERE alert_id IN ({alerts})", pattern)
-            for table in ("ads_alert", "ads_brandalertsettings", "ads_brandperiodspend"):
-                cursor.execute(f"DELETE FROM {table} WHERE brand_id IN ({brands})", pattern)
-            cursor.execute(f"DELETE FROM ads_campaign WHERE brand_id IN ({brands})", pattern)
-            cursor.execute("DELETE FROM ads_brand WHERE name LIKE %s", pattern)
-            schedules = "SELECT id FROM ads_daypartschedule WHERE name LIKE %s"
-            cursor.execute(
-                f"DELETE FROM ads_daypartwindow WHERE schedule_id IN ({schedules})", pattern
-            )
-            cursor.execute("DELETE FROM ads_daypartschedule WHERE name LIKE %s", pattern)
+        remove_bench_data(self.prefix, key_source=self.source)

@@ -280,21 +280,7 @@ def _transitions(rows: Sequence[tuple[Any, ...]], *, texts: bool = False) -> lis
     """Transitions from rows of ``_RETURNED``: a few microseconds each, no formatting.
     ``texts``: the figures came as money text already (``_RETURNED_TEXTS``)."""
     paused, running = CampaignStatus.PAUSED.value, CampaignStatus.RUNNING.value
-    if texts:
-        return [
-            Transition(
-                campaign_id,
-                name,
-                brand_id,
-                status,
-                reason,
-                paused if desired else running,
-                desired,
-                spend,
-                limit,
-            )
-            for campaign_id, name, brand_id, status, reason, desired, spend, limit in rows
-        ]
+    figure = _as_is if texts else _micros_text
     return [
         Transition(
             campaign_id,
@@ -304,11 +290,19 @@ def _transitions(rows: Sequence[tuple[Any, ...]], *, texts: bool = False) -> lis
             reason,
             paused if desired else running,
             desired,
-            None if spend is None else money_text(spend),
-            None if limit is None else money_text(limit),
+            figure(spend),
+            figure(limit),
         )
         for campaign_id, name, brand_id, status, reason, desired, spend, limit in rows
     ]
+
+
+def _as_is(value: str | None) -> str | None:
+    return value
+
+
+def _micros_text(value: int | None) -> str | None:
+    return None if value is None else money_text(value)
 
 
 def _plan(clock: _Clock, scope: Scope) -> list[Transition]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -360,34 +360,38 @@ def _decide(
     return decided
 
 
-def _ledger_cte(rows: Sequence[LedgerRow]) -> tuple[str, list[Any]]:
-    """The rows as the CTE `v`, with every column the ledger statements need."""
-    return rows_cte(
-        "v",
-        (
-            ("campaign_id", "bigint"),
-            ("brand_id", "bigint"),
-            ("kind", "text"),
-            ("amount", "bigint"),
-            ("occurred_at", "timestamptz"),
-            ("local_date", "date"),
-            ("source", "text"),
-            ("external_id", "text"),
-        ),
-        [
-            (
-                r.campaign_id,
-                r.brand_id,
-                r.kind,
-                r.micros,
-                r.occurred_at,
-                r.local_date,
-                r.source,
-                r.external_id,
-            )
-            for r in rows
-        ],
+def _ledger_cte(
+    rows: Sequence[LedgerRow], *, ids: Mapping[LedgerKey, int] | None = None
+) -> tuple[str, list[Any]]:
+    """The rows as the CTE `v`, with every column the ledger statements need; with ``ids``
+    (each row's key to the event id its key was given), an `id` column first."""
+    columns: tuple[tuple[str, str], ...] = (
+        ("campaign_id", "bigint"),
+        ("brand_id", "bigint"),
+        ("kind", "text"),
+        ("amount", "bigint"),
+        ("occurred_at", "timestamptz"),
+        ("local_date", "date"),
+        ("source", "text"),
+        ("external_id", "text"),
     )
+    values: list[tuple[Any, ...]] = [
+        (
+            r.campaign_id,
+            r.brand_id,
+            r.kind,
+            r.micros,
+            r.occurred_at,
+            r.local_date,
+            r.source,
+            r.external_id,
+        )
+        for r in rows
+    ]
+    if ids is not None:
+        columns = (("id", "bigint"), *columns)
+        values = [(ids[r.key], *value) for r, value in zip(rows, values)]
+    return rows_cte("v", columns, values)
 
 
 def ledger_insert(rows: Sequence[LedgerRow], at: datetime) -> set[LedgerKey]:
@@ -416,32 +420,7 @@ def ledger_insert(rows: Sequence[LedgerRow], at: datetime) -> set[LedgerKey]:
         new = [r for r in rows if r.key in ids]
         if not new:
             return set()
-        cte, params = rows_cte(
-            "v",
-            (
-                ("id", "bigint"),
-                ("campaign_id", "bigint"),
-                ("kind", "text"),
-                ("amount", "bigint"),
-                ("occurred_at", "timestamptz"),
-                ("local_date", "date"),
-                ("source", "text"),
-                ("external_id", "text"),
-            ),
-            [
-                (
-                    ids[r.key],
-                    r.campaign_id,
-                    r.kind,
-                    r.micros,
-                    r.occurred_at,
-                    r.local_date,
-                    r.source,
-                    r.external_id,
-                )
-                for r in new
-            ],
-        )
+        cte, params = _ledger_cte(new, ids=ids)
         cursor.execute(
             f"""WITH {cte}
             INSERT INTO ads_spendevent (id, campaign_id, kind, amount, occurred_at, local_date,
