@@ -7,6 +7,8 @@ Kept apart from ``config`` so the two can change independently; every function f
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
@@ -39,7 +41,9 @@ def parse_networks(
         return ()
     try:
         return tuple(
-            ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in raw.split(",")
+            if part.strip()
         )
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a list of IP networks: {exc}") from None
@@ -101,3 +105,47 @@ def parse_fraction(environ: Mapping[str, str], name: str, default: float) -> flo
     if not 0.0 <= value <= 1.0:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a fraction between 0 and 1.")
     return value
+
+
+_VARIABLE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def parse_credential_bindings(environ: Mapping[str, str], name: str) -> dict[str, frozenset[str]]:
+    """``{"VARIABLE": ["Brand name", ...] or ["*"]}``: which brands may use each credentials
+    variable. Unset or empty: none may."""
+    raw = read(environ, name)
+    if raw is None:
+        return {}
+    example = '{"ACME_GOOGLE_ADS": ["Acme Coffee"], "AGENCY_WEBHOOK_SECRET": ["*"]}'
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} is not JSON; use e.g. {name}={example}") from None
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(
+            f"{name} must be a JSON object mapping each credentials variable to the names of "
+            f"the brands that may use it (or [\"*\"] for all), e.g. {example}"
+        )
+    bindings: dict[str, frozenset[str]] = {}
+    for variable, brands in value.items():
+        if not isinstance(variable, str) or not _VARIABLE.match(variable):
+            raise ImproperlyConfigured(
+                f"{name}: {variable!r} is not a variable name (upper-case letters, digits and "
+                "underscores, starting with a letter)"
+            )
+        if (
+            not isinstance(brands, list)
+            or not brands
+            or not all(isinstance(b, str) and b.strip() for b in brands)
+        ):
+            raise ImproperlyConfigured(
+                f"{name}: {variable} must map to a non-empty list of brand names, or [\"*\"] "
+                f"for every brand, e.g. {example}"
+            )
+        names = frozenset(b.strip() for b in brands)
+        if "*" in names and len(names) > 1:
+            raise ImproperlyConfigured(
+                f'{name}: {variable} lists "*" with brand names; use ["*"] alone for every brand'
+            )
+        bindings[variable] = names
+    return bindings

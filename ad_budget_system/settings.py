@@ -251,6 +251,14 @@ PLATFORM_PUSH_INTERVAL_MINUTES = config.parse_positive_int(
 PLATFORM_SYNC_INTERVAL_MINUTES = config.parse_positive_int(
     ENV, "PLATFORM_SYNC_INTERVAL_MINUTES", default=15
 )
+# The egress policy (ads/core/egress.py): every outbound request goes to public addresses
+# over https only, except to these networks (CIDRs, comma-separated; empty by default), which
+# may be reached although private, over http or https: the local protocol fakes of
+# `make run` and the tests. DJANGO_DEBUG relaxes nothing.
+OUTBOUND_ALLOWED_NETWORKS = operations.parse_networks(ENV, "OUTBOUND_ALLOWED_NETWORKS")
+# Which brands may use each credentials variable an ad account names:
+# {"ACME_GOOGLE_ADS": ["Acme Coffee"], "AGENCY_WEBHOOK_SECRET": ["*"]}. Unset: none may.
+PLATFORM_CREDENTIALS = operations.parse_credential_bindings(ENV, "PLATFORM_CREDENTIALS")
 CELERY_BEAT_SCHEDULE.update(
     {
         "push-platform-status": {
@@ -331,6 +339,16 @@ ALERT_EMAILS = operations.parse_list(ENV, "ALERT_EMAILS")
 ALERT_WEBHOOK_URL = config.read(ENV, "ALERT_WEBHOOK_URL")
 ALERT_WEBHOOK_SECRET = config.read(ENV, "ALERT_WEBHOOK_SECRET")
 DEFAULT_FROM_EMAIL = config.read(ENV, "ALERT_FROM_EMAIL") or "ad-budgets@localhost"
+# Alert deliveries are an outbox: this beat job sends what is due (a commit that adds some
+# also nudges it at once), so alerts go out whatever happened to the broker meanwhile.
+ALERT_DELIVERY_INTERVAL_MINUTES = config.parse_positive_int(
+    ENV, "ALERT_DELIVERY_INTERVAL_MINUTES", default=1
+)
+CELERY_BEAT_SCHEDULE["deliver-alerts"] = {
+    "task": "ads.deliver_alerts",
+    "schedule": config.every_minutes(ALERT_DELIVERY_INTERVAL_MINUTES),
+    "options": {"expires": ALERT_DELIVERY_INTERVAL_MINUTES * 60},
+}
 # Email: printed to the console unless EMAIL_HOST names an SMTP server.
 EMAIL_HOST = config.read(ENV, "EMAIL_HOST") or "localhost"
 if config.read(ENV, "EMAIL_HOST") is None:

@@ -21,6 +21,7 @@ from django.db.models.functions import Length, Upper
 from django.db.models.lookups import Exact
 
 from ad_budget_system.config import is_valid_timezone
+from ads.core import credentials, egress
 from ads.money import MoneyField
 
 MINUTES_PER_DAY = 24 * 60
@@ -705,6 +706,21 @@ class AdAccount(Timestamped):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_platform_display()} {self.account_id})"
 
+    def clean(self) -> None:
+        """The webhook URL must pass the egress policy and the credentials variable must be
+        bound to this account's brand (both are checked again at every send)."""
+        errors: dict[str, str] = {}
+        if self.platform == Platform.WEBHOOK and self.account_id:
+            problem = egress.url_problem(self.account_id)
+            if problem is not None:
+                errors["account_id"] = f"This URL is refused: {problem}."
+        if self.credentials_env and self.brand_id is not None:
+            problem = credentials.binding_problem(self.credentials_env, self.brand.name)
+            if problem is not None:
+                errors["credentials_env"] = f"{problem}."
+        if errors:
+            raise ValidationError(errors)
+
 
 class PlatformStatus(models.TextChoices):
     RUNNING = "running", "Running"
@@ -905,6 +921,10 @@ class BrandAlertSettings(models.Model):
                 raise ValidationError(
                     {"thresholds": "Percentages above 0 and up to 1000, e.g. 50,80,100."}
                 ) from None
+        if self.webhook_url:
+            problem = egress.url_problem(self.webhook_url)
+            if problem is not None:
+                raise ValidationError({"webhook_url": f"This URL is refused: {problem}."})
 
 
 class Alert(models.Model):
@@ -936,6 +956,7 @@ class Alert(models.Model):
 
 class AlertDeliveryState(models.TextChoices):
     PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed (gave up)"
 
@@ -946,7 +967,9 @@ class AlertChannel(models.TextChoices):
 
 
 class AlertDelivery(models.Model):
-    """The outbox: one row per alert and channel, written with the alert, sent after commit."""
+    """The outbox: one row per alert and channel, written with the alert, delivered by the
+    ``deliver_alerts`` job (ads/services/alert_delivery.py): claimed with a lease, sent
+    without a lock, its outcome recorded; retried with backoff."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=16, choices=AlertChannel.choices)
@@ -957,12 +980,17 @@ class AlertDelivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    # A claimed row whose lease ran out (its worker died) is claimable again.
+    lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "alert deliveries"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["state", "created_at"], name="alert_delivery_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="alert_delivery_due_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.state} ({self.attempts} attempts)"

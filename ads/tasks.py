@@ -14,7 +14,7 @@ from django.utils import timezone
 from ads.models import JobName, JobOutcome, JobTrigger, Trigger
 from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
-from ads.services.alerts import MAX_ATTEMPTS, DeliveryFailed, alert_delivery_send
+from ads.services.alert_delivery import alerts_deliver
 from ads.services.ingest import spend_ingest
 from ads.services.job_runs import (
     JobFigures,
@@ -118,21 +118,11 @@ def prune_job_runs() -> dict[str, Any]:
     return {"deleted": deleted}
 
 
-@shared_task(
-    name="ads.deliver_alert",
-    bind=True,
-    max_retries=MAX_ATTEMPTS - 1,
-    soft_time_limit=30,
-    time_limit=60,
-)
-def deliver_alert(self: Task[[int], str], delivery_id: int) -> str:
-    """Send one alert delivery; retried with backoff (under the broker's visibility
-    timeout), the last attempt marks it failed. Safe to redeliver: only pending rows send."""
-    final = self.request.retries >= MAX_ATTEMPTS - 1
-    try:
-        return alert_delivery_send(delivery_id=delivery_id, at=timezone.now(), final=final)
-    except DeliveryFailed as exc:
-        raise self.retry(exc=exc, countdown=min(15 * 2**self.request.retries, 240)) from exc
+@shared_task(name="ads.deliver_alerts", soft_time_limit=100, time_limit=150)
+def deliver_alerts() -> dict[str, Any]:
+    """Send the alert deliveries that are due (on beat, and nudged after each commit that
+    adds some). Safe to run twice: rows are claimed before they are sent."""
+    return alerts_deliver(at=timezone.now()).as_dict()
 
 
 # --- Split sweeps (issue 12): a sweep as a chord, one task per brand range

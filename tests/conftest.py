@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
 from django.db import connection
+
+from ads.core import egress
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -48,3 +51,20 @@ def _totals_follow_the_ledger(request: pytest.FixtureRequest) -> Iterator[None]:
     assert not differences, "totals drifted from the ledger: " + "; ".join(
         d.describe() for d in differences[:5]
     )
+
+
+# --- The egress policy: no test asks a real name server.
+@pytest.fixture(autouse=True)
+def dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """The names the egress policy can resolve in this test: ``localhost`` only, unless the
+    test adds some (``dns["hooks.example"] = ["203.0.113.7"]``). Nothing asks a name server,
+    so no test reaches beyond this machine through a name."""
+    names: dict[str, list[str]] = {"localhost": ["127.0.0.1", "::1"]}
+
+    def resolve(host: str, port: int) -> list[str]:
+        if host in names:
+            return list(names[host])
+        raise socket.gaierror(socket.EAI_NONAME, f"{host} is not a name this test knows")
+
+    monkeypatch.setattr(egress, "resolver", resolve)
+    return names

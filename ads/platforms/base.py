@@ -6,15 +6,14 @@ holds. It never touches the database: the outbox and sync services do, around it
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
+from ads.core.credentials import CredentialsError, credentials_read
 from ads.models import AdAccount, CampaignStatus, Platform, PlatformStatus
 
 
@@ -85,43 +84,14 @@ class Adapter(Protocol):
 
 
 def account_credentials(account: AdAccount, environ: Mapping[str, str] = os.environ) -> Any:
-    """The account's secrets: JSON in the variable named by ``credentials_env``, or in the
-    file that ``<credentials_env>_FILE`` names. Never stored in the database."""
-    name = account.credentials_env
-    raw = environ.get(name, "").strip()
-    path = environ.get(f"{name}_FILE", "").strip()
-    if not raw and path:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                raw = handle.read()
-        except OSError as exc:
-            raise PlatformError(
-                f"cannot read {name}_FILE={path!r}: {exc.strerror}", retryable=False, auth=True
-            ) from None
-    if not raw:
-        raise PlatformError(
-            f"no credentials: set {name} (JSON) or {name}_FILE (a path to JSON)",
-            retryable=False,
-            auth=True,
-        )
+    """The account's secrets (``ads.core.credentials``): refused unless the variable the
+    account names is bound to the account's brand. Never stored in the database."""
     try:
-        value = json.loads(raw)
-    except ValueError:
-        raise PlatformError(
-            f"credentials in {name} are not JSON", retryable=False, auth=True
-        ) from None
-    if not isinstance(value, dict):
-        raise PlatformError(
-            f"credentials in {name} must be a JSON object", retryable=False, auth=True
+        return credentials_read(
+            account.credentials_env, brand_name=account.brand.name, environ=environ
         )
-    return value
-
-
-def is_loopback_url(url: str) -> bool:
-    """Plain-text endpoints (http, insecure gRPC) are allowed to this machine only: the local
-    fake servers of the tests and the benchmark."""
-    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
-    return host in {"127.0.0.1", "localhost", "::1"}
+    except CredentialsError as exc:
+        raise PlatformError(exc.reason, retryable=False, auth=True) from None
 
 
 def adapter_for(account: AdAccount) -> Adapter:

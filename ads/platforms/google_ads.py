@@ -6,13 +6,21 @@ Reads: GAQL through ``GoogleAdsService.SearchStream``, statuses from ``campaign`
 from ``metrics.cost_micros`` by ``segments.date`` (the account's own time zone).
 
 Credentials JSON (see README): ``developer_token``, ``client_id``, ``client_secret``,
-``refresh_token``, optional ``login_customer_id`` (a manager account) and ``endpoint``. For
-the tests and the benchmark only, ``"insecure_endpoint": "127.0.0.1:PORT"`` talks plain gRPC
-to a local fake; it is refused for any host but this machine.
+``refresh_token`` and optional ``login_customer_id`` (a manager account). Two endpoint
+overrides, honoured only for hosts in OUTBOUND_ALLOWED_NETWORKS: ``endpoint`` (TLS) and
+``insecure_endpoint`` (plain gRPC, the local fake of the tests and ``make run``).
+
+The channel goes through the egress policy: the endpoint's name is resolved and checked once
+(``ads.core.egress``) and gRPC connects to those addresses, naming the host only in TLS and
+``:authority``; the OAuth token refresh goes through ``ads.core.http``'s session. What Google
+answered reaches staff as the gRPC status and the error kinds (a fixed vocabulary of the
+API's own enums), never its text; per-campaign refusals of a mutate keep their message, cut to
+printable text.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from importlib import import_module
@@ -24,19 +32,19 @@ from google.ads.googleads.errors import GoogleAdsException
 from google.ads.googleads.interceptors import ExceptionInterceptor, MetadataInterceptor
 from google.api_core.exceptions import GoogleAPICallError
 from google.auth.credentials import AnonymousCredentials
+from google.auth.transport.grpc import AuthMetadataPlugin
+from google.auth.transport.requests import Request as AuthRequest
 from google.oauth2.credentials import Credentials as OAuth2Credentials
 
+from ads.core import egress, http
 from ads.models import CampaignStatus, PlatformStatus
 from ads.money import from_micros
-from ads.platforms.base import (
-    DailySpend,
-    PlatformError,
-    PushFailure,
-    StatusPush,
-    is_loopback_url,
-)
+from ads.platforms.base import DailySpend, PlatformError, PushFailure, StatusPush
+
+logger = logging.getLogger(__name__)
 
 API_VERSION = "v26"
+DEFAULT_ENDPOINT = "googleads.googleapis.com:443"
 TOKEN_URI = "https://oauth2.googleapis.com/token"
 FAILURE_KEY = f"google.ads.googleads.{API_VERSION}.errors.googleadsfailure-bin"
 _errors: Any = import_module(f"google.ads.googleads.{API_VERSION}.errors.types.errors")
@@ -91,10 +99,15 @@ def _classify(exc: Exception) -> PlatformError:
         code = exc.grpc_status_code
     errors = list(failure.errors) if failure is not None else []
     kinds = {_errors.ErrorCode.pb(error.error_code).WhichOneof("error_code") for error in errors}
-    message = "; ".join(error.message for error in errors) or (
-        call.details() if isinstance(call, grpc.Call) else str(exc)
+    logger.debug(
+        "Google Ads answered %s: %s",
+        code,
+        "; ".join(error.message for error in errors)
+        or (call.details() if isinstance(call, grpc.Call) else str(exc)),
     )
-    message = f"{code.name if code else 'error'}: {message}"
+    message = f"Google Ads call failed with {code.name if code else 'an error'}"
+    if kinds - {None}:
+        message += f" ({', '.join(sorted(k for k in kinds if k))})"
     retry_after = None
     for error in errors:
         # proto-plus gives the Duration as a timedelta
@@ -121,13 +134,25 @@ class GoogleAdsAdapter:
             raise PlatformError(
                 "Google Ads credentials need a developer_token", retryable=False, auth=True
             )
-        self.insecure_endpoint = credentials.get("insecure_endpoint")
-        if self.insecure_endpoint and not is_loopback_url(self.insecure_endpoint):
+        insecure, endpoint = credentials.get("insecure_endpoint"), credentials.get("endpoint")
+        if insecure and endpoint:
             raise PlatformError(
-                "insecure_endpoint is only allowed to 127.0.0.1 (local tests and benchmarks)",
+                "Google Ads credentials name both endpoint and insecure_endpoint; keep one",
                 retryable=False,
                 auth=True,
             )
+        self.insecure_endpoint = str(insecure) if insecure else None
+        self.override = bool(insecure or endpoint)
+        self.endpoint = str(insecure or endpoint or DEFAULT_ENDPOINT)
+        if self.override:
+            try:
+                egress.check_endpoint(self.endpoint, tls=not insecure, only_allowed=True)
+            except egress.EgressError as exc:
+                raise PlatformError(
+                    f"{'insecure_endpoint' if insecure else 'endpoint'} refused: {exc.reason}",
+                    retryable=False,
+                    auth=True,
+                ) from None
         if self.insecure_endpoint:
             oauth: Any = AnonymousCredentials()  # type: ignore[no-untyped-call]
         else:
@@ -147,11 +172,12 @@ class GoogleAdsAdapter:
                 client_secret=credentials["client_secret"],
                 token_uri=TOKEN_URI,
             )
+        self.oauth = oauth
         login = credentials.get("login_customer_id")
+        # The client builds requests and enums only: its channels are ours (``_channel``).
         self.client = GoogleAdsClient(
             credentials=oauth,
             developer_token=developer_token,
-            endpoint=credentials.get("endpoint"),
             login_customer_id=str(login).replace("-", "") if login else None,
             version=API_VERSION,
             use_proto_plus=False,  # plain protobuf: thousands of operations build faster
@@ -160,31 +186,60 @@ class GoogleAdsAdapter:
 
     def _service(self, name: str) -> Any:
         if name not in self._services:
-            self._services[name] = (
-                self._local_service(name)
-                if self.insecure_endpoint
-                else self.client.get_service(name, version=API_VERSION)
-            )
+            try:
+                self._services[name] = self._service_client(name)
+            except egress.EgressError as exc:
+                failure = http.exception_failure(exc)
+                raise PlatformError(
+                    f"Google Ads {failure.message}", retryable=failure.retryable, auth=failure.auth
+                ) from None
         return self._services[name]
 
-    def _local_service(self, name: str) -> Any:
-        """The library's own service client on a plain-text channel to a local server, with
-        the interceptors ``GoogleAdsClient.get_service`` adds (headers, error decoding)."""
-        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
-        module = import_module(f"google.ads.googleads.{API_VERSION}.services.services.{snake}")
-        client_class = getattr(module, f"{name}Client")
-        channel = grpc.intercept_channel(
-            grpc.insecure_channel(
-                self.insecure_endpoint,
-                options=[
-                    ("grpc.max_send_message_length", -1),
-                    ("grpc.max_receive_message_length", -1),
-                ],
-            ),
+    def _channel(self) -> grpc.Channel:
+        """A channel to the addresses the egress policy checked for the endpoint, with the
+        interceptors ``GoogleAdsClient.get_service`` adds (headers, error decoding)."""
+        tls = self.insecure_endpoint is None
+        destination = egress.check_endpoint(self.endpoint, tls=tls, only_allowed=self.override)
+        family = destination.addresses[0].version
+        hosts = [a for a in destination.addresses if a.version == family]
+        target = (
+            "ipv4:" + ",".join(f"{a}:{destination.port}" for a in hosts)
+            if family == 4
+            else "ipv6:" + ",".join(f"[{a}]:{destination.port}" for a in hosts)
+        )
+        options: list[tuple[str, Any]] = [
+            ("grpc.max_send_message_length", -1),
+            ("grpc.max_receive_message_length", -1),
+            ("grpc.enable_http_proxy", 0),
+            ("grpc.default_authority", destination.authority),
+        ]
+        if tls:
+            options.append(("grpc.ssl_target_name_override", destination.host))
+            # The OAuth refresh goes through the egress policy too.
+            tokens = grpc.metadata_call_credentials(
+                AuthMetadataPlugin(  # type: ignore[no-untyped-call]
+                    self.oauth, AuthRequest(session=http.session())
+                )
+            )
+            channel = grpc.secure_channel(
+                target,
+                grpc.composite_channel_credentials(grpc.ssl_channel_credentials(), tokens),
+                options=options,
+            )
+        else:
+            channel = grpc.insecure_channel(target, options=options)
+        return grpc.intercept_channel(
+            channel,
             MetadataInterceptor(self.client.developer_token, self.client.login_customer_id),
             ExceptionInterceptor(API_VERSION, use_proto_plus=False),
         )
-        transport = client_class.get_transport_class("grpc")(channel=channel)
+
+    def _service_client(self, name: str) -> Any:
+        """The library's own service client on our channel."""
+        snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+        module = import_module(f"google.ads.googleads.{API_VERSION}.services.services.{snake}")
+        client_class = getattr(module, f"{name}Client")
+        transport = client_class.get_transport_class("grpc")(channel=self._channel())
         return client_class(transport=transport)
 
     def _resource(self, campaign_id: str) -> str:
@@ -225,7 +280,7 @@ class GoogleAdsAdapter:
                 if elements and elements[0].field_name == "operations":
                     failures.setdefault(elements[0].index, []).append(error.message)
         return [
-            PushFailure(pushes[index].platform_campaign_id, "; ".join(messages))
+            PushFailure(pushes[index].platform_campaign_id, http.printable("; ".join(messages)))
             for index, messages in sorted(failures.items())
             if index < len(pushes)
         ]

@@ -6,14 +6,20 @@ Pushes: the Graph API's batch requests, up to 50 campaign status updates per HTT
 the ad account's own time zone).
 
 Credentials JSON (see README): ``access_token`` (a system user's token), optional
-``app_secret`` (then every call carries an appsecret_proof) and ``app_id``. For the tests and
-the benchmark only, ``graph_url`` points the SDK at a local server; it is refused for any
-host but this machine.
+``app_secret`` (then every call carries an appsecret_proof) and ``app_id``. ``graph_url``
+points the SDK at another server (the local fake of the tests and ``make run``); it is
+honoured only for hosts in OUTBOUND_ALLOWED_NETWORKS.
+
+Every call goes through the egress policy (``ads.core.http``'s session replaces the SDK's);
+what Meta answered reaches staff as the HTTP status, Meta's numeric error code and a fixed
+message, never its text (that goes to the DEBUG log). Per-campaign refusals inside a batch
+keep Meta's message, cut to printable text.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -26,8 +32,11 @@ from facebook_business.api import FacebookAdsApi, FacebookResponse
 from facebook_business.exceptions import FacebookError, FacebookRequestError
 from facebook_business.session import FacebookSession
 
+from ads.core import egress, http
 from ads.models import CampaignStatus, PlatformStatus
-from ads.platforms.base import DailySpend, PlatformError, PushFailure, StatusPush, is_loopback_url
+from ads.platforms.base import DailySpend, PlatformError, PushFailure, StatusPush
+
+logger = logging.getLogger(__name__)
 
 API_VERSION = "v26.0"
 TIMEOUT_SECONDS = 30
@@ -58,16 +67,35 @@ def _retry_hint(headers: Mapping[str, Any] | None) -> float | None:
         return None
 
 
+def _code(error: FacebookRequestError) -> int | None:
+    try:
+        return int(error.api_error_code())
+    except (TypeError, ValueError):
+        return None
+
+
 def _classify(error: FacebookRequestError) -> PlatformError:
-    code = error.api_error_code()
-    status = error.http_status() or 0
-    message = error.api_error_message() or str(error.body())[:500]
-    text = f"Meta error {code} (HTTP {status}): {message}"
+    """A refused call as the HTTP status, Meta's error code and a fixed message."""
+    code = _code(error)
+    status = int(error.http_status() or 0)
+    logger.debug("Meta answered %s (code %s): %s", status, code, error.api_error_message())
+    fixed = http.status_failure(status) if status else http.invalid_answer(status)
+    text = f"Meta {fixed.message}" + (f" (error code {code})" if code is not None else "")
     if code in _AUTH or status in (401, 403):
         return PlatformError(text, retryable=False, auth=True)
     if code in _THROTTLED or status == 429 or status >= 500 or error.api_transient_error():
         return PlatformError(text, retryable=True, retry_after=_retry_hint(error.http_headers()))
     return PlatformError(text, retryable=False)
+
+
+def _unreachable(exc: Exception) -> PlatformError:
+    failure = http.exception_failure(exc)
+    return PlatformError(
+        f"Meta {failure.message}", retryable=failure.retryable, auth=failure.auth
+    )
+
+
+_CALL_FAILED = (requests.RequestException, FacebookError, egress.EgressError)
 
 
 class MetaAdapter:
@@ -79,12 +107,13 @@ class MetaAdapter:
         if not token:
             raise PlatformError("Meta credentials need an access_token", retryable=False, auth=True)
         graph_url = credentials.get("graph_url")
-        if graph_url and not is_loopback_url(graph_url):
-            raise PlatformError(
-                "graph_url is only allowed to 127.0.0.1 (local tests and benchmarks)",
-                retryable=False,
-                auth=True,
-            )
+        if graph_url:
+            try:
+                egress.check_url(str(graph_url), only_allowed=True)
+            except egress.EgressError as exc:
+                raise PlatformError(
+                    f"graph_url refused: {exc.reason}", retryable=False, auth=True
+                ) from None
         self.account_id = account_id if account_id.startswith("act_") else f"act_{account_id}"
         session = FacebookSession(
             app_id=credentials.get("app_id"),
@@ -93,7 +122,13 @@ class MetaAdapter:
             timeout=TIMEOUT_SECONDS,
         )
         if graph_url:
-            session.GRAPH = graph_url.rstrip("/")
+            session.GRAPH = str(graph_url).rstrip("/")
+        # The SDK's own session, replaced by one that goes through the egress policy (with the
+        # SDK's CA bundle and its appsecret_proof parameter kept).
+        guarded = http.session()
+        guarded.verify = session.requests.verify
+        guarded.params.update(session.requests.params)
+        session.requests = guarded
         self.api = FacebookAdsApi(session, api_version=API_VERSION)
 
     def push_statuses(self, pushes: Sequence[StatusPush]) -> list[PushFailure]:
@@ -104,8 +139,11 @@ class MetaAdapter:
             def failed(
                 response: FacebookResponse, campaign_id: str = push.platform_campaign_id
             ) -> None:
-                error = _classify(response.error())
-                failures.append(PushFailure(campaign_id, error.message, error.retryable))
+                error = response.error()
+                classified = _classify(error)
+                # A refusal of one campaign inside the batch: Meta's own words are kept.
+                message = http.printable(error.api_error_message() or classified.message)
+                failures.append(PushFailure(campaign_id, message, classified.retryable))
 
             MetaCampaign(push.platform_campaign_id, api=self.api).api_update(
                 params={"status": "ACTIVE" if push.status == CampaignStatus.RUNNING else "PAUSED"},
@@ -116,8 +154,8 @@ class MetaAdapter:
             unanswered = batch.execute()
         except FacebookRequestError as exc:
             raise _classify(exc) from None
-        except (requests.RequestException, FacebookError) as exc:
-            raise PlatformError(f"Meta unreachable: {exc}", retryable=True) from None
+        except _CALL_FAILED as exc:
+            raise _unreachable(exc) from None
         if unanswered is not None:
             # Calls the batch returned no answer for (Meta's own timeout): try them again.
             ids = {call["relative_url"].split("/")[-1].split("?")[0] for call in unanswered._batch}
@@ -131,8 +169,8 @@ class MetaAdapter:
             return [dict(item) for item in cursor]
         except FacebookRequestError as exc:
             raise _classify(exc) from None
-        except (requests.RequestException, FacebookError) as exc:
-            raise PlatformError(f"Meta unreachable: {exc}", retryable=True) from None
+        except _CALL_FAILED as exc:
+            raise _unreachable(exc) from None
 
     def read_statuses(self, platform_campaign_ids: Sequence[str]) -> dict[str, PlatformStatus]:
         wanted = set(platform_campaign_ids)
@@ -167,7 +205,9 @@ class MetaAdapter:
             try:
                 amount = Decimal(str(row.get("spend", "0")))
             except InvalidOperation:
-                raise PlatformError(f"Meta sent spend {row.get('spend')!r}", retryable=False)
+                raise PlatformError(
+                    "Meta answered spend that is not a number", retryable=False
+                ) from None
             spend.append(
                 DailySpend(str(row["campaign_id"]), date.fromisoformat(row["date_start"]), amount)
             )

@@ -30,8 +30,10 @@ from ads.models import (
     DeliveryState,
     PlatformDelivery,
 )
+from ads.core import nudge
 from ads.platforms.base import Adapter, PlatformError, PushFailure, StatusPush, adapter_for
-from ads.services.sql import adapt, in_ids, is_postgres, rows_cte
+from ads.services.outbox import Finished, backoff_seconds, claim_due, due, finish_claimed
+from ads.services.sql import adapt, in_ids, rows_cte
 
 if TYPE_CHECKING:  # reconcile calls this module; importing it back would be circular
     from ads.services.reconcile import Transition
@@ -41,19 +43,11 @@ logger = logging.getLogger(__name__)
 # A claimed row is another worker's for this long; then it is claimable again.
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 8
-BACKOFF_BASE_SECONDS = 30.0
-BACKOFF_CAP_SECONDS = 3600.0
 SKIPPED_MESSAGE = "paused on the platform by someone else; not resumed"
 
 S = DeliveryState
-
-
-def backoff_seconds(attempts: int, retry_after: float | None, rng: random.Random) -> float:
-    """Exponential backoff with jitter (half fixed, half random), never sooner than the
-    platform's own retry hint."""
-    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    delay = delay / 2 + rng.uniform(0, delay / 2)
-    return float(max(delay, retry_after or 0.0, 1.0))
+# The beat job that delivers this outbox, nudged after each commit that queued a push.
+PUSH_TASK = "ads.push_platform_status"
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -100,14 +94,12 @@ def enqueue_locked(rows: Sequence[tuple[int, str]], *, at: datetime) -> int:
         )
         added = int(cursor.rowcount)
     if added:
-        transaction.on_commit(_push_soon, robust=True)
+        transaction.on_commit(_push_soon)
     return added
 
 
 def _push_soon() -> None:
-    from ads.tasks import push_platform_status  # the task wraps this module's service
-
-    push_platform_status.delay()
+    nudge.request(PUSH_TASK)
 
 
 def deliveries_retry(*, delivery_ids: Sequence[int], at: datetime) -> int:
@@ -121,7 +113,7 @@ def deliveries_retry(*, delivery_ids: Sequence[int], at: datetime) -> int:
             )
         )
     if count:
-        transaction.on_commit(_push_soon, robust=True)
+        transaction.on_commit(_push_soon)
     return count
 
 
@@ -169,14 +161,10 @@ class _Claimed:
     lost: bool = False  # an older row of a campaign claimed with a newer one: never sent
 
 
-_DUE = f"""((d.state = '{S.PENDING}' AND d.next_attempt_at <= %s)
-    OR (d.state = '{S.SENDING}' AND d.lease_until < %s))"""
-
-
 def _due_count(account_id: int, at: datetime) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) FROM ads_platformdelivery d WHERE d.account_id = %s AND {_DUE}",
+            f"SELECT COUNT(*) FROM ads_platformdelivery d WHERE d.account_id = %s AND {due()}",
             [account_id, adapt(at), adapt(at)],
         )
         return int(cursor.fetchone()[0])
@@ -199,34 +187,22 @@ def _supersede_stale(account_id: int, at: datetime) -> int:
 def _claim(account_id: int, at: datetime, lease_until: datetime, limit: int) -> list[_Claimed]:
     """Take up to ``limit`` due rows of the account, oldest first. A campaign with a row
     still in flight elsewhere waits, so two statuses of one campaign never race."""
-    skip_locked = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"""UPDATE ads_platformdelivery
-            SET state = %s, lease_until = %s, attempts = attempts + 1
-            WHERE id IN (
-                SELECT d.id FROM ads_platformdelivery d
-                WHERE d.account_id = %s AND {_DUE}
-                    AND NOT EXISTS (
-                        SELECT 1 FROM ads_platformdelivery s
-                        WHERE s.campaign_id = d.campaign_id AND s.id <> d.id
-                            AND s.state = '{S.SENDING}' AND s.lease_until >= %s)
-                ORDER BY d.id LIMIT %s{skip_locked})
-            RETURNING id, campaign_id, desired_status, attempts""",
-            [
-                S.SENDING,
-                adapt(lease_until),
-                account_id,
-                adapt(at),
-                adapt(at),
-                adapt(at),
-                limit,
-            ],
-        )
-        rows = cursor.fetchall()
-        if not rows:
-            return []
-        clause, params = in_ids("c.id", [row[1] for row in rows])
+    rows = claim_due(
+        table="ads_platformdelivery",
+        returning="id, campaign_id, desired_status, attempts",
+        at=at,
+        lease_until=lease_until,
+        limit=limit,
+        where=f"""d.account_id = %s AND NOT EXISTS (
+            SELECT 1 FROM ads_platformdelivery s
+            WHERE s.campaign_id = d.campaign_id AND s.id <> d.id
+                AND s.state = '{S.SENDING}' AND s.lease_until >= %s)""",
+        params=[account_id, adapt(at)],
+    )
+    if not rows:
+        return []
+    clause, params = in_ids("c.id", [row[1] for row in rows])
+    with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT c.id, c.platform_campaign_id, COALESCE(p.paused_elsewhere, FALSE),
                 c.ad_account_id
@@ -269,25 +245,16 @@ def _finish(outcomes: Sequence[_Outcome], *, at: datetime, lease_until: datetime
     """Record outcomes, set-based; only rows still under this worker's lease change."""
     if not outcomes:
         return
-    cte, params = rows_cte(
-        "v",
-        (("id", "bigint"), ("state", "text"), ("error", "text"), ("next_at", "timestamptz")),
-        [(o.row.id, o.state, o.error, o.next_attempt_at) for o in outcomes],
+    finish_claimed(
+        table="ads_platformdelivery",
+        outcomes=[
+            Finished(o.row.id, o.state, o.error, o.next_attempt_at) for o in outcomes
+        ],
+        lease_until=lease_until,
+        stamp_column="finished_at",
+        stamp_states=(S.DELIVERED, S.FAILED, S.SKIPPED, S.SUPERSEDED),
+        at=at,
     )
-    final = (S.DELIVERED, S.FAILED, S.SKIPPED, S.SUPERSEDED)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""WITH {cte}
-            UPDATE ads_platformdelivery SET state = v.state, last_error = v.error,
-                lease_until = NULL,
-                next_attempt_at = COALESCE(v.next_at, ads_platformdelivery.next_attempt_at),
-                finished_at = CASE WHEN v.state IN ({", ".join(["%s"] * len(final))})
-                    THEN %s ELSE NULL END
-            FROM v
-            WHERE ads_platformdelivery.id = v.id AND ads_platformdelivery.state = %s
-                AND ads_platformdelivery.lease_until = %s""",
-            params + list(final) + [adapt(at), S.SENDING, adapt(lease_until)],
-        )
     # In campaign order, as the sync writes the same rows: concurrent upserts then queue
     # behind each other instead of deadlocking.
     pushed = sorted(
@@ -457,7 +424,7 @@ def deliveries_push(
     """
     report = PushReport(dry_run=dry_run)
     rng = random.Random(seed)
-    accounts = AdAccount.objects.filter(enabled=True).order_by("pk")
+    accounts = AdAccount.objects.filter(enabled=True).select_related("brand").order_by("pk")
     if account_id is not None:
         accounts = accounts.filter(pk=account_id)
     for account in accounts:

@@ -3,75 +3,49 @@ system). Push-only: it has no statuses or spend to read back.
 
 The request: ``POST <url>`` with a JSON body
 ``{"sent_at": "<ISO-8601>", "campaigns": [{"id": "<platform campaign id>", "status":
-"paused" | "running"}, ...]}`` and two headers:
+"paused" | "running"}, ...]}``, signed as every webhook of this system is
+(``ads.core.signing``: ``X-Ads-Timestamp`` and ``X-Ads-Signature``; a receiver checks it with
+``verify_signature``). It goes through the egress policy (``ads.core.http``): https to a
+public address, no redirect followed.
 
-- ``X-Ads-Timestamp``: Unix seconds when it was signed;
-- ``X-Ads-Signature``: ``v1=`` + hex HMAC-SHA256, keyed with the shared secret, of the
-  timestamp, a dot, and the raw body bytes (``b"1767225600." + body``).
-
-A receiver recomputes the signature over the bytes it received, compares in constant time,
-and refuses timestamps older than a few minutes (replays); ``verify_signature`` below does
-exactly that. It answers 2xx when done (optionally ``{"failed": [{"id": ..., "message":
-...}]}`` for campaigns it refused), 429 or 5xx to be retried (``Retry-After`` in seconds is
-honoured), 401 or 403 when the signature is not accepted. Delivering the same status twice
-must be harmless for the receiver (it is for every platform we push to).
+A receiver answers 2xx when done (optionally ``{"failed": [{"id": ..., "message": ...}]}``
+for campaigns it refused; each message is kept, cut to 500 printable characters), 429 or 5xx
+to be retried (``Retry-After`` in seconds is honoured), 401 or 403 when the signature is not
+accepted. Anything else it says is not shown to staff: a failure reads as the status code and
+a fixed message. Delivering the same status twice must be harmless for the receiver (it is
+for every platform we push to).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-import requests
-
+from ads.core import http
+from ads.core.signing import signed_headers
 from ads.models import PlatformStatus
 from ads.platforms.base import DailySpend, PlatformError, PushFailure, StatusPush
 
-TIMESTAMP_HEADER = "X-Ads-Timestamp"
-SIGNATURE_HEADER = "X-Ads-Signature"
-SIGNATURE_VERSION = "v1"
-# Receivers should refuse a timestamp further than this from their clock.
-DEFAULT_TOLERANCE_SECONDS = 300
 TIMEOUT_SECONDS = 15
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The ``X-Ads-Signature`` value for ``body`` signed at ``timestamp``."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"{SIGNATURE_VERSION}={digest.hexdigest()}"
-
-
-def verify_signature(
-    *,
-    secret: str,
-    body: bytes,
-    timestamp_header: str | None,
-    signature_header: str | None,
-    now: float,
-    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
-) -> bool:
-    """For receivers: whether a request is authentic and fresh. ``now`` is Unix seconds."""
-    if not timestamp_header or not signature_header:
-        return False
-    try:
-        timestamp = int(timestamp_header)
-    except ValueError:
-        return False
-    if abs(now - timestamp) > tolerance_seconds:
-        return False
-    return hmac.compare_digest(sign(secret, timestamp, body), signature_header.strip())
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    try:
-        return max(0.0, float(headers.get("Retry-After", "")))
-    except ValueError:
-        return None
+def failed_items(answer: object) -> list[PushFailure]:
+    """The campaigns a 2xx answer says were refused (``{"failed": [...]}``), messages cut to
+    printable text."""
+    failed = answer.get("failed", []) if isinstance(answer, dict) else []
+    if not isinstance(failed, list):
+        return []
+    return [
+        PushFailure(
+            http.printable(item.get("id"), 128),
+            http.printable(item.get("message", "refused")) or "refused",
+        )
+        for item in failed
+        if isinstance(item, dict)
+    ]
 
 
 class WebhookAdapter:
@@ -86,53 +60,40 @@ class WebhookAdapter:
             )
         self.url = url
         self.secret = secret
-        self.session = requests.Session()
+        self.session = http.session()
 
     def push_statuses(self, pushes: Sequence[StatusPush]) -> list[PushFailure]:
-        sent_at = datetime.now(UTC)
         body = json.dumps(
             {
-                "sent_at": sent_at.isoformat(),
+                "sent_at": datetime.now(UTC).isoformat(),
                 "campaigns": [
                     {"id": push.platform_campaign_id, "status": str(push.status)} for push in pushes
                 ],
             },
             separators=(",", ":"),
         ).encode()
-        timestamp = int(time.time())
-        headers = {
-            "Content-Type": "application/json",
-            TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: sign(self.secret, timestamp, body),
-        }
+        headers = signed_headers(secret=self.secret, timestamp=int(time.time()), body=body)
         try:
-            response = self.session.post(
-                self.url, data=body, headers=headers, timeout=TIMEOUT_SECONDS
+            response = http.post(
+                self.session,
+                self.url,
+                body=body,
+                headers=headers,
+                timeout=TIMEOUT_SECONDS,
+                what="status webhook",
             )
-        except requests.RequestException as exc:
-            raise PlatformError(f"webhook unreachable: {exc}", retryable=True) from None
-        status = response.status_code
-        text = response.text[:500]
-        if status == 429 or status >= 500:
+        except http.HttpFailure as exc:
             raise PlatformError(
-                f"webhook answered {status}: {text}",
-                retryable=True,
-                retry_after=_retry_after(response.headers),
-            )
-        if status in (401, 403):
-            raise PlatformError(f"webhook answered {status}: {text}", retryable=False, auth=True)
-        if not 200 <= status < 300:
-            raise PlatformError(f"webhook answered {status}: {text}", retryable=False)
+                f"webhook {exc.message}",
+                retryable=exc.retryable,
+                retry_after=exc.retry_after,
+                auth=exc.auth,
+            ) from None
         try:
             answer = response.json() if response.content else {}
         except ValueError:
             answer = {}
-        failed = answer.get("failed", []) if isinstance(answer, dict) else []
-        return [
-            PushFailure(str(item.get("id")), str(item.get("message", "refused")))
-            for item in failed
-            if isinstance(item, dict)
-        ]
+        return failed_items(answer)
 
     def read_statuses(self, platform_campaign_ids: Sequence[str]) -> dict[str, PlatformStatus]:
         return {}

@@ -12,18 +12,14 @@ the brand locks) compares the brand-local day and month of ``at`` with their bud
 Each alert is a row with a unique key (brand, kind, period, period start, threshold),
 inserted with ``ON CONFLICT DO NOTHING``: whichever writer crosses first records it, and
 every other writer, concurrent or later, inserts nothing. The deliveries (email, webhook)
-are rows in the same transaction, sent after commit by a Celery task that retries; a crash
-can delay a delivery but never lose or duplicate an alert.
+are rows in the same transaction: an outbox that the ``deliver_alerts`` job sends
+(``ads.services.alert_delivery``), nudged after commit; a crash or a broker outage can delay
+a delivery but never lose or duplicate an alert.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
-import time
-import urllib.request
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,15 +27,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.utils import timezone
 
-from ads import metrics
+from ads.core import nudge
 from ads.models import (
     AlertChannel,
     AlertDelivery,
-    AlertDeliveryState,
     AlertKind,
     Brand,
     BrandAlertSettings,
@@ -55,8 +48,8 @@ logger = logging.getLogger(__name__)
 
 # Pacing is judged only once this share of the period has passed.
 PACING_MIN_ELAPSED = Decimal("0.1")
-WEBHOOK_TIMEOUT_SECONDS = 10
-MAX_ATTEMPTS = 6
+# The beat job that delivers the alert outbox (ads.services.alert_delivery).
+DELIVER_TASK = "ads.deliver_alerts"
 
 
 @dataclass(frozen=True)
@@ -382,8 +375,8 @@ def _record(candidates: list[_Candidate], at: datetime) -> list[int]:
     deliveries = _deliveries_for(new, at)
     AlertDelivery.objects.bulk_create(deliveries)
     if deliveries:
-        alert_ids = [row[0] for row in new]
-        transaction.on_commit(lambda: _enqueue(alert_ids))
+        # Best effort: the deliver_alerts beat job sends them whatever happens to the nudge.
+        transaction.on_commit(lambda: nudge.request(DELIVER_TASK))
     for row in new:
         logger.info(
             "alert %s: brand %s %s %s %s%%",
@@ -405,7 +398,13 @@ def _deliveries_for(new: list[tuple[Any, ...]], at: datetime) -> list[AlertDeliv
         channels = channels_for(own.get(brand_id))
         for channel, target in channels:
             deliveries.append(
-                AlertDelivery(alert_id=alert_id, channel=channel, target=target, created_at=at)
+                AlertDelivery(
+                    alert_id=alert_id,
+                    channel=channel,
+                    target=target,
+                    created_at=at,
+                    next_attempt_at=at,
+                )
             )
     return deliveries
 
@@ -424,114 +423,3 @@ def channels_for(brand_settings: BrandAlertSettings | None) -> list[tuple[str, s
     if url and (brand_settings is None or brand_settings.webhook_enabled):
         result.append((AlertChannel.WEBHOOK, url))
     return result
-
-
-def _enqueue(alert_ids: list[int]) -> None:
-    from ads.tasks import deliver_alert
-
-    for delivery_id in AlertDelivery.objects.filter(
-        alert_id__in=alert_ids, state=AlertDeliveryState.PENDING
-    ).values_list("id", flat=True):
-        deliver_alert.delay(delivery_id)
-
-
-# --- Delivery ---------------------------------------------------------------------------
-
-
-def alert_text(delivery: AlertDelivery) -> str:
-    alert = delivery.alert
-    what = "daily" if alert.period == SpendPeriod.DAY else "monthly"
-    currency = alert.brand.currency
-    if alert.kind == AlertKind.PACING:
-        return (
-            f"{alert.brand.name}: {what} spend is projected to reach {alert.projected} "
-            f"{currency}, more than {(alert.threshold - 100).normalize():f}% over its budget of "
-            f"{alert.budget} (spent so far {alert.spend}; period starting {alert.period_start})."
-        )
-    return (
-        f"{alert.brand.name}: {what} spend reached {alert.threshold.normalize():f}% of its "
-        f"budget: {alert.spend} of {alert.budget} {currency} (period starting "
-        f"{alert.period_start})."
-    )
-
-
-def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
-    """HMAC-SHA256 over ``timestamp.body``; the receiver recomputes it and compares."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "v1=" + mac.hexdigest()
-
-
-def _send_webhook(delivery: AlertDelivery, text: str) -> None:
-    own = BrandAlertSettings.objects.filter(brand_id=delivery.alert.brand_id).first()
-    secret = (own.webhook_secret if own else "") or (settings.ALERT_WEBHOOK_SECRET or "")
-    body = json.dumps({"text": text}).encode()  # Slack's incoming-webhook shape
-    timestamp = str(int(time.time()))
-    headers = {"Content-Type": "application/json", "X-Ads-Timestamp": timestamp}
-    if secret:
-        headers["X-Ads-Signature"] = webhook_signature(secret, timestamp, body)
-    request = urllib.request.Request(delivery.target, data=body, headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
-        if not 200 <= response.status < 300:
-            raise OSError(f"webhook answered {response.status}")
-
-
-def _send_email(delivery: AlertDelivery, text: str) -> None:
-    recipients = [a.strip() for a in delivery.target.split(",") if a.strip()]
-    send_mail(
-        subject=f"[Ad budgets] {text[:120]}",
-        message=text,
-        from_email=None,
-        recipient_list=recipients,
-        fail_silently=False,
-    )
-
-
-class DeliveryFailed(Exception):
-    pass
-
-
-def alert_delivery_send(*, delivery_id: int, at: datetime, final: bool) -> str:
-    """Send one pending delivery and record the outcome; return its state. A failure
-    raises ``DeliveryFailed`` (the task retries) unless ``final``, when it is marked failed.
-    Safe to run twice: a delivery that is not pending (or that another worker holds) is
-    left alone."""
-    with transaction.atomic():
-        delivery = (
-            AlertDelivery.objects.select_for_update(skip_locked=True)
-            .select_related("alert__brand")
-            .filter(pk=delivery_id, state=AlertDeliveryState.PENDING)
-            .first()
-        )
-        if delivery is None:
-            return "skipped"
-        text = alert_text(delivery)
-        try:
-            if delivery.channel == AlertChannel.WEBHOOK:
-                _send_webhook(delivery, text)
-            else:
-                _send_email(delivery, text)
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-            state = AlertDeliveryState.FAILED if final else AlertDeliveryState.PENDING
-            AlertDelivery.objects.filter(pk=delivery.pk).update(
-                attempts=delivery.attempts + 1, last_error=error, state=state
-            )
-            metrics.alert_delivered(channel=delivery.channel, ok=False)
-            logger.warning(
-                "alert delivery %s failed: %s",
-                delivery.pk,
-                error,
-                extra={"delivery_id": delivery.pk, "channel": delivery.channel},
-            )
-        else:
-            AlertDelivery.objects.filter(pk=delivery.pk).update(
-                attempts=delivery.attempts + 1,
-                state=AlertDeliveryState.SENT,
-                sent_at=timezone.now(),
-            )
-            metrics.alert_delivered(channel=delivery.channel, ok=True)
-            return AlertDeliveryState.SENT
-    # Outside the transaction, so the attempt and its error are committed before the retry.
-    if final:
-        return AlertDeliveryState.FAILED
-    raise DeliveryFailed(error)

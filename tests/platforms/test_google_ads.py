@@ -79,7 +79,9 @@ def test_a_revoked_token_fails_the_rows_and_the_account(
     assert push().failed == 2
     google_account.refresh_from_db()
     assert google_account.health == AccountHealth.FAILING
-    assert "revoked" in google_account.last_error
+    # The gRPC status and the error kind, never the server's own words.
+    assert "UNAUTHENTICATED (authentication_error)" in google_account.last_error
+    assert "revoked" not in google_account.last_error
     assert set(PlatformDelivery.objects.values_list("state", flat=True)) == {"failed"}
 
 

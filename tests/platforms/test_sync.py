@@ -122,7 +122,7 @@ def test_a_failing_read_is_reported_and_changes_nothing(
     linked_campaigns(google_account, 1)
     google.fake.script = [Failure("auth")]
     report = platforms_sync(at=AT)
-    assert "revoked" in report.errors[0]
+    assert "UNAUTHENTICATED" in report.errors[0] and "revoked" not in report.errors[0]
     assert not ReportedDailyTotal.objects.exists()
     google_account.refresh_from_db()
     assert google_account.health == "failing"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ads.platforms.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from ads.core.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 
 
 @dataclass

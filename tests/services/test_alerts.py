@@ -1,45 +1,43 @@
 """Budget alerts: each fires once per (brand, kind, period, threshold), also under concurrent
-writers; recorded with the spend, delivered after commit, retried when a channel fails."""
+writers, recorded with the spend (their delivery: test_alert_delivery.py)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import random
 import threading
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
-from django.core import mail
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from ads.models import (
     Alert,
-    AlertChannel,
-    AlertDelivery,
-    AlertDeliveryState,
     AlertKind,
     Brand,
     BrandAlertSettings,
 )
 from ads.money import from_micros
-from ads.services.alerts import MAX_ATTEMPTS, _brand_candidates, _Screen, _zone_clock
+from ads.core import nudge
+from ads.services.alerts import _brand_candidates, _Screen, _zone_clock
 from ads.services.daily_totals import daily_totals_ingest
 from ads.services.spend import SpendEventInput, spend_record
-from ads.tasks import deliver_alert
 from tests.factories import make_brand, make_campaign, spend
 
 pytestmark = pytest.mark.django_db
 
 LATE = datetime(2026, 6, 10, 23, 0, tzinfo=UTC)  # too late in the day for pacing to fire
 NOON = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def nudges(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The jobs nudged after commit (instead of a broker)."""
+    asked: list[str] = []
+    monkeypatch.setattr(nudge, "request", asked.append)
+    return asked
 
 
 def fired(brand: Brand) -> list[tuple[str, str, Decimal]]:
@@ -212,149 +210,12 @@ def test_a_restated_daily_total_fires_the_alert_it_crosses() -> None:
     assert fired(brand) == [("threshold", "day", Decimal("80"))]
 
 
-# --- Delivery ---------------------------------------------------------------------------
-
-
-class Receiver:
-    """A local HTTP server standing in for Slack: answers with the queued statuses."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append((dict(self.headers), body))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Callable[[list[int]], Receiver]]:
-    made: list[Receiver] = []
-
-    def make(statuses: list[int]) -> Receiver:
-        made.append(Receiver(statuses))
-        return made[-1]
-
-    yield make
-    for item in made:
-        item.close()
-
-
-@pytest.fixture
-def sent_tasks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Delivery ids handed to the queue (instead of a broker)."""
-    queued: list[int] = []
-    monkeypatch.setattr(deliver_alert, "delay", lambda delivery_id: queued.append(delivery_id))
-    return queued
-
-
-def test_deliveries_are_recorded_with_the_alert_and_sent_only_after_commit(
-    django_capture_on_commit_callbacks: Any,
-    sent_tasks: list[int],
-    receiver: Callable[[list[int]], Receiver],
-) -> None:
-    hook = receiver([])
-    brand = make_brand("Acme", daily="100", monthly="1000")
-    BrandAlertSettings.objects.create(
-        brand=brand, emails="ops@acme.test, cfo@acme.test", webhook_url=hook.url
-    )
-    campaign = make_campaign(brand)
-
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        spend(campaign, "85", at=LATE)
-    deliveries = list(AlertDelivery.objects.order_by("channel"))
-    assert [(d.channel, d.state) for d in deliveries] == [
-        (AlertChannel.EMAIL, AlertDeliveryState.PENDING),
-        (AlertChannel.WEBHOOK, AlertDeliveryState.PENDING),
-    ]
-    assert sent_tasks == [] and mail.outbox == [] and hook.requests == []
-
-    for callback in callbacks:
-        callback()  # the commit
-    assert sorted(sent_tasks) == sorted(d.pk for d in deliveries)
-    for delivery_id in sent_tasks:
-        deliver_alert.apply(args=(delivery_id,)).get()
-        deliver_alert.apply(args=(delivery_id,)).get()  # redelivered: sends nothing more
-
-    assert set(AlertDelivery.objects.values_list("state", flat=True)) == {AlertDeliveryState.SENT}
-    (email,) = mail.outbox
-    assert email.to == ["ops@acme.test", "cfo@acme.test"]
-    assert "Acme: daily spend reached 80% of its budget: 85.00 of 100.00 USD" in email.body
-    ((headers, body),) = hook.requests
-    assert json.loads(body) == {"text": email.body}
-
-
-@override_settings(ALERT_WEBHOOK_SECRET="shh")
-def test_a_failing_webhook_is_retried_until_it_answers_and_is_signed(
-    sent_tasks: list[int], receiver: Callable[[list[int]], Receiver]
-) -> None:
-    hook = receiver([500, 503])
-    with override_settings(ALERT_WEBHOOK_URL=hook.url):
-        brand = make_brand(daily="100", monthly="1000")
-        with_commit(lambda: spend(make_campaign(brand), "100", at=LATE))
-    delivery = AlertDelivery.objects.get(alert__threshold=100)
-
-    deliver_alert.apply(args=(delivery.pk,))
-
-    delivery.refresh_from_db()
-    assert (delivery.state, delivery.attempts) == (AlertDeliveryState.SENT, 3)
-    assert "HTTP Error 503" in delivery.last_error
-    headers, body = hook.requests[-1]
-    expected = hmac.new(
-        b"shh", headers["X-Ads-Timestamp"].encode() + b"." + body, hashlib.sha256
-    ).hexdigest()
-    assert headers["X-Ads-Signature"] == f"v1={expected}"
-
-
-def test_a_channel_that_keeps_failing_is_marked_failed_after_the_last_attempt(
-    sent_tasks: list[int], receiver: Callable[[list[int]], Receiver]
-) -> None:
-    hook = receiver([500] * 20)
-    with override_settings(ALERT_WEBHOOK_URL=hook.url):
-        brand = make_brand(daily="100", monthly="1000")
-        with_commit(lambda: spend(make_campaign(brand), "85", at=LATE))
-    delivery = AlertDelivery.objects.get()
-
-    deliver_alert.apply(args=(delivery.pk,))
-
-    delivery.refresh_from_db()
-    assert (delivery.state, delivery.attempts) == (AlertDeliveryState.FAILED, MAX_ATTEMPTS)
-    assert len(hook.requests) == MAX_ATTEMPTS
-    assert "HTTP Error 500" in delivery.last_error
-
-
-def with_commit(work: Callable[[], object]) -> None:
-    """Run ``work`` and then its on-commit callbacks, as a real commit would."""
-    from django.test import TestCase
-
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        work()
-
-
 # --- Concurrent writers ---------------------------------------------------------------
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_fire_each_alert_exactly_once(sent_tasks: list[int]) -> None:
+def test_concurrent_writers_fire_each_alert_exactly_once(nudges: list[str]) -> None:
     brand = make_brand(daily="100", monthly="100000")
     campaigns = [make_campaign(brand) for _ in range(8)]
     barrier = threading.Barrier(len(campaigns))

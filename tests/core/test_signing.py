@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ads.platforms.webhook import sign, verify_signature
+from ads.core.signing import sign, verify_signature
 
 BODY = b'{"sent_at":"2026-06-10T12:00:00+00:00","campaigns":[{"id":"1","status":"paused"}]}'
 
