@@ -7,6 +7,7 @@ removed at the end whatever happens.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import random
@@ -16,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 
 from ads.ledger_guard import ledger_maintenance
@@ -50,8 +52,16 @@ def platform_step(bench: Bench) -> None:
             daily_budget=Decimal("100000000"),
             monthly_budget=Decimal("1000000000"),
         )
+        # The fake listens on loopback, which the egress policy refuses unless allowed; the
+        # bench allows it, and binds its own credentials variable to its own brand, for the
+        # length of this step only.
+        local = override_settings(
+            OUTBOUND_ALLOWED_NETWORKS=(ipaddress.ip_network("127.0.0.0/8"),),
+            PLATFORM_CREDENTIALS={variable: frozenset({brand.name})},
+        )
         try:
-            _measure(bench, brand, variable, fake, count)
+            with local:
+                _measure(bench, brand, variable, fake, count)
         finally:
             os.environ.pop(variable, None)
             _remove(brand)

@@ -237,7 +237,12 @@ def test_the_admin_lists_alerts_with_their_delivery_state_and_each_brands_recipi
             created_at=now,
         )
         AlertDelivery.objects.create(
-            alert=alert, channel="email", target="x", state=AlertDeliveryState.SENT, created_at=now
+            alert=alert,
+            channel="email",
+            target="x",
+            state=AlertDeliveryState.SENT,
+            created_at=now,
+            next_attempt_at=now,
         )
         AlertDelivery.objects.create(
             alert=alert,
@@ -246,6 +251,7 @@ def test_the_admin_lists_alerts_with_their_delivery_state_and_each_brands_recipi
             state=AlertDeliveryState.FAILED,
             last_error="HTTP Error 500",
             created_at=now,
+            next_attempt_at=now,
         )
 
     with django_assert_max_num_queries(9):  # delivery states in the page query, not per row

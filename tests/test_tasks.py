@@ -21,8 +21,10 @@ def test_every_beat_entry_names_a_registered_task() -> None:
     import ads.tasks  # noqa: F401  (registers the tasks)
 
     schedule = app.conf.beat_schedule
-    # record_spend is for producers, not beat; + prune, 2 platforms, verify, ledger partitions
-    assert len(schedule) == 9
+    # record_spend is for producers, not beat; + prune, 2 platforms, verify, ledger partitions,
+    # alert deliveries
+    assert len(schedule) == 10
+    assert schedule["deliver-alerts"]["task"] == "ads.deliver_alerts"
     for entry in schedule.values():
         assert entry["task"] in app.tasks
 
