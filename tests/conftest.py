@@ -48,3 +48,14 @@ def _totals_follow_the_ledger(request: pytest.FixtureRequest) -> Iterator[None]:
     assert not differences, "totals drifted from the ledger: " + "; ".join(
         d.describe() for d in differences[:5]
     )
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on: bound to learn a free one, then closed."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port

@@ -1,4 +1,5 @@
-"""Operator surfaces: /healthz, /readyz, the admin's beat banner, `manage.py doctor`."""
+"""Operator surfaces: /healthz, /readyz, the admin's beat banner, `manage.py doctor` (/status
+and the outbox figures: test_status)."""
 
 from __future__ import annotations
 
@@ -65,31 +66,31 @@ def test_healthz_answers_without_touching_the_database(client: Client) -> None:
 
 
 @override_settings(BUDGET_CHECK_INTERVAL_MINUTES=1)
-def test_readyz_is_ok_while_beat_runs_and_503_naming_beat_when_it_stops(
+def test_readyz_stays_ready_while_beat_is_stale(
     client: Client, fresh: time_machine.Traveller
 ) -> None:
+    # Beat's silence is every instance's alike: it belongs on /status, not in the load
+    # balancer's choice of instance.
     ready = client.get("/readyz")
     fresh.shift(timedelta(minutes=3, seconds=1))
     stale = client.get("/readyz")
 
     assert ready.status_code == 200 and ready.json()["status"] == "ok"
-    assert set(ready.json()["checks"]) == {"database", "broker", "beat check_budget"}
-    assert stale.status_code == 503
-    assert stale.json()["failed"] == ["beat check_budget"]
-    assert "last success 181s ago" in stale.json()["checks"]["beat check_budget"]["detail"]
-    # And back once the budget check runs again.
-    check_budget.apply().get()
-    assert client.get("/readyz").status_code == 200
+    assert set(ready.json()["checks"]) == {"database", "migrations"}
+    assert stale.status_code == 200 and stale.json()["failed"] == []
 
 
-@override_settings(CELERY_BROKER_URL="redis://127.0.0.1:1/0")
-def test_readyz_names_a_broker_that_cannot_be_reached(
-    client: Client, fresh: time_machine.Traveller
+def test_readyz_stays_ready_while_the_broker_is_unreachable(
+    client: Client, fresh: time_machine.Traveller, settings: Any, closed_port: int
 ) -> None:
+    # Ingestion works without the broker; its side effects wait in outbox rows.
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port}/0"
+
     response = client.get("/readyz")
 
-    assert response.status_code == 503
-    assert response.json()["failed"] == ["broker"]
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "ok" and response.json()["failed"] == []
+    assert "broker" not in response.json()["checks"]
 
 
 @override_settings(BUDGET_CHECK_INTERVAL_MINUTES=1)
