@@ -148,11 +148,13 @@ def test_doctor_on_a_healthy_setup_prints_one_line_per_check_and_succeeds() -> N
         "beat ledger_partitions",
         "worker",
         "deliveries",
+        "outbox platform_pushes",
+        "outbox alert_deliveries",
         "ledger partitions",
         "clock",
     ]
     assert all(line.startswith("ok   ") for line in lines[:-1]), lines
-    assert lines[-1] == "all 14 checks passed"
+    assert lines[-1] == "all 16 checks passed"
 
 
 @override_settings(BUDGET_CHECK_INTERVAL_MINUTES=1)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db.migrations.recorder import MigrationRecorder
-from django.test import Client
+from django.test import Client, override_settings
 
+from ads.models import AlertDeliveryState, DeliveryState
 from ads.services import health
 from ads.services.health import Check
+from tests.factories import make_alert_delivery, make_platform_push
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +93,24 @@ def test_readyz_is_503_naming_the_database_when_it_does_not_answer(
         "checks": {"database": {"ok": False, "detail": "OperationalError: connection refused"}},
     }
     assert plans == []  # nothing else is asked of a database that does not answer
+
+
+# --- doctor ------------------------------------------------------------------------------
+
+
+@override_settings(PLATFORM_PUSH_INTERVAL_MINUTES=1)
+def test_doctor_reports_each_outboxs_backlog_as_status_does() -> None:
+    at = datetime.now(UTC)  # doctor reads the real clock; the rows are placed around it
+    make_platform_push(DeliveryState.PENDING, created_at=at - timedelta(minutes=1))
+    make_alert_delivery(AlertDeliveryState.FAILED, created_at=at - timedelta(minutes=30))
+    out = StringIO()
+
+    with pytest.raises(CommandError) as failure:
+        call_command("doctor", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    pushes = next(line for line in lines if line.startswith("ok   outbox platform_pushes: "))
+    assert pushes.endswith("limit 360s); 0 failed for good")
+    assert pushes.startswith("ok   outbox platform_pushes: 1 waiting, oldest due 6")
+    assert "FAIL outbox alert_deliveries: 0 waiting, none due; 1 failed for good" in lines
+    assert "outbox alert_deliveries" in str(failure.value)

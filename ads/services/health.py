@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core import checks as django_checks
@@ -19,14 +19,13 @@ from ads.models import AlertDelivery, AlertDeliveryState
 from ads.platforms.outbox import deliveries_failing_count
 from ads.services import ledger_partitions
 from ads.services.job_runs import STALE_AFTER_INTERVALS, jobs_freshness
+from ads.services.outbox_backlog import STUCK_DELIVERY, outboxes_backlog
 
 # Replies from workers to a ping, and connecting to the broker, wait at most this long.
 BROKER_TIMEOUT_SECONDS = 2
 # The database's clock and this process's may differ by this much before it matters (job
 # freshness compares times written by different machines).
 MAX_CLOCK_SKEW_SECONDS = 5.0
-# A delivery still pending after this has missed its retries' window: a worker is missing.
-STUCK_DELIVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -173,6 +172,15 @@ def check_deliveries(*, at: datetime) -> Check:
     return _guarded("deliveries", probe)
 
 
+def check_outboxes(*, at: datetime) -> list[Check]:
+    """Each outbox's backlog, as /status reports it: one line per outbox."""
+    try:
+        backlogs = outboxes_backlog(at=at)
+    except Exception as exc:
+        return [Check("outboxes", False, f"{type(exc).__name__}: {exc}")]
+    return [Check(f"outbox {b.outbox}", b.ok, b.describe()) for b in backlogs]
+
+
 def check_ledger_partitions(*, at: datetime) -> Check:
     """PostgreSQL: next month's ledger partition exists (the daily job creates it ahead) and
     the DEFAULT partition is empty (a row there means a month had no partition)."""
@@ -244,6 +252,7 @@ def doctor(*, at: datetime) -> list[Check]:
     checks.append(check_worker())
     if database.ok:
         checks.append(check_deliveries(at=at))
+        checks += check_outboxes(at=at)
         checks.append(check_ledger_partitions(at=at))
     checks.append(check_clock(at=at))
     return checks
