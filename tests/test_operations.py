@@ -204,6 +204,8 @@ def test_doctor_on_a_broken_setup_names_each_broken_part(tmp_path: Path) -> None
         ('"GET /healthz HTTP/1.1" 200 15', False),
         ('"GET /readyz HTTP/1.1" 503 80', False),
         ('"GET /metrics?x=1 HTTP/1.1" 200 900', False),
+        ('"GET /status HTTP/1.1" 503 700', False),
+        ('"GET /api/v1/campaigns/7/status HTTP/1.1" 200 300', True),
         ('"POST /api/v1/spend-events HTTP/1.1" 200 80', True),
     ],
 )

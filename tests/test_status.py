@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client, override_settings
 
-from ads.models import AlertDeliveryState, DeliveryState
+from ads.models import AlertDeliveryState, DeliveryState, JobName, JobOutcome, JobRun, JobTrigger
 from ads.services import health
 from ads.services.health import Check
 from tests.factories import make_alert_delivery, make_platform_push
@@ -93,6 +95,186 @@ def test_readyz_is_503_naming_the_database_when_it_does_not_answer(
         "checks": {"database": {"ok": False, "detail": "OperationalError: connection refused"}},
     }
     assert plans == []  # nothing else is asked of a database that does not answer
+
+
+# --- /status ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def beat_fresh() -> Iterator[time_machine.Traveller]:
+    """Every job succeeded at NOON, long after installation; the clock stands at NOON."""
+    MigrationRecorder.Migration.objects.filter(app="ads", name__endswith="_job_runs").update(
+        applied=NOON - timedelta(days=60)
+    )
+    for job in JobName:
+        JobRun.objects.create(
+            job=job,
+            trigger=JobTrigger.BEAT,
+            actor="celery",
+            outcome=JobOutcome.SUCCEEDED,
+            started_at=NOON - timedelta(seconds=1),
+            finished_at=NOON,
+        )
+    with time_machine.travel(NOON, tick=False) as traveller:
+        yield traveller
+
+
+def status_of(client: Client) -> tuple[int, dict[str, Any]]:
+    response = client.get("/status")
+    body: dict[str, Any] = response.json()
+    return response.status_code, body
+
+
+def test_status_is_200_and_reports_every_helper_when_all_is_fine(
+    client: Client, beat_fresh: time_machine.Traveller
+) -> None:
+    code, body = status_of(client)
+
+    assert code == 200 and body["ok"] is True, body
+    checks = body["checks"]
+    assert set(checks) == {"database", "broker", "beat", "outboxes"}
+    assert checks["database"]["ok"] and checks["broker"]["ok"]
+    assert checks["broker"]["detail"].startswith("reachable at ")
+    assert checks["beat"]["ok"] is True
+    assert set(checks["beat"]["jobs"]) == set(JobName.values)
+    assert checks["beat"]["jobs"]["check_budget"] == {
+        "ok": True,
+        "last_success": "2030-06-10T12:00:00+00:00",
+        "age_seconds": 0,
+        "stale_after_seconds": 3 * 15 * 60,
+    }
+    nothing = {
+        "ok": True,
+        "backlog": 0,
+        "oldest_due": None,
+        "oldest_due_age_seconds": None,
+        "failed": 0,
+    }
+    assert checks["outboxes"] == {"platform_pushes": nothing, "alert_deliveries": nothing}
+
+
+def test_status_is_503_naming_the_broker_while_it_is_unreachable(
+    client: Client, beat_fresh: time_machine.Traveller, settings: Any, closed_port: int
+) -> None:
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port}/0"
+
+    code, body = status_of(client)
+
+    assert code == 503 and body["ok"] is False
+    broker = body["checks"]["broker"]
+    assert broker["ok"] is False and str(closed_port) in broker["detail"], broker
+    others = [body["checks"]["database"], body["checks"]["beat"]]
+    assert all(check["ok"] for check in others + list(body["checks"]["outboxes"].values()))
+
+
+@override_settings(BUDGET_CHECK_INTERVAL_MINUTES=1, DAYPARTING_CHECK_INTERVAL_MINUTES=1)
+def test_status_is_503_while_a_watched_job_is_stale_and_reports_the_others(
+    client: Client, beat_fresh: time_machine.Traveller
+) -> None:
+    beat_fresh.shift(timedelta(minutes=3, seconds=1))
+    stale_code, stale = status_of(client)
+    # The budget check succeeds again; the dayparting job (not watched) stays behind alone.
+    JobRun.objects.filter(job=JobName.CHECK_BUDGET).update(
+        finished_at=NOON + timedelta(minutes=3, seconds=1)
+    )
+    other_code, other = status_of(client)
+
+    assert stale_code == 503 and stale["ok"] is False
+    assert stale["checks"]["beat"]["ok"] is False
+    assert stale["checks"]["beat"]["jobs"]["check_budget"] == {
+        "ok": False,
+        "last_success": "2030-06-10T12:00:00+00:00",
+        "age_seconds": 181,
+        "stale_after_seconds": 180,
+    }
+    assert other_code == 200 and other["checks"]["beat"]["ok"] is True
+    assert other["checks"]["beat"]["jobs"]["enforce_dayparting"]["ok"] is False
+    assert other["checks"]["beat"]["jobs"]["check_budget"]["ok"] is True
+
+
+@pytest.mark.parametrize("outbox", ["platform_pushes", "alert_deliveries"])
+def test_status_is_503_when_an_outbox_has_a_row_that_failed_for_good(
+    client: Client, beat_fresh: time_machine.Traveller, outbox: str
+) -> None:
+    if outbox == "platform_pushes":
+        make_platform_push(DeliveryState.FAILED, created_at=NOON - timedelta(minutes=1))
+    else:
+        make_alert_delivery(AlertDeliveryState.FAILED, created_at=NOON - timedelta(minutes=1))
+
+    code, body = status_of(client)
+
+    assert code == 503 and body["ok"] is False
+    outboxes = body["checks"]["outboxes"]
+    assert outboxes[outbox]["ok"] is False and outboxes[outbox]["failed"] == 1
+    assert [name for name, figures in outboxes.items() if figures["ok"]] == [
+        name for name in ("platform_pushes", "alert_deliveries") if name != outbox
+    ]
+
+
+def test_status_is_503_when_an_outboxs_oldest_due_row_waited_too_long(
+    client: Client, beat_fresh: time_machine.Traveller
+) -> None:
+    make_alert_delivery(AlertDeliveryState.PENDING, created_at=NOON - timedelta(minutes=11))
+
+    code, body = status_of(client)
+
+    assert code == 503
+    assert body["checks"]["outboxes"]["alert_deliveries"] == {
+        "ok": False,
+        "backlog": 1,
+        "oldest_due": "2030-06-10T11:49:00+00:00",
+        "oldest_due_age_seconds": 660,
+        "failed": 0,
+    }
+
+
+def test_status_names_a_database_that_does_not_answer_and_asks_nothing_of_it(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    down = Check("database", False, "OperationalError: connection refused")
+    monkeypatch.setattr(health, "check_database", lambda: down)
+
+    code, body = status_of(client)
+
+    assert code == 503 and body["checks"]["database"] == {"ok": False, "detail": down.detail}
+    assert body["checks"]["beat"]["ok"] is False and body["checks"]["beat"]["jobs"] == {}
+    assert all(not figures["ok"] for figures in body["checks"]["outboxes"].values())
+    assert "not checked" in body["checks"]["outboxes"]["platform_pushes"]["detail"]
+
+
+def test_status_is_refused_to_other_addresses_by_default(
+    client: Client, beat_fresh: time_machine.Traveller
+) -> None:
+    refused = client.get("/status", REMOTE_ADDR="10.1.2.3")
+
+    assert refused.status_code == 403 and refused.content == b"forbidden\n"
+    assert client.get("/status", REMOTE_ADDR="127.0.0.1").status_code == 200
+
+
+@override_settings(METRICS_TOKEN="s3cret-scraper-token")
+def test_status_opens_with_the_metrics_bearer_token_from_anywhere(
+    client: Client, beat_fresh: time_machine.Traveller
+) -> None:
+    far = "10.1.2.3"
+    wrong = client.get("/status", REMOTE_ADDR=far, headers={"authorization": "Bearer wrong"})
+    right = client.get(
+        "/status", REMOTE_ADDR=far, headers={"authorization": "Bearer s3cret-scraper-token"}
+    )
+
+    assert wrong.status_code == 403
+    assert right.status_code == 200 and right.json()["ok"] is True
+
+
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_status_is_get_only_never_cached_and_answers_over_plain_http(
+    client: Client, beat_fresh: time_machine.Traveller
+) -> None:
+    response = client.get("/status")
+
+    assert response.status_code == 200  # not redirected to HTTPS, like the probes
+    assert "no-cache" in response["Cache-Control"] and "max-age=0" in response["Cache-Control"]
+    assert client.post("/status").status_code == 405
+    assert client.get("/admin/").status_code == 301
 
 
 # --- doctor ------------------------------------------------------------------------------

@@ -1,12 +1,22 @@
-"""Health checks shared by ``/readyz`` and ``manage.py doctor``: one function per check, each
-returning a ``Check`` and never raising, so one broken dependency cannot hide the others."""
+"""Health checks shared by ``/readyz``, ``/status`` and ``manage.py doctor``: one function per
+check, each returning a ``Check`` and never raising, so one broken dependency cannot hide the
+others.
+
+``/readyz`` asks only what decides whether *this process* can serve (``readiness``): its
+database and its migrations. The broker, beat and the outboxes are shared by every instance;
+when they fail, every instance fails alike, and taking them all out of the load balancer
+would stop ingestion too, which works without them (its side effects wait in outbox rows).
+They are reported by ``/status`` (``status_report``), ``/metrics`` and ``doctor``, which
+alert."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NotRequired, TypedDict
 
 from django.conf import settings
 from django.core import checks as django_checks
@@ -18,8 +28,8 @@ from kombu import Connection
 from ads.models import AlertDelivery, AlertDeliveryState
 from ads.platforms.outbox import deliveries_failing_count
 from ads.services import ledger_partitions
-from ads.services.job_runs import STALE_AFTER_INTERVALS, jobs_freshness
-from ads.services.outbox_backlog import STUCK_DELIVERY, outboxes_backlog
+from ads.services.job_runs import STALE_AFTER_INTERVALS, WATCHED_JOBS, Freshness, jobs_freshness
+from ads.services.outbox_backlog import OUTBOXES, STUCK_DELIVERY, BacklogReader, OutboxStatus
 
 # Replies from workers to a ping, and connecting to the broker, wait at most this long.
 BROKER_TIMEOUT_SECONDS = 2
@@ -173,12 +183,16 @@ def check_deliveries(*, at: datetime) -> Check:
 
 
 def check_outboxes(*, at: datetime) -> list[Check]:
-    """Each outbox's backlog, as /status reports it: one line per outbox."""
-    try:
-        backlogs = outboxes_backlog(at=at)
-    except Exception as exc:
-        return [Check("outboxes", False, f"{type(exc).__name__}: {exc}")]
-    return [Check(f"outbox {b.outbox}", b.ok, b.describe()) for b in backlogs]
+    """Each outbox's backlog, from the figures /status reports: one line per outbox."""
+
+    def probe(figures: BacklogReader) -> Check:
+        backlog = figures(at=at)
+        return Check(f"outbox {backlog.outbox}", backlog.ok, backlog.describe())
+
+    return [
+        _guarded(f"outbox {name}", functools.partial(probe, figures))
+        for name, figures in OUTBOXES.items()
+    ]
 
 
 def check_ledger_partitions(*, at: datetime) -> Check:
@@ -242,6 +256,104 @@ def readiness() -> list[Check]:
     return [database, check_migrations_until_applied()]
 
 
+class CheckStatus(TypedDict):
+    ok: bool
+    detail: str
+
+
+class JobStatus(TypedDict):
+    ok: bool
+    last_success: str | None
+    # Seconds of silence: since the last success, or since installation if there was none
+    # (what staleness is judged on, and the figure of ads_job_last_success_age_seconds).
+    age_seconds: int | None
+    stale_after_seconds: int
+
+
+class BeatStatus(TypedDict):
+    ok: bool
+    jobs: dict[str, JobStatus]
+    detail: NotRequired[str]
+
+
+class StatusChecks(TypedDict):
+    database: CheckStatus
+    broker: CheckStatus
+    beat: BeatStatus
+    outboxes: dict[str, OutboxStatus]
+
+
+class StatusReport(TypedDict):
+    ok: bool
+    checks: StatusChecks
+
+
+def _job_status(fresh: Freshness, at: datetime) -> JobStatus:
+    return {
+        "ok": not fresh.stale,
+        "last_success": fresh.last_success.isoformat() if fresh.last_success else None,
+        "age_seconds": None if fresh.since is None else int((at - fresh.since).total_seconds()),
+        "stale_after_seconds": int((fresh.interval * STALE_AFTER_INTERVALS).total_seconds()),
+    }
+
+
+def _beat_status(at: datetime) -> BeatStatus:
+    try:
+        freshness = jobs_freshness(at=at)
+    except Exception as exc:
+        return {"ok": False, "jobs": {}, "detail": f"{type(exc).__name__}: {exc}"}
+    # The watched jobs decide, as for the admin's banner; the others are reported.
+    return {
+        "ok": not any(fresh.stale for fresh in freshness if fresh.job in WATCHED_JOBS),
+        "jobs": {fresh.job: _job_status(fresh, at) for fresh in freshness},
+    }
+
+
+def _outbox_unknown(detail: str) -> OutboxStatus:
+    return {
+        "ok": False,
+        "backlog": None,
+        "oldest_due": None,
+        "oldest_due_age_seconds": None,
+        "failed": None,
+        "detail": detail,
+    }
+
+
+def _outbox_status(figures: BacklogReader, at: datetime) -> OutboxStatus:
+    try:
+        return figures(at=at).as_dict()
+    except Exception as exc:
+        return _outbox_unknown(f"{type(exc).__name__}: {exc}")
+
+
+def status_report(*, at: datetime) -> StatusReport:
+    """What every instance shares, for /status: the database, the broker, beat's freshness
+    per job and each outbox's backlog; ``ok`` when all are. Safe to call any time: it only
+    reads (and opens one broker connection of its own)."""
+    database = check_database()
+    broker = check_broker()
+    beat: BeatStatus
+    if database.ok:
+        beat = _beat_status(at)
+        outboxes = {name: _outbox_status(figures, at) for name, figures in OUTBOXES.items()}
+    else:
+        # Each would wait for the database's connect timeout again, to learn nothing new.
+        skipped = "not checked: the database does not answer"
+        beat = {"ok": False, "jobs": {}, "detail": skipped}
+        outboxes = {name: _outbox_unknown(skipped) for name in OUTBOXES}
+    ok = database.ok and broker.ok and beat["ok"] and all(o["ok"] for o in outboxes.values())
+    return {
+        "ok": ok,
+        "checks": {
+            "database": {"ok": database.ok, "detail": database.detail},
+            "broker": {"ok": broker.ok, "detail": broker.detail},
+            "beat": beat,
+            "outboxes": outboxes,
+        },
+    }
+
+
 def doctor(*, at: datetime) -> list[Check]:
     """Everything an operator checks first, in order."""
     database = check_database()
@@ -258,4 +370,4 @@ def doctor(*, at: datetime) -> list[Check]:
     return checks
 
 
-__all__ = ["STALE_AFTER_INTERVALS", "Check", "doctor", "readiness"]
+__all__ = ["STALE_AFTER_INTERVALS", "Check", "StatusReport", "doctor", "readiness", "status_report"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypedDict
+from typing import NotRequired, Protocol, TypedDict
 
 from django.conf import settings
 from django.db.models import Case, Count, F, Min, Q, When
@@ -25,10 +25,12 @@ STUCK_DELIVERY = timedelta(minutes=10)
 
 class OutboxStatus(TypedDict):
     ok: bool
-    backlog: int
+    # None only when the figures could not be read (then ``detail`` says why).
+    backlog: int | None
     oldest_due: str | None
     oldest_due_age_seconds: int | None
-    failed: int
+    failed: int | None
+    detail: NotRequired[str]
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,12 @@ def alert_deliveries_backlog(*, at: datetime) -> OutboxBacklog:
     )
 
 
-def outboxes_backlog(*, at: datetime) -> list[OutboxBacklog]:
-    """Every outbox's figures at ``at``, in a fixed order. Only reads."""
-    return [platform_pushes_backlog(at=at), alert_deliveries_backlog(at=at)]
+class BacklogReader(Protocol):
+    def __call__(self, *, at: datetime) -> OutboxBacklog: ...
+
+
+# Every outbox by the name its figures carry, in the order they are reported.
+OUTBOXES: dict[str, BacklogReader] = {
+    "platform_pushes": platform_pushes_backlog,
+    "alert_deliveries": alert_deliveries_backlog,
+}
