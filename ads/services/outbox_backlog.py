@@ -47,15 +47,21 @@ class OutboxBacklog:
     wait_limit: timedelta
 
     @property
-    def oldest_due_age_seconds(self) -> int | None:
+    def oldest_due_age(self) -> timedelta | None:
         if self.oldest_due is None:
             return None
-        return max(0, int((self.at - self.oldest_due).total_seconds()))
+        # A row created "after" ``at`` (another machine's clock) has waited for no time.
+        return max(timedelta(0), self.at - self.oldest_due)
+
+    @property
+    def oldest_due_age_seconds(self) -> int | None:
+        age = self.oldest_due_age
+        return None if age is None else int(age.total_seconds())
 
     @property
     def ok(self) -> bool:
-        waited = self.oldest_due is not None and self.at - self.oldest_due > self.wait_limit
-        return self.failed == 0 and not waited
+        age = self.oldest_due_age
+        return self.failed == 0 and (age is None or age <= self.wait_limit)
 
     def as_dict(self) -> OutboxStatus:
         return {
