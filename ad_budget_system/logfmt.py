@@ -26,9 +26,9 @@ class KeyValueFormatter(logging.Formatter):
         return f"{head} {pairs}{sep}{tail}"
 
 
-# Health probes and metric scrapes: the load balancer and Prometheus call these every few
-# seconds; a line for each would drown the real requests.
-_PROBE_PATHS = ("/healthz", "/readyz", "/metrics")
+# Health probes, status checks and metric scrapes: the load balancer and the monitoring call
+# these every few seconds; a line for each would drown the real requests.
+_PROBE_PATHS = ("/healthz", "/readyz", "/status", "/metrics")
 
 
 class QuietProbes(logging.Filter):

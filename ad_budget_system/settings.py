@@ -167,7 +167,7 @@ SESSION_COOKIE_SECURE = config.parse_bool(ENV, "SESSION_COOKIE_SECURE", default=
 CSRF_COOKIE_SECURE = config.parse_bool(ENV, "CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = config.parse_bool(ENV, "SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers probe over plain HTTP inside the network; a redirect would fail them.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^status$", r"^metrics$"]
 SECURE_HSTS_SECONDS = operations.parse_seconds(
     ENV, "SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600
 )

@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from django.views.generic import RedirectView
 
 from ads.api import api
-from ads.views_operations import healthz, metrics_view, readyz
+from ads.views_operations import healthz, metrics_view, readyz, status_view
 
 admin.site.site_header = "Ad budget control"
 admin.site.site_title = "Ad budget control"
@@ -24,8 +24,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api(?:/(?P<rest>.*))?$", api_not_found),
-    # Operations: liveness, readiness, Prometheus (see README, "Operating it").
+    # Operations: liveness, readiness, status, Prometheus (see README, "Operating it").
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("status", status_view, name="status"),
     path("metrics", metrics_view, name="metrics"),
 ]

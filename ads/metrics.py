@@ -4,7 +4,8 @@ Counters and histograms live in the process that counts them. Under gunicorn (se
 processes) set ``PROMETHEUS_MULTIPROC_DIR`` to an empty folder shared by the web processes:
 prometheus-client then writes each process's values there and ``/metrics`` sums them.
 Figures that the database already knows (seconds since each job's last success, campaigns
-paused by reason) are read at scrape time, so they are right whichever process answers.
+paused by reason, each outbox's backlog) are read at scrape time, so they are right whichever
+process answers; so is whether the broker answers.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import collections
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count
 from prometheus_client import (
@@ -25,6 +26,9 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:  # the services count with this module; importing them here would be circular
+    from ads.services.outbox_backlog import OutboxBacklog
 
 EVENTS = Counter(
     "ads_spend_events",
@@ -97,13 +101,15 @@ def alert_delivered(*, channel: str, ok: bool) -> None:
 
 
 class DatabaseCollector(Collector):
-    """Figures read from the database at scrape time."""
+    """Figures read from the database (and the broker's reachability) at scrape time."""
 
     def collect(self) -> Iterable[Metric]:
         from django.utils import timezone
 
         from ads.models import Campaign, CampaignStatus
+        from ads.services.health import check_broker
         from ads.services.job_runs import jobs_freshness
+        from ads.services.outbox_backlog import OUTBOXES
 
         at = timezone.now()
         age = GaugeMetricFamily(
@@ -135,6 +141,35 @@ class DatabaseCollector(Collector):
         for reason, count in rows:
             paused.add_metric([reason or ""], float(count))
         yield paused
+        yield from _outbox_metrics([figures(at=at) for figures in OUTBOXES.values()])
+        broker = GaugeMetricFamily(
+            "ads_broker_up", "1 when the broker accepted a connection at scrape time (2 s limit)."
+        )
+        broker.add_metric([], 1.0 if check_broker().ok else 0.0)
+        yield broker
+
+
+def _outbox_metrics(backlogs: Sequence[OutboxBacklog]) -> Iterable[Metric]:
+    """Each outbox's figures, as /status and doctor report them (outbox_backlog)."""
+    waiting = GaugeMetricFamily(
+        "ads_outbox_backlog", "Rows each outbox still has to deliver.", labels=["outbox"]
+    )
+    age = GaugeMetricFamily(
+        "ads_outbox_oldest_due_age_seconds",
+        "Seconds the longest-waiting due row of each outbox has been due (0 when none is).",
+        labels=["outbox"],
+    )
+    failed = GaugeMetricFamily(
+        "ads_outbox_failed", "Rows of each outbox that failed for good.", labels=["outbox"]
+    )
+    for backlog in backlogs:
+        waiting.add_metric([backlog.outbox], float(backlog.backlog))
+        oldest = backlog.oldest_due_age
+        age.add_metric([backlog.outbox], oldest.total_seconds() if oldest is not None else 0.0)
+        failed.add_metric([backlog.outbox], float(backlog.failed))
+    yield waiting
+    yield age
+    yield failed
 
 
 def exposition() -> tuple[bytes, str]:

@@ -1,5 +1,7 @@
-"""The operator endpoints: liveness, readiness and metrics. Unauthenticated (a load balancer
-and Prometheus call them), cheap, and kept out of the INFO request log."""
+"""The operator endpoints: liveness, readiness, status and metrics. Cheap, and kept out of the
+INFO request log. /healthz and /readyz are open (a load balancer calls them); /status and
+/metrics name what is wrong around the process and answer only to a scraper (METRICS_TOKEN
+or METRICS_ALLOWED_IPS)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ads import metrics
-from ads.services.health import readiness
+from ads.services.health import readiness, status_report
 
 
 @never_cache
@@ -26,8 +28,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """200 when the database, the broker and beat are fine; 503 naming what failed."""
-    checks = readiness(at=timezone.now())
+    """200 when this process can serve (database reachable, migrations applied); 503 naming
+    what failed. The broker and beat are on /status: they are not this instance's to fix."""
+    checks = readiness()
     failed = [check for check in checks if not check.ok]
     body = {
         "status": "fail" if failed else "ok",
@@ -65,3 +68,14 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse("forbidden\n", status=403, content_type="text/plain")
     body, content_type = metrics.exposition()
     return HttpResponse(body, content_type=content_type)
+
+
+@never_cache
+@require_GET
+def status_view(request: HttpRequest) -> HttpResponse:
+    """200 when the database, the broker, beat (its watched jobs) and every outbox are fine;
+    503 otherwise, each part saying what it found. For alerting, not for a load balancer."""
+    if not _metrics_allowed(request):
+        return HttpResponse("forbidden\n", status=403, content_type="text/plain")
+    report = status_report(at=timezone.now())
+    return JsonResponse(report, status=200 if report["ok"] else 503)

@@ -6,7 +6,19 @@ import itertools
 from datetime import datetime, time
 from decimal import Decimal
 
-from ads.models import Brand, Campaign, DaypartSchedule, DaypartWindow
+from ads.models import (
+    AdAccount,
+    Alert,
+    AlertDelivery,
+    AlertDeliveryState,
+    Brand,
+    Campaign,
+    DaypartSchedule,
+    DaypartWindow,
+    DeliveryState,
+    Platform,
+    PlatformDelivery,
+)
 from ads.services.spend import SpendBatchResult, SpendEventInput, spend_record
 
 _numbers = itertools.count(1)
@@ -88,3 +100,52 @@ def spend(
 def state(campaign: Campaign) -> tuple[str, str | None]:
     campaign.refresh_from_db()
     return campaign.status, campaign.pause_reason
+
+
+def make_platform_push(
+    state: DeliveryState,
+    *,
+    created_at: datetime,
+    next_attempt_at: datetime | None = None,
+    lease_until: datetime | None = None,
+) -> PlatformDelivery:
+    """One row of the platform outbox, for a campaign of its own on an account of its own."""
+    brand = make_brand()
+    account = AdAccount.objects.create(
+        brand=brand,
+        name="Search",
+        platform=Platform.GOOGLE_ADS,
+        account_id=f"{next(_numbers):010d}",
+        credentials_env="NOT_SET_ANYWHERE",
+    )
+    return PlatformDelivery.objects.create(
+        account=account,
+        campaign=make_campaign(brand),
+        desired_status="paused",
+        state=state,
+        created_at=created_at,
+        next_attempt_at=next_attempt_at or created_at,
+        lease_until=lease_until,
+    )
+
+
+def make_alert_delivery(state: AlertDeliveryState, *, created_at: datetime) -> AlertDelivery:
+    """One row of the alert outbox, for an alert of a brand of its own."""
+    alert = Alert.objects.create(
+        brand=make_brand(),
+        kind="threshold",
+        period="day",
+        period_start=created_at.date(),
+        threshold=Decimal(80),
+        spend=Decimal(80),
+        budget=Decimal(100),
+        created_at=created_at,
+    )
+    return AlertDelivery.objects.create(
+        alert=alert,
+        channel="email",
+        target="ops@example.test",
+        state=state,
+        created_at=created_at,
+        next_attempt_at=created_at,
+    )

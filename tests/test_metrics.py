@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import time_machine
@@ -105,3 +106,33 @@ def test_every_response_carries_a_request_id_and_keeps_a_sane_given_one(client: 
     assert re.fullmatch(r"[0-9a-f]{32}", fresh["X-Request-ID"])
     assert given["X-Request-ID"] == "lb-0123456789"
     assert hostile["X-Request-ID"] != "bad id\nwith newline"
+
+
+def test_metrics_report_each_outboxs_backlog_and_that_the_broker_answers(client: Client) -> None:
+    from datetime import timedelta
+
+    from ads.models import AlertDeliveryState, DeliveryState
+    from tests.factories import make_alert_delivery, make_platform_push
+
+    make_platform_push(DeliveryState.PENDING, created_at=NOON - timedelta(minutes=2))
+    make_platform_push(DeliveryState.FAILED, created_at=NOON - timedelta(minutes=9))
+    make_alert_delivery(AlertDeliveryState.SENT, created_at=NOON - timedelta(minutes=5))
+    with time_machine.travel(NOON, tick=False):
+        text = scrape(client)
+
+    assert value(text, 'ads_outbox_backlog{outbox="platform_pushes"}') == 1
+    assert value(text, 'ads_outbox_oldest_due_age_seconds{outbox="platform_pushes"}') == 120
+    assert value(text, 'ads_outbox_failed{outbox="platform_pushes"}') == 1
+    # Nothing waiting: an age of 0, so an alert on the age needs no "absent" rule.
+    assert value(text, 'ads_outbox_backlog{outbox="alert_deliveries"}') == 0
+    assert value(text, 'ads_outbox_oldest_due_age_seconds{outbox="alert_deliveries"}') == 0
+    assert value(text, 'ads_outbox_failed{outbox="alert_deliveries"}') == 0
+    assert value(text, "ads_broker_up") == 1
+
+
+def test_metrics_say_the_broker_is_down_at_scrape_time(
+    client: Client, settings: Any, closed_port: int
+) -> None:
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port}/0"
+
+    assert value(scrape(client), "ads_broker_up") == 0

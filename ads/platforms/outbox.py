@@ -444,12 +444,3 @@ def deliveries_push(
             continue
         _push_account(account, adapter, report, at, rng)
     return report
-
-
-def deliveries_failing_count(*, at: datetime, stuck_after: timedelta = LEASE) -> dict[str, int]:
-    """Figures for alerts: failed rows, and rows waiting longer than ``stuck_after``."""
-    failed = PlatformDelivery.objects.filter(state=S.FAILED).count()
-    stuck = PlatformDelivery.objects.filter(
-        state__in=(S.PENDING, S.SENDING), created_at__lt=at - stuck_after
-    ).count()
-    return {"failed": failed, "stuck": stuck}

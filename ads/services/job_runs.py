@@ -3,7 +3,8 @@
 Every run of a periodic job, from beat or by hand, is one ``JobRun`` row: written when the
 run starts, completed when it ends. The watchdog reads the last success of each job from
 there: a job whose last success is older than three of its intervals is *stale*, which
-means beat (or every worker) has stopped, and readiness, the admin and ``doctor`` say so.
+means beat (or every worker) has stopped, and ``/status``, ``/metrics``, the admin and
+``doctor`` say so.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 # A job is stale once its last success is older than this many of its intervals: one
 # missed run is a slow worker, three is a stopped beat.
 STALE_AFTER_INTERVALS = 3
-# The jobs whose staleness turns readiness red and shows the admin banner. The budget check
+# The jobs whose staleness turns /status red and shows the admin banner. The budget check
 # is the safety net for every pause, so its silence is the one that costs money.
 WATCHED_JOBS: tuple[str, ...] = (JobName.CHECK_BUDGET,)
 

@@ -17,6 +17,7 @@ from ads.models import (
 )
 from ads.platforms import outbox
 from ads.platforms.outbox import deliveries_push
+from ads.services.outbox_backlog import platform_pushes_backlog
 from ads.services.campaigns import campaigns_set_enabled
 from tests.factories import make_campaign
 from tests.platforms.conftest import linked_campaigns, platform_id
@@ -211,7 +212,8 @@ def test_the_command_dry_run_counts_without_sending(
     assert states() == ["pending"] * 3 and receiver.requests == []
     call_command("push_platform_status", stdout=out)
     assert states() == ["delivered"] * 3
-    assert outbox.deliveries_failing_count(at=AT) == {"failed": 0, "stuck": 0}
+    backlog = platform_pushes_backlog(at=AT)
+    assert (backlog.backlog, backlog.failed, backlog.oldest_due) == (0, 0, None)
 
 
 def test_a_commit_that_queues_a_delivery_starts_the_push_task(

@@ -9,7 +9,8 @@ from ads.services.health import doctor
 class Command(BaseCommand):
     help = (
         "Check configuration, database, broker, migrations, beat freshness per job, a worker "
-        "ping and the clock; one line per check. Exits 1 if any check fails."
+        "ping, failed or stuck deliveries, each outbox's backlog, the ledger partitions and "
+        "the clock; one line per check. Exits 1 if any check fails."
     )
     requires_system_checks: list[str] = []  # reported as a check of its own, not a crash
     requires_migrations_checks = False
