@@ -124,7 +124,7 @@ def parse_credential_bindings(environ: Mapping[str, str], name: str) -> dict[str
     if not isinstance(value, dict):
         raise ImproperlyConfigured(
             f"{name} must be a JSON object mapping each credentials variable to the names of "
-            f"the brands that may use it (or [\"*\"] for all), e.g. {example}"
+            f'the brands that may use it (or ["*"] for all), e.g. {example}'
         )
     bindings: dict[str, frozenset[str]] = {}
     for variable, brands in value.items():
@@ -139,7 +139,7 @@ def parse_credential_bindings(environ: Mapping[str, str], name: str) -> dict[str
             or not all(isinstance(b, str) and b.strip() for b in brands)
         ):
             raise ImproperlyConfigured(
-                f"{name}: {variable} must map to a non-empty list of brand names, or [\"*\"] "
+                f'{name}: {variable} must map to a non-empty list of brand names, or ["*"] '
                 f"for every brand, e.g. {example}"
             )
         names = frozenset(b.strip() for b in brands)

@@ -988,9 +988,7 @@ class AlertDelivery(models.Model):
     class Meta:
         verbose_name_plural = "alert deliveries"
         ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["state", "next_attempt_at"], name="alert_delivery_due_idx")
-        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="alert_delivery_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.state} ({self.attempts} attempts)"

@@ -107,11 +107,17 @@ def environment(redis: Redis, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def running(command: list[str], env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def running(
+    command: list[str], env: Mapping[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """A process in a group of its own, killed with its children at the end."""
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:

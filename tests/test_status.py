@@ -294,5 +294,8 @@ def test_doctor_reports_each_outboxs_backlog_as_status_does() -> None:
     pushes = next(line for line in lines if line.startswith("ok   outbox platform_pushes: "))
     assert pushes.endswith("limit 360s); 0 failed for good")
     assert pushes.startswith("ok   outbox platform_pushes: 1 waiting, oldest due 6")
-    assert "FAIL outbox alert_deliveries: 0 waiting, none due; 1 failed for good" in lines
+    assert (
+        "FAIL outbox alert_deliveries: 0 waiting, none due; 1 failed for good; see Alert "
+        "deliveries in the admin" in lines
+    )
     assert "outbox alert_deliveries" in str(failure.value)

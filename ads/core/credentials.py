@@ -61,7 +61,9 @@ def credentials_read(
             with open(path, encoding="utf-8") as handle:
                 raw = handle.read()
         except OSError as exc:
-            raise CredentialsError(f"cannot read {variable}_FILE={path!r}: {exc.strerror}") from None
+            raise CredentialsError(
+                f"cannot read {variable}_FILE={path!r}: {exc.strerror}"
+            ) from None
     if not raw:
         raise CredentialsError(
             f"no credentials: set {variable} (JSON) or {variable}_FILE (a path to JSON)"

@@ -257,15 +257,11 @@ def check_url(
     return Destination(scheme=scheme, host=host, port=port, addresses=addresses)
 
 
-def check_endpoint(
-    endpoint: str, *, tls: bool, only_allowed: bool = False
-) -> Destination:
+def check_endpoint(endpoint: str, *, tls: bool, only_allowed: bool = False) -> Destination:
     """The checked destination of a ``host:port`` endpoint (gRPC)."""
     host, port = split_endpoint(endpoint)
     addresses = resolve_checked(host, port, tls=tls, only_allowed=only_allowed)
-    return Destination(
-        scheme="https" if tls else "http", host=host, port=port, addresses=addresses
-    )
+    return Destination(scheme="https" if tls else "http", host=host, port=port, addresses=addresses)
 
 
 def url_problem(url: str) -> str | None:

@@ -90,9 +90,7 @@ def _classify(error: FacebookRequestError) -> PlatformError:
 
 def _unreachable(exc: Exception) -> PlatformError:
     failure = http.exception_failure(exc)
-    return PlatformError(
-        f"Meta {failure.message}", retryable=failure.retryable, auth=failure.auth
-    )
+    return PlatformError(f"Meta {failure.message}", retryable=failure.retryable, auth=failure.auth)
 
 
 _CALL_FAILED = (requests.RequestException, FacebookError, egress.EgressError)

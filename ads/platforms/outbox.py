@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
+from ads.core import nudge
 from ads.models import (
     AccountHealth,
     AdAccount,
@@ -30,7 +31,6 @@ from ads.models import (
     DeliveryState,
     PlatformDelivery,
 )
-from ads.core import nudge
 from ads.platforms.base import Adapter, PlatformError, PushFailure, StatusPush, adapter_for
 from ads.services.outbox import Finished, backoff_seconds, claim_due, due, finish_claimed
 from ads.services.sql import adapt, in_ids, rows_cte
@@ -247,9 +247,7 @@ def _finish(outcomes: Sequence[_Outcome], *, at: datetime, lease_until: datetime
         return
     finish_claimed(
         table="ads_platformdelivery",
-        outcomes=[
-            Finished(o.row.id, o.state, o.error, o.next_attempt_at) for o in outcomes
-        ],
+        outcomes=[Finished(o.row.id, o.state, o.error, o.next_attempt_at) for o in outcomes],
         lease_until=lease_until,
         stamp_column="finished_at",
         stamp_states=(S.DELIVERED, S.FAILED, S.SKIPPED, S.SUPERSEDED),

@@ -128,16 +128,16 @@ def test_tls_to_a_name_the_certificate_does_not_carry_fails(
 def test_the_socket_is_opened_to_the_checked_address_never_to_the_name(
     plain_server: Server, dns: dict[str, list[str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import urllib3.connection
+    import urllib3.util.connection
 
     opened: list[Any] = []
-    real = urllib3.connection.connection.create_connection
+    real = urllib3.util.connection.create_connection
 
     def recording(address: Any, *args: Any, **kwargs: Any) -> Any:
         opened.append(address)
         return real(address, *args, **kwargs)
 
-    monkeypatch.setattr(urllib3.connection.connection, "create_connection", recording)
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", recording)
     looked_up: list[str] = []
     dns["receiver.test"] = ["127.0.0.1"]
     stub = egress.resolver

@@ -58,7 +58,9 @@ def test_credentials_not_bound_to_the_accounts_brand_are_refused_before_they_are
 ) -> None:
     environ = {"ACME_META": '{"access_token": "brand A secret"}'}
     with override_settings(PLATFORM_CREDENTIALS=bindings):
-        with pytest.raises(PlatformError, match="ACME_META is not bound to the brand 'Acme'") as caught:
+        with pytest.raises(
+            PlatformError, match="ACME_META is not bound to the brand 'Acme'"
+        ) as caught:
             account_credentials(acme_account(), environ)
     assert caught.value.auth and not caught.value.retryable
     assert "brand A secret" not in caught.value.message

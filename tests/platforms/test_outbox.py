@@ -17,8 +17,8 @@ from ads.models import (
 )
 from ads.platforms import outbox
 from ads.platforms.outbox import deliveries_push
-from ads.services.outbox_backlog import platform_pushes_backlog
 from ads.services.campaigns import campaigns_set_enabled
+from ads.services.outbox_backlog import platform_pushes_backlog
 from tests.factories import make_campaign
 from tests.platforms.conftest import linked_campaigns, platform_id
 from tests.platforms.webhook_receiver import Answer, WebhookReceiver

@@ -268,7 +268,9 @@ def test_google_ads_connects_to_the_checked_address_of_its_endpoint_with_tls(
 
     opened: list[tuple[str, dict[str, Any]]] = []
     monkeypatch.setattr(
-        grpc, "secure_channel", lambda target, creds, options: opened.append((target, dict(options)))
+        grpc,
+        "secure_channel",
+        lambda target, creds, options: opened.append((target, dict(options))),
     )
     monkeypatch.setattr(grpc, "intercept_channel", lambda channel, *interceptors: channel)
     dns["googleads.googleapis.com"] = ["142.250.74.42", "2a00:1450:4001:82b::200a"]
@@ -316,6 +318,4 @@ def test_metas_own_words_about_a_refused_token_stay_in_the_debug_log(
     meta.fake.access_token = "another-token"
     deliveries_push(at=AT)
     meta_account.refresh_from_db()
-    assert meta_account.last_error == (
-        "Meta answered HTTP 400: request refused (error code 190)"
-    )
+    assert meta_account.last_error == ("Meta answered HTTP 400: request refused (error code 190)")

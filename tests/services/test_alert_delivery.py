@@ -79,8 +79,10 @@ class Receiver:
 def receiver() -> Iterator[Callable[..., Receiver]]:
     made: list[Receiver] = []
 
-    def make(*statuses: int, replies: list[tuple[int, bytes, dict[str, str]]] = ()) -> Receiver:
-        made.append(Receiver([(status, b"", {}) for status in statuses] + list(replies)))
+    def make(
+        *statuses: int, replies: list[tuple[int, bytes, dict[str, str]]] | None = None
+    ) -> Receiver:
+        made.append(Receiver([(status, b"", {}) for status in statuses] + (replies or [])))
         return made[-1]
 
     yield make

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
+from ads.core import nudge
 from ads.models import (
     Alert,
     AlertKind,
@@ -20,7 +21,6 @@ from ads.models import (
     BrandAlertSettings,
 )
 from ads.money import from_micros
-from ads.core import nudge
 from ads.services.alerts import _brand_candidates, _Screen, _zone_clock
 from ads.services.daily_totals import daily_totals_ingest
 from ads.services.spend import SpendEventInput, spend_record
