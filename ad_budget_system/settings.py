@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outside everything that can refuse a request, so those refusals answer JSON under /api/.
+    "ads.middleware.ApiErrorsAsJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (admin, API docs) from the app itself, also behind gunicorn.
     "whitenoise.middleware.WhiteNoiseMiddleware",
