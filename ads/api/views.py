@@ -29,12 +29,12 @@ from ads.schemas import MAX_ID
 from ads.selectors import (
     BrandBudgetReport,
     CampaignExplanation,
-    Opening,
     brand_budget_report,
     campaign_explain,
 )
 from ads.services.daily_totals import TotalStatus, daily_totals_ingest
 from ads.services.ingest import spend_ingest
+from ads.services.openings import Opening
 from ads.services.spend import EventStatus
 from ads.services.tokens import AuthenticatedToken
 
