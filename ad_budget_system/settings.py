@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outside everything that can refuse a request, so those refusals answer JSON under /api/.
+    "ads.middleware.ApiErrorsAsJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (admin, API docs) from the app itself, also behind gunicorn.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -151,6 +153,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
 # locked out for AXES_COOLOFF_TIME hours. Pairs, not addresses alone: staff behind one office
 # address do not lock each other out, and no one can lock a colleague out from elsewhere.
+# The address is the client's (ads/client_address.py): X-Forwarded-For counts only from
+# TRUSTED_PROXIES (comma-separated addresses or networks, none by default), or behind a
+# proxy every client would be the proxy and one user's lockout would hold for everyone.
+TRUSTED_PROXIES = operations.parse_networks(ENV, "TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "ads.client_address.client_address"
 # An administrator lifts a lockout in the admin (Axes > Access attempts: delete the row)
 # or with `manage.py axes_reset` / `axes_reset_username USERNAME`.
 AUTHENTICATION_BACKENDS = [
@@ -299,6 +306,7 @@ CELERY_BEAT_SCHEDULE["prune-job-runs"] = {
 }
 # /metrics: a scraper sends `Authorization: Bearer <METRICS_TOKEN>`, or comes from one of
 # METRICS_ALLOWED_IPS (comma-separated networks). With neither set, only loopback may scrape.
+# The address judged is the client's, as for login throttling (TRUSTED_PROXIES).
 METRICS_TOKEN = config.read(ENV, "METRICS_TOKEN")
 METRICS_ALLOWED_IPS = operations.parse_networks(ENV, "METRICS_ALLOWED_IPS")
 # Logging: LOG_FORMAT=keyvalue (default, human-readable) or json (one object per line), with

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pycountry
@@ -210,49 +210,6 @@ def find_overlaps(windows: Iterable[DaypartWindow]) -> list[tuple[DaypartWindow,
 
 def schedule_is_open(windows: Iterable[DaypartWindow], local_dt: datetime) -> bool:
     return any(window.contains(local_dt) for window in windows)
-
-
-@dataclass(frozen=True)
-class WindowOccurrence:
-    """One concrete opening of a window, on the brand-local wall clock (naive times)."""
-
-    window: DaypartWindow
-    opens: datetime
-    closes: datetime
-
-
-def _occurrence(window: DaypartWindow, day: date) -> WindowOccurrence:
-    opens = datetime.combine(day, window.start_time)
-    return WindowOccurrence(window, opens, opens + timedelta(minutes=window.span().length))
-
-
-def current_occurrence(
-    windows: Iterable[DaypartWindow], local_dt: datetime
-) -> WindowOccurrence | None:
-    """The opening in force at ``local_dt`` (wall clock), if any."""
-    for window in windows:
-        if window.contains(local_dt):
-            clock_day = local_dt.date()
-            start_day = (
-                clock_day if local_dt.weekday() == window.weekday else clock_day - timedelta(1)
-            )
-            return _occurrence(window, start_day)
-    return None
-
-
-def next_occurrence(
-    windows: Iterable[DaypartWindow], local_dt: datetime
-) -> WindowOccurrence | None:
-    """The first opening strictly after ``local_dt`` (wall clock) within a week."""
-    naive = local_dt.replace(tzinfo=None)
-    candidates = [
-        _occurrence(window, naive.date() + timedelta(days=offset))
-        for window in windows
-        for offset in range(8)
-        if (naive.date() + timedelta(days=offset)).weekday() == window.weekday
-    ]
-    upcoming = [c for c in candidates if c.opens > naive]
-    return min(upcoming, key=lambda c: c.opens) if upcoming else None
 
 
 class CampaignStatus(models.TextChoices):

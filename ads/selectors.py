@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -39,12 +39,10 @@ from ads.models import (
     JobRun,
     PauseReason,
     SpendPeriod,
-    WindowOccurrence,
-    current_occurrence,
-    next_occurrence,
     schedule_is_open,
 )
 from ads.money import from_micros, quantize
+from ads.services.openings import Opening, opening_current, opening_next
 from ads.services.periods import day_bounds, local_period, month_bounds, zone
 from ads.services.reconcile import Scope, evaluate
 
@@ -60,13 +58,6 @@ class BudgetLine:
     budget: Decimal
     remaining: Decimal
     exhausted: bool
-
-
-@dataclass(frozen=True)
-class Opening:
-    opens_at: datetime  # aware, in the brand's zone
-    closes_at: datetime
-    weekday: int
 
 
 @dataclass(frozen=True)
@@ -98,19 +89,6 @@ def _line(scope: str, period: str, start: date, spend: Decimal, budget: Decimal)
         budget=budget,
         remaining=max(budget - spend, _ZERO),
         exhausted=spend >= budget,
-    )
-
-
-def _aware(occurrence: WindowOccurrence | None, timezone: str) -> Opening | None:
-    if occurrence is None:
-        return None
-    tz = zone(timezone)
-    # Wall-clock times to instants, normalised through UTC (a non-existent local time on a
-    # spring-forward day becomes the instant it denotes).
-    return Opening(
-        opens_at=occurrence.opens.replace(tzinfo=tz).astimezone(UTC).astimezone(tz),
-        closes_at=occurrence.closes.replace(tzinfo=tz).astimezone(UTC).astimezone(tz),
-        weekday=occurrence.window.weekday,
     )
 
 
@@ -154,8 +132,8 @@ def campaign_explain(*, campaign_id: int, at: datetime) -> CampaignExplanation |
             id=campaign.schedule.pk,
             name=campaign.schedule.name,
             open=bool(row["schedule_open"]),
-            current=_aware(current_occurrence(windows, period.local), campaign.brand.timezone),
-            next=_aware(next_occurrence(windows, period.local), campaign.brand.timezone),
+            current=opening_current(windows, at=at, timezone=campaign.brand.timezone),
+            next=opening_next(windows, at=at, timezone=campaign.brand.timezone),
         )
     reason = row["desired_reason"]
     return CampaignExplanation(
@@ -459,7 +437,7 @@ def resumption(
     if windows is not None:
         local = start.astimezone(tz)
         if reason == PauseReason.OUTSIDE_SCHEDULE or not schedule_is_open(windows, local):
-            opening = _aware(next_occurrence(windows, local), timezone)
+            opening = opening_next(windows, at=start, timezone=timezone)
             if opening is None:
                 return Resumption(at=None, because="never: its schedule has no windows")
             if reason != PauseReason.OUTSIDE_SCHEDULE:

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ads import metrics
+from ads.client_address import client_address
 from ads.services.health import readiness, status_report
 
 
@@ -42,7 +43,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 def _metrics_allowed(request: HttpRequest) -> bool:
     """A bearer token equal to METRICS_TOKEN, or a client address in METRICS_ALLOWED_IPS.
-    With neither set, only loopback may scrape."""
+    With neither set, only loopback may scrape. The client's address, not the peer's: behind
+    a proxy on the same host every request would otherwise come from loopback."""
     token: str | None = settings.METRICS_TOKEN
     if token:
         given = request.headers.get("Authorization", "")
@@ -52,7 +54,7 @@ def _metrics_allowed(request: HttpRequest) -> bool:
     if not networks and not token:
         networks = _LOOPBACK
     try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        address = ipaddress.ip_address(client_address(request) or "")
     except ValueError:
         return False
     return any(address in network for network in networks)

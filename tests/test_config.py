@@ -34,6 +34,7 @@ VARIABLES = (
     "MONTHLY_RESET_CRON",
     "TIME_ZONE",
     "VERIFY_TOTALS_CRON",
+    "TRUSTED_PROXIES",
 )
 
 
@@ -108,6 +109,12 @@ BAD_SETTINGS = [
         "e.g. VERIFY_TOTALS_CRON=15 3 * * * (the default)",
     ),
     ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG='maybe' is not a boolean", "use True or False"),
+    (
+        "TRUSTED_PROXIES",
+        "10.0.0.1,proxy.internal",
+        "TRUSTED_PROXIES='10.0.0.1,proxy.internal' is not a list of IP networks",
+        "proxy.internal",
+    ),
     (
         "DATABASE_URL",
         "nosuchdb://x",
@@ -349,6 +356,19 @@ def test_env_example_redis_lines_work_once_uncommented() -> None:
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["redis://localhost:6379/0", "redis://localhost:6379/0"]
+
+
+def test_env_example_trusted_proxies_line_works_once_uncommented() -> None:
+    env = env_example(uncomment="TRUSTED_PROXIES")
+
+    completed = start_django(
+        env,
+        "print(settings.TRUSTED_PROXIES == tuple(__import__('ipaddress').ip_network(n) for n "
+        "in ('10.0.0.5/32', '10.1.0.0/16')), settings.AXES_CLIENT_IP_CALLABLE)",
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["True", "ads.client_address.client_address"]
 
 
 # --- verify_totals (issue 8) ---------------------------------------------------------------

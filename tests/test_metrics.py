@@ -136,3 +136,29 @@ def test_metrics_say_the_broker_is_down_at_scrape_time(
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port}/0"
 
     assert value(scrape(client), "ads_broker_up") == 0
+
+
+def scrape_status(client: Client, remote: str, forwarded_for: str | None = None) -> int:
+    headers = {} if forwarded_for is None else {"x-forwarded-for": forwarded_for}
+    return client.get("/metrics", REMOTE_ADDR=remote, headers=headers).status_code
+
+
+def test_behind_a_trusted_proxy_the_allow_list_judges_the_client_not_the_proxy(
+    client: Client,
+) -> None:
+    import ipaddress
+
+    # nginx on the same host: every request arrives from loopback, which alone may scrape by
+    # default; the client it forwards for must not inherit that.
+    with override_settings(TRUSTED_PROXIES=(ipaddress.ip_network("127.0.0.1/32"),)):
+        assert scrape_status(client, "127.0.0.1", "203.0.113.5") == 403
+        assert scrape_status(client, "127.0.0.1", "127.0.0.1") == 200
+        assert scrape_status(client, "127.0.0.1") == 200  # the proxy's host itself
+
+
+def test_without_trusted_proxies_a_forwarded_address_opens_nothing(client: Client) -> None:
+    import ipaddress
+
+    with override_settings(METRICS_ALLOWED_IPS=(ipaddress.ip_network("10.0.0.0/8"),)):
+        assert scrape_status(client, "203.0.113.5", "10.1.2.3") == 403
+        assert scrape_status(client, "10.1.2.3", "203.0.113.5") == 200

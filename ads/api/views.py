@@ -10,11 +10,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Path, Status
+from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field
 
 from ads.api.auth import BearerToken
-from ads.api.parser import ExactNumberParser
+from ads.api.parser import ExactNumberParser, UnsupportedMediaType
 from ads.api.schemas import (
     BrandBudgetOut,
     CampaignOut,
@@ -28,12 +29,12 @@ from ads.schemas import MAX_ID
 from ads.selectors import (
     BrandBudgetReport,
     CampaignExplanation,
-    Opening,
     brand_budget_report,
     campaign_explain,
 )
 from ads.services.daily_totals import TotalStatus, daily_totals_ingest
 from ads.services.ingest import spend_ingest
+from ads.services.openings import Opening
 from ads.services.spend import EventStatus
 from ads.services.tokens import AuthenticatedToken
 
@@ -45,7 +46,9 @@ api = NinjaAPI(
     description=(
         "Feed spend in and read budget state. Authenticate with `Authorization: Bearer "
         "<token>` (create one in the admin or with `manage.py create_api_token`). Amounts are "
-        "decimal strings; instants are ISO-8601 with an offset. A batch answers 200 when at "
+        "decimal strings; instants are ISO-8601 with an offset. Send a body as JSON with "
+        "`Content-Type: application/json` (parameters such as `charset` aside): any other "
+        "Content-Type, or none, is refused with 415. A batch answers 200 when at "
         "least one item was taken (or all were already known), 422 when every item was "
         "rejected; each item carries its own status and reason."
     ),
@@ -58,7 +61,13 @@ api = NinjaAPI(
 
 # A path id is a PostgreSQL bigint; anything else is a 422, not a query.
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    413: ErrorOut,
+    415: ErrorOut,
+    422: ErrorOut,
+}
 # A 422 is either a batch whose every item was rejected (the batch body, with `detail`) or a
 # malformed envelope (ErrorOut). Tried in that order: in pydantic's default "smart" mode the
 # batch body could be cut down to the smaller ErrorOut.
@@ -85,6 +94,15 @@ def _invalid(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     return api.create_response(
         request, {"detail": "; ".join(messages), "errors": exc.errors}, status=422
     )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # The framework turns anything the parser raises into a 400 "Cannot parse request body";
+    # a body refused for its Content-Type is another mistake, with its own status and advice.
+    if isinstance(exc.__cause__, UnsupportedMediaType):
+        return api.create_response(request, {"detail": str(exc.__cause__)}, status=415)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(Exception)

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
+from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.test import Client
 
 from ads.models import Campaign
 from ads.services.campaigns import campaigns_set_enabled
+from ads.services.jobs import dayparting_enforce
 from tests.admin.conftest import NOON, text
 from tests.factories import make_brand, make_campaign, make_schedule, spend, state
 
 pytestmark = pytest.mark.django_db
-WEDNESDAY, THURSDAY = 2, 3
+WEDNESDAY, THURSDAY, SUNDAY = 2, 3, 6
 
 
 def row_of(staff: Client, campaign: Campaign) -> str:
@@ -58,6 +62,61 @@ def test_a_campaign_outside_its_schedule_resumes_when_its_next_window_opens(
 
     assert "Outside its schedule" in row
     assert "2026-06-11 09:00 JST (Asia/Tokyo)" in row
+
+
+@pytest.mark.parametrize(
+    ("timezone", "window", "at", "resumes"),
+    [
+        # 2026-03-08 in New York: 02:00-03:00 does not exist; the engine opens 02:30-03:30
+        # when the clocks jump to 03:00, and never runs 02:05-02:45 that day.
+        ("America/New_York", ("02:30", "03:30"), (3, 8, 6, 0), "2026-03-08 03:00 EDT"),
+        ("America/New_York", ("02:05", "02:45"), (3, 8, 6, 0), "2026-03-15 02:05 EDT"),
+        # 2026-11-01 in New York: 01:00-02:00 happens twice; at 01:50 EDT the window opens
+        # again at 01:30 EST.
+        ("America/New_York", ("01:30", "01:45"), (11, 1, 5, 50), "2026-11-01 01:30 EST"),
+        # 2026-03-29 in Berlin: 02:00-03:00 does not exist.
+        ("Europe/Berlin", ("02:30", "03:30"), (3, 29, 0, 30), "2026-03-29 03:00 CEST"),
+        ("Europe/Berlin", ("02:05", "02:45"), (3, 29, 0, 30), "2026-04-05 02:05 CEST"),
+    ],
+)
+def test_resumes_at_on_a_dst_night_is_when_the_engine_opens_the_window(
+    staff: Client,
+    admin_user: User,
+    timezone: str,
+    window: tuple[str, str],
+    at: tuple[int, int, int, int],
+    resumes: str,
+) -> None:
+    month, day, hour, minute = at
+    moment = datetime(2026, month, day, hour, minute, tzinfo=UTC)
+    schedule = make_schedule((SUNDAY, *window))
+    campaign = make_campaign(make_brand(timezone=timezone), "Night", schedule=schedule)
+    dayparting_enforce(at=moment)
+
+    with time_machine.travel(moment, tick=False):
+        staff.force_login(admin_user)  # a session from NOON has expired by November
+        row = row_of(staff, campaign)
+
+    assert "Outside its schedule" in row
+    assert f"{resumes} ({timezone})" in row
+
+
+def test_a_budget_that_resets_into_a_gap_window_resumes_when_the_engine_opens_it(
+    staff: Client,
+) -> None:
+    # Saturday noon in New York: the brand's day is spent; the new day begins at midnight,
+    # outside the Sunday window 02:30-03:30, whose 02:30 does not exist that night.
+    saturday = datetime(2026, 3, 7, 17, 0, tzinfo=UTC)
+    schedule = make_schedule((SUNDAY, "02:30", "03:30"))
+    brand = make_brand(timezone="America/New_York", daily="10")
+    campaign = make_campaign(brand, "Spent", schedule=schedule)
+    spend(campaign, "10", at=saturday)
+
+    with time_machine.travel(saturday, tick=False):
+        row = row_of(staff, campaign)
+
+    assert "Brand daily budget reached" in row
+    assert "2026-03-08 03:00 EDT (America/New_York)" in row
 
 
 def test_a_campaign_paused_by_staff_resumes_when_staff_resume_it(staff: Client) -> None:

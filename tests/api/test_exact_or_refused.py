@@ -218,6 +218,54 @@ def test_an_unknown_path_under_api_answers_json_404_also_with_debug(api: ApiClie
 
 
 @pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("get", "/api/v1/spend/events", "POST"),
+        ("put", "/api/v1/spend/daily-totals", "POST"),
+        ("delete", "/api/v1/campaigns/1", "GET"),
+        ("patch", "/api/v1/brands/1/budget", "GET"),
+        ("options", "/api/v1/spend/events", "POST"),
+    ],
+)
+def test_a_method_an_endpoint_does_not_serve_answers_json_405_with_allow(
+    api: ApiClient, debug: bool, method: str, path: str, allowed: str
+) -> None:
+    with override_settings(DEBUG=debug):
+        response = getattr(api.client, method)(path)
+
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Allow"] == allowed
+    assert response.json()["detail"] == (
+        f"method {method.upper()} is not allowed on {path}; allowed: {allowed}"
+    )
+
+
+def test_a_head_request_to_a_post_endpoint_answers_405_as_json(api: ApiClient) -> None:
+    response = api.client.head("/api/v1/spend/events")
+
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Allow"] == "POST"
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_request_for_a_host_not_served_answers_json_400_under_api(
+    api: ApiClient, debug: bool
+) -> None:
+    # Django refuses the Host header before any view runs; its page is HTML (with DEBUG a
+    # technical page naming the setting).
+    with override_settings(DEBUG=debug):
+        response = api.client.get("/api/v1/campaigns/1", headers={"host": "evil.example"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "Bad Request"}
+    assert "ALLOWED_HOSTS" not in response.content.decode()
+
+
+@pytest.mark.parametrize("debug", [False, True])
 def test_an_internal_error_answers_json_500_without_a_traceback(secret: str, debug: bool) -> None:
     campaign = make_campaign(make_brand(daily="1000", monthly="10000"))
     client = ApiClient(secret, raise_request_exception=False)
