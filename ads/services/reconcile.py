@@ -424,7 +424,9 @@ def _move(clock: _Clock, scope: Scope, *, trigger: str, actor: str) -> list[Tran
         transitions = _move_in_one_statement(
             clock, scope, trigger=trigger, actor=actor, applied=applied
         )
-    deliveries_enqueue_locked(transitions, at=applied)  # ad platforms: same transaction
+    # Ad platforms, same transaction. Due from `at`, the operation's instant, not from
+    # `applied`: a caller that then pushes what is due at its `at` (the bench) finds them.
+    deliveries_enqueue_locked(transitions, at=clock.at)
     return transitions
 
 
