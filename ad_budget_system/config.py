@@ -42,7 +42,9 @@ def parse_bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean; use True or False.")
 
 
-def parse_positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+def parse_positive_int(
+    environ: Mapping[str, str], name: str, default: int, *, unit: str = "minutes"
+) -> int:
     raw = read(environ, name)
     if raw is None:
         return default
@@ -50,15 +52,39 @@ def parse_positive_int(environ: Mapping[str, str], name: str, default: int) -> i
         value = int(raw)
     except ValueError:
         raise ImproperlyConfigured(
-            f"{name}={raw!r} is not a positive whole number of minutes; use one, "
+            f"{name}={raw!r} is not a positive whole number of {unit}; use one, "
             f"e.g. {name}={default} (the default)."
         ) from None
     if value <= 0:
         raise ImproperlyConfigured(
-            f"{name}={raw!r} must be a positive whole number of minutes; use one, "
+            f"{name}={raw!r} must be a positive whole number of {unit}; use one, "
             f"e.g. {name}={default} (the default)."
         )
     return value
+
+
+def parse_split_lease(environ: Mapping[str, str], *, intervals: Mapping[str, int]) -> int | None:
+    """``SWEEP_SPLIT_LEASE_SECONDS``: how long a split sweep's claim holds without news from
+    its ranges, or None when unset (half of each sweep's interval). Refused unless shorter
+    than each sweep's interval (``intervals``: variable name to minutes), since a longer
+    lease would let a sweep lost with its worker keep the next one from starting."""
+    name = "SWEEP_SPLIT_LEASE_SECONDS"
+    raw = read(environ, name)
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a positive whole number of seconds; use one, e.g. "
+            f"{name}=20, or leave it unset for half of each sweep's interval."
+        )
+    for variable, minutes in intervals.items():
+        if int(raw) >= minutes * 60:
+            raise ImproperlyConfigured(
+                f"{name}={raw!r} must be shorter than {variable}={minutes} ({minutes * 60} "
+                "seconds), or a sweep lost with its worker keeps the next one from starting; "
+                "lower it, or leave it unset for half of each sweep's interval."
+            )
+    return int(raw)
 
 
 def parse_budget_check_minutes(environ: Mapping[str, str], default: int) -> int:

@@ -231,12 +231,24 @@ BUDGET_CHECK_INTERVAL_MINUTES = config.parse_budget_check_minutes(ENV, default=1
 DAYPARTING_CHECK_INTERVAL_MINUTES = config.parse_positive_int(
     ENV, "DAYPARTING_CHECK_INTERVAL_MINUTES", default=1
 )
-# Split sweeps (issue 12): beat runs each sweep as one task per brand range plus a callback
-# that records the sweep's job run (off: one task per sweep). A split run whose callback
-# has not come after SWEEP_SPLIT_CLAIM_SECONDS no longer holds the job (a worker was lost).
+# Split sweeps: beat runs each sweep as one task per brand range plus a callback that
+# records the sweep's job run (off: one task per sweep). The run's claim on its job is a
+# lease its ranges renew as they start and as they commit: SWEEP_SPLIT_LEASE_SECONDS, or
+# half the sweep's interval when unset, and never longer than SWEEP_SPLIT_CLAIM_SECONDS
+# (once the claim's whole life, kept as the lease's upper bound). A claim whose lease ran
+# out (its worker was lost) is closed as failed by the next sweep, which then runs.
 SWEEP_SPLIT = config.parse_bool(ENV, "SWEEP_SPLIT", default=True)
 SWEEP_BRANDS_PER_RANGE = config.parse_positive_int(ENV, "SWEEP_BRANDS_PER_RANGE", default=10_000)
-SWEEP_SPLIT_CLAIM_SECONDS = config.parse_positive_int(ENV, "SWEEP_SPLIT_CLAIM_SECONDS", default=600)
+SWEEP_SPLIT_CLAIM_SECONDS = config.parse_positive_int(
+    ENV, "SWEEP_SPLIT_CLAIM_SECONDS", default=600, unit="seconds"
+)
+SWEEP_SPLIT_LEASE_SECONDS = config.parse_split_lease(
+    ENV,
+    intervals={
+        "DEFAULT_SPEND_CHECK_INTERVAL_MINUTES": BUDGET_CHECK_INTERVAL_MINUTES,
+        "DAYPARTING_CHECK_INTERVAL_MINUTES": DAYPARTING_CHECK_INTERVAL_MINUTES,
+    },
+)
 DAILY_RESET_CRON = config.parse_cron(ENV, "DAILY_RESET_CRON", default="0 2 * * *")
 MONTHLY_RESET_CRON = config.parse_cron(ENV, "MONTHLY_RESET_CRON", default="30 1 1 * *")
 CELERY_BEAT_SCHEDULE = config.build_beat_schedule(

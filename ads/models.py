@@ -813,6 +813,9 @@ class JobRun(models.Model):
     # The job's own figures: paused by reason for sweeps, rows deleted for the prune.
     detail = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # A split run's claim holds until then; its ranges push it on as they start and finish
+    # (ads.services.sweep_split). Empty for every other run.
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

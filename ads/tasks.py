@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from celery import Task, chord, shared_task
@@ -33,6 +33,7 @@ from ads.services.sweep_split import (
     range_sweep,
     split_claim,
     split_finish,
+    split_lease_renew,
 )
 from ads.services.verify import recent_periods_start, totals_verify
 
@@ -139,17 +140,24 @@ def _range(
     lo: int,
     hi: int | None,
     at: str,
+    run_id: int | None,
 ) -> dict[str, Any]:
-    """One range; a failure after the last retry, or one a retry cannot mend (not the
-    database's), is reported to the callback rather than raised, so the chord completes and
-    the sweep's run says which ranges failed."""
+    """One range of split run ``run_id`` (None in messages sent before runs had leases); a
+    failure after the last retry, or one a retry cannot mend (not the database's), is
+    reported to the callback rather than raised, so the chord completes and the sweep's run
+    says which ranges failed."""
     brand_range = BrandRange(lo, hi)
     when = datetime.fromisoformat(at)
     try:
-        return range_sweep(trigger=trigger, brand_range=brand_range, at=when, actor=BEAT_ACTOR)
+        return range_sweep(
+            trigger=trigger, brand_range=brand_range, at=when, actor=BEAT_ACTOR, run_id=run_id
+        )
     except DatabaseError as exc:
         if task.request.retries < RANGE_MAX_RETRIES:
-            raise task.retry(exc=exc, countdown=2 ** (task.request.retries + 1)) from exc
+            countdown = 2 ** (task.request.retries + 1)
+            if run_id is not None:
+                _lease_for_retry(run_id, trigger, countdown)
+            raise task.retry(exc=exc, countdown=countdown) from exc
         error = f"{type(exc).__name__}: {exc} (after {RANGE_MAX_RETRIES} retries)"
     except Exception as exc:  # a bug fails the same way every time; report it at once
         logger.exception("range %s of the %s sweep failed", brand_range.as_args(), trigger)
@@ -157,16 +165,33 @@ def _range(
     return range_failed(brand_range, at=when, trigger=trigger, error=error)
 
 
+def _lease_for_retry(run_id: int, trigger: str, countdown: int) -> None:
+    """A range about to wait ``countdown`` seconds for its retry keeps its run's claim that
+    much longer, so the wait is not taken for a lost worker. The database has just failed,
+    so this may fail too; the retry's own start then renews the lease, or finds it lapsed."""
+    wait = timedelta(seconds=countdown)
+    try:
+        split_lease_renew(run_id=run_id, trigger=trigger, at=timezone.now(), wait=wait)
+    except DatabaseError:
+        logger.warning(
+            "run %s: could not renew its lease before a range's retry",
+            run_id,
+            extra={"run_id": run_id, "trigger": trigger},
+        )
+
+
 @shared_task(name="ads.check_budget_range", bind=True, max_retries=RANGE_MAX_RETRIES)
-def check_budget_range(self: Task[..., Any], lo: int, hi: int | None, at: str) -> dict[str, Any]:
-    return _range(self, Trigger.BUDGET_CHECK, lo, hi, at)
+def check_budget_range(
+    self: Task[..., Any], lo: int, hi: int | None, at: str, run_id: int | None = None
+) -> dict[str, Any]:
+    return _range(self, Trigger.BUDGET_CHECK, lo, hi, at, run_id)
 
 
 @shared_task(name="ads.enforce_dayparting_range", bind=True, max_retries=RANGE_MAX_RETRIES)
 def enforce_dayparting_range(
-    self: Task[..., Any], lo: int, hi: int | None, at: str
+    self: Task[..., Any], lo: int, hi: int | None, at: str, run_id: int | None = None
 ) -> dict[str, Any]:
-    return _range(self, Trigger.DAYPARTING, lo, hi, at)
+    return _range(self, Trigger.DAYPARTING, lo, hi, at, run_id)
 
 
 @shared_task(
@@ -192,10 +217,10 @@ def _fan_out(fan_out: Task[..., Any], job: JobName, task: Any, trigger: str) -> 
     options: dict[str, Any] = {"queue": queue} if queue else {}
     try:
         ranges = brand_ranges(brands_per_range=settings.SWEEP_BRANDS_PER_RANGE)
-        chord(task.s(r.lo, r.hi, at.isoformat()).set(**options) for r in ranges)(
+        chord(task.s(r.lo, r.hi, at.isoformat(), run.pk).set(**options) for r in ranges)(
             split_sweep_finish.s(run.pk).set(**options)
         )
-    except Exception as exc:  # not dispatched: the run ends here, not at the claim timeout
+    except Exception as exc:  # not dispatched: the run ends here, not when its lease runs out
         finish_run(run, JobOutcome.FAILED, JobFigures(), error=f"{type(exc).__name__}: {exc}")
         raise
     return {"job": job.value, "at": at.isoformat(), "trigger": trigger, "ranges": len(ranges)}

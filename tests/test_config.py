@@ -35,6 +35,8 @@ VARIABLES = (
     "TIME_ZONE",
     "VERIFY_TOTALS_CRON",
     "TRUSTED_PROXIES",
+    "SWEEP_SPLIT_CLAIM_SECONDS",
+    "SWEEP_SPLIT_LEASE_SECONDS",
 )
 
 
@@ -107,6 +109,25 @@ BAD_SETTINGS = [
         "nightly",
         "VERIFY_TOTALS_CRON='nightly' is not a cron expression",
         "e.g. VERIFY_TOTALS_CRON=15 3 * * * (the default)",
+    ),
+    (
+        "SWEEP_SPLIT_LEASE_SECONDS",
+        "60",
+        "SWEEP_SPLIT_LEASE_SECONDS='60' must be shorter than DAYPARTING_CHECK_INTERVAL_MINUTES=1"
+        " (60 seconds)",
+        "leave it unset for half of each sweep's interval",
+    ),
+    (
+        "SWEEP_SPLIT_LEASE_SECONDS",
+        "soon",
+        "SWEEP_SPLIT_LEASE_SECONDS='soon' is not a positive whole number of seconds",
+        "e.g. SWEEP_SPLIT_LEASE_SECONDS=20",
+    ),
+    (
+        "SWEEP_SPLIT_CLAIM_SECONDS",
+        "0",
+        "SWEEP_SPLIT_CLAIM_SECONDS='0' must be a positive whole number of seconds",
+        "e.g. SWEEP_SPLIT_CLAIM_SECONDS=600 (the default)",
     ),
     ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG='maybe' is not a boolean", "use True or False"),
     (
@@ -316,6 +337,36 @@ def test_the_two_budget_interval_names_are_one_setting() -> None:
     assert config.parse_budget_check_minutes({primary: "5", alias: "5"}, default=15) == 5
     with pytest.raises(ImproperlyConfigured, match="disagree"):
         config.parse_budget_check_minutes({primary: "5", alias: "10"}, default=15)
+
+
+def test_the_split_lease_is_unset_or_shorter_than_every_sweep_interval() -> None:
+    intervals = {"DEFAULT_SPEND_CHECK_INTERVAL_MINUTES": 15, "DAYPARTING_CHECK_INTERVAL_MINUTES": 2}
+    assert config.parse_split_lease({}, intervals=intervals) is None
+    assert (
+        config.parse_split_lease({"SWEEP_SPLIT_LEASE_SECONDS": "119"}, intervals=intervals) == 119
+    )
+    with pytest.raises(ImproperlyConfigured, match="DAYPARTING_CHECK_INTERVAL_MINUTES=2 "):
+        config.parse_split_lease({"SWEEP_SPLIT_LEASE_SECONDS": "120"}, intervals=intervals)
+    with pytest.raises(ImproperlyConfigured, match="DEFAULT_SPEND_CHECK_INTERVAL_MINUTES=15 "):
+        config.parse_split_lease(
+            {"SWEEP_SPLIT_LEASE_SECONDS": "900"},
+            intervals={**intervals, "DAYPARTING_CHECK_INTERVAL_MINUTES": 30},
+        )
+
+
+def test_the_split_lease_variables_reach_the_settings() -> None:
+    completed = start_django(
+        {
+            "DJANGO_DEBUG": "True",
+            "SWEEP_SPLIT_LEASE_SECONDS": "20",
+            "SWEEP_SPLIT_CLAIM_SECONDS": "300",
+        },
+        "print(settings.SWEEP_SPLIT_LEASE_SECONDS, settings.SWEEP_SPLIT_CLAIM_SECONDS)",
+    )
+    unset = start_django({"DJANGO_DEBUG": "True"}, "print(settings.SWEEP_SPLIT_LEASE_SECONDS)")
+
+    assert completed.returncode == 0, completed.stderr
+    assert (completed.stdout, unset.stdout) == ("20 300\n", "None\n")
 
 
 def test_empty_values_count_as_unset() -> None:

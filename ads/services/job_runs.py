@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from ads import metrics
@@ -72,12 +72,38 @@ def job_lock_key(job: str) -> int:
     return zlib.crc32(f"ads.job:{job}".encode())
 
 
-def split_claims(job: str, *, at: datetime) -> QuerySet[JobRun]:
-    """The split runs of ``job`` still counted as in progress at ``at``: their ranges hold
-    no lock for the whole sweep, their ``running`` row is the claim (``sweep_split``)."""
-    timeout = timedelta(seconds=settings.SWEEP_SPLIT_CLAIM_SECONDS)
-    return JobRun.objects.filter(
-        job=job, outcome=JobOutcome.RUNNING, detail__split=True, started_at__gte=at - timeout
+def split_lease(job: str) -> timedelta:
+    """How long a split run of ``job`` holds its claim without news from its ranges:
+    SWEEP_SPLIT_LEASE_SECONDS, else half the job's interval, at most
+    SWEEP_SPLIT_CLAIM_SECONDS. Shorter than the interval, so a sweep lost with its worker
+    keeps at most the next sweep from starting."""
+    seconds = settings.SWEEP_SPLIT_LEASE_SECONDS
+    lease = job_interval(job) / 2 if seconds is None else timedelta(seconds=seconds)
+    return min(lease, timedelta(seconds=settings.SWEEP_SPLIT_CLAIM_SECONDS))
+
+
+def split_claims(job: str, *, at: datetime, lapsed: bool = False) -> QuerySet[JobRun]:
+    """The split runs of ``job`` still counted as in progress at ``at`` (their lease has not
+    run out): their ranges hold no lock for the whole sweep, their ``running`` row is the
+    claim (``sweep_split``). With ``lapsed``, the running ones whose lease has run out."""
+    # A row written before claims had leases counts from its start, as it did then.
+    since = at - timedelta(seconds=settings.SWEEP_SPLIT_CLAIM_SECONDS)
+    held = Q(lease_until__gte=at) | Q(lease_until__isnull=True, started_at__gte=since)
+    gone = Q(lease_until__lt=at) | Q(lease_until__isnull=True, started_at__lt=since)
+    running = JobRun.objects.filter(job=job, outcome=JobOutcome.RUNNING, detail__split=True)
+    return running.filter(gone if lapsed else held)
+
+
+def split_claims_close_lapsed(job: str, *, at: datetime) -> int:
+    """Record the split runs of ``job`` whose lease ran out at ``at`` as failed, and return
+    how many: no range reported within a lease, so their worker is gone. Every run of the
+    job does this before it starts, so a range of such a run that commits later finds it
+    closed and moves nothing. Safe to run twice."""
+    lease = int(split_lease(job).total_seconds())
+    return split_claims(job, at=at, lapsed=True).update(
+        outcome=JobOutcome.FAILED,
+        finished_at=timezone.now(),
+        error=f"abandoned: no range reported within {lease}s",
     )
 
 
@@ -123,6 +149,8 @@ def job_run(
     """
     with _single_run(job) as acquired:
         run = JobRun.objects.create(job=job, trigger=trigger, actor=actor, started_at=at)
+        if acquired:
+            split_claims_close_lapsed(job, at=at)
         if not acquired or split_claims(job, at=at).exists():
             finish_run(run, JobOutcome.SKIPPED, JobFigures())
             logger.warning("%s skipped: another run is in progress", job, extra={"job": job})

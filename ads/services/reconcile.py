@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from ads import metrics
 from ads.models import (
@@ -409,17 +410,28 @@ def _move(clock: _Clock, scope: Scope, *, trigger: str, actor: str) -> list[Tran
     """Evaluate, update the campaigns that differ and write their audit rows, in one
     statement on PostgreSQL (data-modifying CTEs): nothing per campaign travels to Python
     and back, only what callers need comes out."""
+    # Decided at `clock.at`, recorded when applied: this runs under the brand locks, just
+    # before the statement that moves, and a split sweep's range may run long after its
+    # sweep's instant (queued, retried, redelivered after a lost worker). This process's
+    # clock, not the database's: `at` and a run's start and end come from it too (one
+    # clock orders them all), a frozen test clock freezes it, and SQLite has no statement
+    # timestamp (clock_timestamp() would also differ from row to row within one move).
+    applied = timezone.now()
     if not is_postgres():
         transitions = _plan(clock, scope)
-        _apply_rows(transitions, clock, scope, trigger=trigger, actor=actor)
+        _apply_rows(transitions, clock, scope, trigger=trigger, actor=actor, applied=applied)
     else:
-        transitions = _move_in_one_statement(clock, scope, trigger=trigger, actor=actor)
-    deliveries_enqueue_locked(transitions, at=clock.at)  # ad platforms: same transaction
+        transitions = _move_in_one_statement(
+            clock, scope, trigger=trigger, actor=actor, applied=applied
+        )
+    # Ad platforms, same transaction. Due from `at`, the operation's instant, not from
+    # `applied`: a caller that then pushes what is due at its `at` (the bench) finds them.
+    deliveries_enqueue_locked(transitions, at=clock.at)
     return transitions
 
 
 def _move_in_one_statement(
-    clock: _Clock, scope: Scope, *, trigger: str, actor: str
+    clock: _Clock, scope: Scope, *, trigger: str, actor: str, applied: datetime
 ) -> list[Transition]:
     ctes, cte_params = clock.ctes()
     where, where_params = scope.where()
@@ -445,13 +457,19 @@ def _move_in_one_statement(
             )
             SELECT {_RETURNED_TEXTS} FROM (SELECT {_RETURNED} FROM e) r
             ORDER BY r.campaign_id""",
-            cte_params + where_params + [clock.at, clock.at, clock.at, trigger, actor],
+            cte_params + where_params + [applied, applied, applied, trigger, actor],
         )
         return _transitions(cursor.fetchall(), texts=True)
 
 
 def _apply_rows(
-    transitions: Sequence[Transition], clock: _Clock, scope: Scope, *, trigger: str, actor: str
+    transitions: Sequence[Transition],
+    clock: _Clock,
+    scope: Scope,
+    *,
+    trigger: str,
+    actor: str,
+    applied: datetime,
 ) -> None:
     """SQLite: apply planned transitions, with the snapshots read from the same evaluation
     (the IMMEDIATE transaction admits no other writer in between)."""
@@ -486,7 +504,7 @@ def _apply_rows(
             for t in transitions
         ],
     )
-    at = adapt(clock.at)
+    at = adapt(applied)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH {updates_sql}

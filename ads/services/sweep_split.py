@@ -16,8 +16,10 @@ and the dashboard read split sweeps as they read the others. Its ranges run in d
 tasks, perhaps on different machines, so no database session spans the sweep and a session
 lock cannot say "in progress": the ``running`` row is the claim instead (``split_claim``),
 taken under the job's advisory lock, and the last range's callback completes it
-(``split_finish``). A claim whose callback never came (a worker lost with its chord) stops
-counting after ``SWEEP_SPLIT_CLAIM_SECONDS`` and is then recorded as failed.
+(``split_finish``). The claim is a lease (``split_lease``, shorter than the job's interval)
+that each range renews as it starts and as it commits: a claim whose lease ran out (a worker
+lost with its ranges or its chord) no longer counts, the next claim records it as failed,
+and its ranges, should they still run, move nothing.
 """
 
 from __future__ import annotations
@@ -27,13 +29,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import DateTimeField, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from ads import metrics
 from ads.models import JobName, JobOutcome, JobRun, JobTrigger, Trigger
-from ads.services.job_runs import JobFigures, finish_run, job_lock_key, split_claims
+from ads.services.job_runs import (
+    JobFigures,
+    finish_run,
+    job_lock_key,
+    split_claims,
+    split_claims_close_lapsed,
+    split_lease,
+)
 from ads.services.reconcile import SYSTEM_ACTOR, Scope, log_transitions, reconcile
 from ads.services.sql import is_postgres
 
@@ -45,6 +55,8 @@ DEFAULT_BRANDS_PER_RANGE = 10_000
 
 # Advisory lock keys: one namespace per sweep, plus the range's first brand id.
 _LOCK_NAMESPACES = {Trigger.BUDGET_CHECK: 0x5301, Trigger.DAYPARTING: 0x5302}
+# The job whose run a range of each sweep reports to.
+_JOBS = {Trigger.BUDGET_CHECK: JobName.CHECK_BUDGET, Trigger.DAYPARTING: JobName.ENFORCE_DAYPARTING}
 
 
 @dataclass(frozen=True)
@@ -90,32 +102,98 @@ def _range_lock(trigger: str, lo: int) -> bool:
         return bool(cursor.fetchone()[0])
 
 
+def split_lease_renew(
+    *,
+    run_id: int,
+    trigger: str,
+    at: datetime,
+    wait: timedelta = timedelta(0),
+    admitted: bool = False,
+) -> bool:
+    """A range of split run ``run_id`` (of the ``trigger`` sweep) reports at ``at``: the
+    run's lease then lasts a full lease from ``at`` (plus ``wait``, a retry's countdown),
+    never less than it already did. Returns whether the run still holds its claim: it is
+    running and its lease has not run out, or with ``admitted`` (a range that started while
+    the claim held, now committing) only running, since every run that starts closes a
+    lapsed claim first. If not, nothing changes and the range must move nothing. Safe to
+    call twice."""
+    job = _JOBS[Trigger(trigger)]
+    rows = JobRun.objects.filter(pk=run_id, job=job, outcome=JobOutcome.RUNNING)
+    if not admitted:
+        rows = rows.filter(lease_until__gte=at)
+    until = Value(at + wait + split_lease(job), output_field=DateTimeField())
+    return rows.update(lease_until=Greatest("lease_until", until)) > 0
+
+
+def _still_claimed(run_id: int | None, trigger: str, *, admitted: bool = False) -> bool:
+    """Whether a range may move campaigns: it belongs to no split run (a range run by hand),
+    or its run still holds its claim, renewed now."""
+    if run_id is None:
+        return True
+    # The lease measures time passing, so it is renewed at the clock's "now", not at the
+    # sweep's instant (which a range queued, retried or redelivered may run long after).
+    return split_lease_renew(run_id=run_id, trigger=trigger, at=timezone.now(), admitted=admitted)
+
+
+class _ClaimLost(Exception):
+    """The range's run lost its claim while the range ran; its moves are rolled back."""
+
+
 def range_sweep(
     *,
     trigger: str,
     brand_range: BrandRange,
     at: datetime,
     actor: str = SYSTEM_ACTOR,
+    run_id: int | None = None,
 ) -> dict[str, Any]:
-    """Reconcile the campaigns of one brand range, under that range's lock. Safe to run
-    twice; a run that finds the range's lock taken changes nothing and says so."""
-    with transaction.atomic():
-        if not _range_lock(trigger, brand_range.lo):
-            return {
-                "at": at.isoformat(),
-                "trigger": trigger,
-                "brands": brand_range.as_args(),
-                "skipped": "this range is being swept by another worker",
-            }
-        result = reconcile(
-            at=at,
-            trigger=trigger,
-            actor=actor,
-            scope=Scope(brand_range=(brand_range.lo, brand_range.hi)),
-            log=False,
-        )
+    """Reconcile the campaigns of one brand range at ``at``, under that range's lock. With
+    ``run_id`` (a range of that split run) the range renews the run's lease as it starts and
+    as it commits, and moves nothing once the run has lost its claim: a later sweep covers
+    these brands at a later instant. Safe to run twice; a run that finds the range's lock
+    taken changes nothing and says so."""
+    if not _still_claimed(run_id, trigger):
+        return _claim_lost(brand_range, at=at, trigger=trigger)
+    try:
+        with transaction.atomic():
+            if not _range_lock(trigger, brand_range.lo):
+                return {
+                    "at": at.isoformat(),
+                    "trigger": trigger,
+                    "brands": brand_range.as_args(),
+                    "skipped": "this range is being swept by another worker",
+                }
+            result = reconcile(
+                at=at,
+                trigger=trigger,
+                actor=actor,
+                scope=Scope(brand_range=(brand_range.lo, brand_range.hi)),
+                log=False,
+            )
+            # Last in the transaction, so the run's row stays locked only while this
+            # commits. A run that closed this one first (a newer sweep: it closes lapsed
+            # claims before it starts) makes this renew nothing, on PostgreSQL after waiting
+            # for its commit and reading the row again, and the moves roll back: they were
+            # decided at an older instant than that sweep's. A claim attempt that comes
+            # after waits for this commit, and finds the lease renewed. A range slower than
+            # a lease with no newer run in between still commits.
+            if not _still_claimed(run_id, trigger, admitted=True):
+                raise _ClaimLost
+    except _ClaimLost:
+        return _claim_lost(brand_range, at=at, trigger=trigger)
     log_transitions(result.transitions, at=at, trigger=trigger, actor=actor)
     return {**result.summary(), "brands": brand_range.as_args()}
+
+
+def _claim_lost(brand_range: BrandRange, *, at: datetime, trigger: str) -> dict[str, Any]:
+    # A failure, not a skip: should the run's callback still come, the run did not sweep
+    # these brands.
+    return range_failed(
+        brand_range,
+        at=at,
+        trigger=trigger,
+        error="not swept: the sweep's run was closed or its lease had run out",
+    )
 
 
 def merge_summaries(summaries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -147,18 +225,13 @@ def split_claim(*, job: JobName, trigger: JobTrigger, actor: str, at: datetime) 
     """Start one split run of ``job``: its ``running`` row, committed, or None (and a
     ``skipped`` row) when another run of the job is in progress, split or not.
 
-    Claims older than the timeout are closed as failed first: their callback is not coming.
+    Claims whose lease ran out at ``at`` are closed as failed first: no range reported
+    within a lease, so its worker is gone, and its late ranges move nothing.
     """
+    lease = split_lease(job)
     with transaction.atomic():
         locked = _job_lock(job)
-        timeout = timedelta(seconds=settings.SWEEP_SPLIT_CLAIM_SECONDS)
-        JobRun.objects.filter(
-            job=job, outcome=JobOutcome.RUNNING, detail__split=True, started_at__lt=at - timeout
-        ).update(
-            outcome=JobOutcome.FAILED,
-            finished_at=timezone.now(),
-            error=f"abandoned: its ranges did not report within {int(timeout.total_seconds())}s",
-        )
+        split_claims_close_lapsed(job, at=at)
         busy = not locked or split_claims(job, at=at).exists()
         run = JobRun.objects.create(
             job=job,
@@ -169,6 +242,7 @@ def split_claim(*, job: JobName, trigger: JobTrigger, actor: str, at: datetime) 
             # Skipped from the start: a running row, even for a moment, would be a claim.
             outcome=JobOutcome.SKIPPED if busy else JobOutcome.RUNNING,
             finished_at=timezone.now() if busy else None,
+            lease_until=None if busy else at + lease,
         )
     if busy:
         logger.warning("%s skipped: another run is in progress", job, extra={"job": job})

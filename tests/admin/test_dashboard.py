@@ -11,6 +11,7 @@ import time_machine
 from django.core.management import call_command
 from django.test import Client
 
+from ads.models import Campaign
 from tests.admin.conftest import NOON
 from tests.factories import make_brand, make_campaign, spend
 
@@ -33,11 +34,17 @@ def test_dashboard_lists_brands_at_or_above_80_percent_most_spent_first(staff: C
     assert "/admin/ads/brand/?budget_used=warn" in part
 
 
+def spent_earlier(campaign: Campaign, amount: str, *, ago: timedelta) -> None:
+    """Spend recorded ``ago``, by the clock too: a pause is recorded when it is applied."""
+    with time_machine.travel(NOON - ago, tick=False):
+        spend(campaign, amount, at=NOON - ago)
+
+
 def test_dashboard_counts_campaigns_paused_in_the_last_hour_by_reason(staff: Client) -> None:
     brand = make_brand(daily="100")
-    spend(make_campaign(brand), "100", at=NOON - timedelta(minutes=30))
+    spent_earlier(make_campaign(brand), "100", ago=timedelta(minutes=30))
     old = make_campaign(make_brand(daily="100"))
-    spend(old, "100", at=NOON - timedelta(hours=2))
+    spent_earlier(old, "100", ago=timedelta(hours=2))
 
     part = section(staff.get("/admin/").content.decode(), "dashboard-paused")
 
@@ -47,9 +54,9 @@ def test_dashboard_counts_campaigns_paused_in_the_last_hour_by_reason(staff: Cli
 
 def test_the_paused_link_lists_campaigns_paused_in_the_last_hour(staff: Client) -> None:
     recent = make_campaign(make_brand(daily="100"), "Recent")
-    spend(recent, "100", at=NOON - timedelta(minutes=30))
+    spent_earlier(recent, "100", ago=timedelta(minutes=30))
     older = make_campaign(make_brand(daily="100"), "Older")
-    spend(older, "100", at=NOON - timedelta(hours=2))
+    spent_earlier(older, "100", ago=timedelta(hours=2))
 
     response = staff.get(
         "/admin/ads/campaign/",

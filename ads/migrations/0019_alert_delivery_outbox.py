@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("ads", "0017_ledger_partitions"),
+        ("ads", "0018_jobrun_lease_until"),
     ]
 
     operations = [
