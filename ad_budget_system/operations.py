@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -78,6 +79,24 @@ def parse_percentage(environ: Mapping[str, str], name: str, default: Decimal) ->
     if not value.is_finite() or value < 0 or value > 1000:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a percentage between 0 and 1000.")
     return value
+
+
+def parse_url(environ: Mapping[str, str], name: str) -> str | None:
+    """An http(s) URL with a host. Where it may be sent is the egress policy's decision, at
+    send time (it resolves names, which startup must not wait on)."""
+    raw = read(environ, name)
+    if raw is None:
+        return None
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not an http(s) URL with a host; use e.g. "
+            f"{name}=https://hooks.slack.com/services/..."
+        )
+    return raw
 
 
 def parse_list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:

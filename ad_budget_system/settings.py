@@ -356,7 +356,7 @@ ALERT_THRESHOLDS = operations.parse_percentages(
 ALERT_PACING_MARGIN = operations.parse_percentage(ENV, "ALERT_PACING_MARGIN", Decimal(10))
 # Global recipients, used for brands without their own.
 ALERT_EMAILS = operations.parse_list(ENV, "ALERT_EMAILS")
-ALERT_WEBHOOK_URL = config.read(ENV, "ALERT_WEBHOOK_URL")
+ALERT_WEBHOOK_URL = operations.parse_url(ENV, "ALERT_WEBHOOK_URL")
 ALERT_WEBHOOK_SECRET = config.read(ENV, "ALERT_WEBHOOK_SECRET")
 DEFAULT_FROM_EMAIL = config.read(ENV, "ALERT_FROM_EMAIL") or "ad-budgets@localhost"
 # Alert deliveries are an outbox: this beat job sends what is due (a commit that adds some

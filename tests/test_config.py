@@ -35,6 +35,10 @@ VARIABLES = (
     "TIME_ZONE",
     "VERIFY_TOTALS_CRON",
     "TRUSTED_PROXIES",
+    "OUTBOUND_ALLOWED_NETWORKS",
+    "PLATFORM_CREDENTIALS",
+    "ALERT_WEBHOOK_URL",
+    "ALERT_DELIVERY_INTERVAL_MINUTES",
     "SWEEP_SPLIT_CLAIM_SECONDS",
     "SWEEP_SPLIT_LEASE_SECONDS",
 )
@@ -135,6 +139,42 @@ BAD_SETTINGS = [
         "10.0.0.1,proxy.internal",
         "TRUSTED_PROXIES='10.0.0.1,proxy.internal' is not a list of IP networks",
         "proxy.internal",
+    ),
+    (
+        "OUTBOUND_ALLOWED_NETWORKS",
+        "10.0.0.0/8,intranet",
+        "OUTBOUND_ALLOWED_NETWORKS='10.0.0.0/8,intranet' is not a list of IP networks",
+        "intranet",
+    ),
+    (
+        "PLATFORM_CREDENTIALS",
+        "ACME_META=Acme",
+        "PLATFORM_CREDENTIALS is not JSON",
+        '{"ACME_GOOGLE_ADS": ["Acme Coffee"], "AGENCY_WEBHOOK_SECRET": ["*"]}',
+    ),
+    (
+        "PLATFORM_CREDENTIALS",
+        '{"ACME_META": "Acme"}',
+        "PLATFORM_CREDENTIALS: ACME_META must map to a non-empty list of brand names",
+        'or ["*"] for every brand',
+    ),
+    (
+        "PLATFORM_CREDENTIALS",
+        '{"acme meta": ["Acme"]}',
+        "PLATFORM_CREDENTIALS: 'acme meta' is not a variable name",
+        "upper-case letters, digits and underscores",
+    ),
+    (
+        "PLATFORM_CREDENTIALS",
+        '{"ACME_META": ["*", "Acme"]}',
+        'PLATFORM_CREDENTIALS: ACME_META lists "*" with brand names',
+        '["*"] alone',
+    ),
+    (
+        "ALERT_WEBHOOK_URL",
+        "hooks.slack.com/services/x",
+        "ALERT_WEBHOOK_URL='hooks.slack.com/services/x' is not an http(s) URL with a host",
+        "https://hooks.slack.com/services/",
     ),
     (
         "DATABASE_URL",
@@ -499,3 +539,28 @@ def test_a_lost_task_on_redis_is_redelivered_within_minutes() -> None:
     assert "CELERY_VISIBILITY_TIMEOUT=60 must be longer than the task time limit" in (
         too_short.stderr
     )
+
+
+def test_credential_bindings_and_allowed_networks_reach_the_settings() -> None:
+    completed = start_django(
+        {
+            "DJANGO_DEBUG": "True",
+            "PLATFORM_CREDENTIALS": '{"ACME_META": [" Acme Coffee "], "AGENCY_HOOK": ["*"]}',
+            "OUTBOUND_ALLOWED_NETWORKS": "10.20.0.0/16, fd12::/48,",
+        },
+        "print(sorted((k, sorted(v)) for k, v in settings.PLATFORM_CREDENTIALS.items())); "
+        "print([str(n) for n in settings.OUTBOUND_ALLOWED_NETWORKS])",
+    )
+    assert completed.returncode == 0, completed.stderr
+    bindings, networks = completed.stdout.splitlines()[-2:]
+    assert bindings == "[('ACME_META', ['Acme Coffee']), ('AGENCY_HOOK', ['*'])]"
+    assert networks == "['10.20.0.0/16', 'fd12::/48']"
+
+
+def test_with_nothing_set_no_credentials_are_bound_and_no_private_network_is_allowed() -> None:
+    completed = start_django(
+        {"DJANGO_DEBUG": "True"},
+        "print(settings.PLATFORM_CREDENTIALS, settings.OUTBOUND_ALLOWED_NETWORKS)",
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[-1] == "{} ()"

@@ -1,13 +1,15 @@
 """The staff console's operations pages: the job-run history (and, with the alerts, the
-alerts and each brand's recipients). Read-only: the jobs and the alert rule write these."""
+alerts and each brand's recipients). Read-only: the jobs and the alert rule write these; the
+one action sends failed alert deliveries again."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -22,6 +24,7 @@ from ads.models import (
     JobOutcome,
     JobRun,
 )
+from ads.services.alert_delivery import alert_deliveries_retry
 
 _OUTCOME_COLOURS = {
     JobOutcome.SUCCEEDED: "#2e7d32",
@@ -130,6 +133,7 @@ def _value(value: Any) -> str:
 _DELIVERY_COLOURS = {
     AlertDeliveryState.SENT: "#2e7d32",
     AlertDeliveryState.PENDING: "#8a6d3b",
+    AlertDeliveryState.SENDING: "#1565c0",
     AlertDeliveryState.FAILED: "#ba2121",
 }
 
@@ -193,7 +197,10 @@ class AlertAdmin(BrandScoped, OperationsReadOnly):
             sent_count=Count("deliveries", filter=Q(deliveries__state=AlertDeliveryState.SENT)),
             failed_count=Count("deliveries", filter=Q(deliveries__state=AlertDeliveryState.FAILED)),
             pending_count=Count(
-                "deliveries", filter=Q(deliveries__state=AlertDeliveryState.PENDING)
+                "deliveries",
+                filter=Q(
+                    deliveries__state__in=(AlertDeliveryState.PENDING, AlertDeliveryState.SENDING)
+                ),
             ),
             last_sent_at=Max("deliveries__sent_at"),
         )
@@ -223,11 +230,43 @@ class AlertAdmin(BrandScoped, OperationsReadOnly):
 @admin.register(AlertDelivery)
 class AlertDeliveryAdmin(BrandScoped, OperationsReadOnly):
     brand_path = "alert__brand"
-    list_display = ("alert", "channel", "target", "state", "attempts", "sent", "last_error")
+    list_display = ("alert", "channel", "target", "state", "attempts", "when", "last_error")
     list_filter = ("state", "channel")
     list_select_related = ("alert",)
-    fields = ("alert", "channel", "target", "state", "attempts", "queued", "sent", "last_error")
+    fields = (
+        "alert",
+        "channel",
+        "target",
+        "state",
+        "attempts",
+        "queued",
+        "next_attempt",
+        "sent",
+        "last_error",
+    )
     readonly_fields = fields
+    actions = ["retry"]
+
+    @admin.display(description="Sent, or next attempt")
+    def when(self, delivery: AlertDelivery) -> str:
+        if delivery.state == AlertDeliveryState.SENT:
+            return server_time(delivery.sent_at)
+        if delivery.state == AlertDeliveryState.PENDING:
+            return f"next {server_time(delivery.next_attempt_at)}"
+        return "—"
+
+    @admin.display(description="Next attempt", ordering="next_attempt_at")
+    def next_attempt(self, delivery: AlertDelivery) -> str:
+        if delivery.state != AlertDeliveryState.PENDING:
+            return "—"
+        return server_time(delivery.next_attempt_at)
+
+    @admin.action(description="Send selected failed deliveries again", permissions=["view"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[AlertDelivery]) -> None:
+        count = alert_deliveries_retry(
+            delivery_ids=list(queryset.values_list("id", flat=True)), at=timezone.now()
+        )
+        self.message_user(request, f"{count} failed delivery(ies) queued again.", messages.SUCCESS)
 
     @admin.display(description="Queued", ordering="created_at")
     def queued(self, delivery: AlertDelivery) -> str:

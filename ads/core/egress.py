@@ -147,17 +147,18 @@ def is_allowed_network(address: IPAddress, networks: Sequence[IPNetwork]) -> boo
 
 
 def address_refusal(address: IPAddress, networks: Sequence[IPNetwork] = ()) -> str | None:
-    """Why the policy refuses to connect to ``address``, or None when it may."""
+    """Why the policy refuses to connect to ``address`` ("is a loopback address", "leads to
+    127.0.0.1, a loopback address"), or None when it may."""
     if is_allowed_network(address, networks):
         return None
     problem = _category(address)
     if problem is not None:
-        return f"{address} is a {problem} address"
+        return f"is a {problem} address"
     embedded = _embedded_ipv4(address)
     if embedded is not None:
         inner = _category(embedded)
         if inner is not None:
-            return f"{address} leads to {embedded}, a {inner} address"
+            return f"leads to {embedded}, a {inner} address"
     return None
 
 
@@ -234,7 +235,12 @@ def resolve_checked(
     for address in found:
         problem = address_refusal(address, networks)
         if problem is not None:
-            raise EgressRefused(f"{host} is not reachable from here: {problem}")
+            # A name is named with what it resolved to; an address speaks for itself.
+            raise EgressRefused(
+                f"{address} {problem}"
+                if literal is not None
+                else f"{host} resolves to {address}, which {problem}"
+            )
     inside = all(is_allowed_network(address, networks) for address in found)
     if only_allowed and not inside:
         raise EgressRefused(

@@ -20,7 +20,7 @@ import logging
 import random
 import smtplib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ads import metrics
-from ads.core import http
+from ads.core import http, nudge
 from ads.core.signing import signed_headers
 from ads.models import (
     AlertChannel,
@@ -41,6 +41,7 @@ from ads.models import (
     BrandAlertSettings,
     SpendPeriod,
 )
+from ads.services.alerts import DELIVER_TASK
 from ads.services.outbox import Finished, backoff_seconds, claim_due, due, finish_claimed
 from ads.services.sql import adapt
 
@@ -188,6 +189,19 @@ def _deliver(
         return Finished(delivery.pk, S.FAILED, f"gave up after {attempts} attempts: {failure}")
     delay = backoff_seconds(attempts, failure.retry_after, rng)
     return Finished(delivery.pk, S.PENDING, failure.message, at + timedelta(seconds=delay))
+
+
+def alert_deliveries_retry(*, delivery_ids: Sequence[int], at: datetime) -> int:
+    """Queue failed deliveries again (staff, after fixing the cause): due at once, with their
+    attempts counted afresh; the next pass sends them. Safe to run twice: only failed rows
+    change. How many were queued."""
+    with transaction.atomic():
+        count = AlertDelivery.objects.filter(id__in=delivery_ids, state=S.FAILED).update(
+            state=S.PENDING, next_attempt_at=at, attempts=0, lease_until=None
+        )
+    if count:
+        transaction.on_commit(lambda: nudge.request(DELIVER_TASK))
+    return count
 
 
 def alert_deliveries_due(*, at: datetime) -> int:

@@ -217,6 +217,18 @@ def test_an_unknown_path_under_api_answers_json_404_also_with_debug(api: ApiClie
             assert "detail" in response.json()
 
 
+def test_a_post_to_an_unknown_path_is_a_json_404_not_a_csrf_refusal() -> None:
+    # A client posting to a mistyped path must learn the path is wrong: API clients send no
+    # CSRF cookie, and Django's CSRF check would otherwise answer 403 before the view.
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(
+        "/api/v1/spend-events", data=b"{}", content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("no such endpoint: POST /api/v1/spend-events")
+
+
 @pytest.mark.parametrize("debug", [False, True])
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),

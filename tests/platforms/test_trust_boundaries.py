@@ -153,7 +153,7 @@ def test_saving_a_webhook_account_at_an_internal_url_is_a_validation_error(
 
     for url, why in [
         ("http://127.0.0.1:9000/", "127.0.0.1 is a loopback address"),
-        ("https://intranet.agency.example/", "10.8.0.4 is a private address"),
+        ("https://intranet.agency.example/", "resolves to 10.8.0.4, which is a private address"),
         ("http://hooks.agency.example/ads", "only https:// is allowed"),
     ]:
         account.account_id = url
@@ -305,7 +305,9 @@ def test_google_ads_refuses_an_endpoint_that_resolves_inside(
         ),
     )
     adapter = adapter_for(google_account)
-    with pytest.raises(PlatformError, match="10.0.0.3 is a private address") as caught:
+    with pytest.raises(
+        PlatformError, match="resolves to 10.0.0.3, which is a private address"
+    ) as caught:
         adapter.read_statuses(["1"])
     assert caught.value.auth and not caught.value.retryable
 

@@ -16,6 +16,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection, connections
@@ -239,7 +240,7 @@ def test_a_redirect_is_never_followed(
         ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local"),
         ("https://10.0.0.8/hook", "10.0.0.8 is a private address"),
         ("https://[::ffff:10.0.0.8]/hook", "::ffff:a00:8 is a private address"),
-        ("https://internal.example/hook", "192.168.1.20 is a private address"),
+        ("https://internal.example/hook", "resolves to 192.168.1.20, which is a private"),
         ("http://203.0.113.9/hook", "203.0.113.9 is a private address"),
     ],
 )
@@ -370,3 +371,26 @@ def test_no_row_lock_is_held_while_a_webhook_is_waited_on(
     assert seen == ["sending"]  # claimed and committed; not locked
     delivery.refresh_from_db()
     assert delivery.state == S.SENT
+
+
+def test_staff_send_failed_deliveries_again_from_the_admin(
+    admin_client: Any, nudges: list[str], receiver: Callable[..., Receiver]
+) -> None:
+    hook = receiver(404)  # refused once; fixed on the receiver's side since
+    delivery = alert_to(hook.url)
+    alerts_deliver(at=LATE)
+    delivery.refresh_from_db()
+    assert delivery.state == S.FAILED
+
+    page = admin_client.get("/admin/ads/alertdelivery/")
+    with time_machine.travel(LATE + timedelta(seconds=30), tick=False):
+        response = admin_client.post(
+            "/admin/ads/alertdelivery/", {"action": "retry", "_selected_action": [delivery.pk]}
+        )
+
+    assert page.status_code == 200 and "Sent, or next attempt" in page.content.decode()
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == (S.PENDING, 0)
+    assert alerts_deliver(at=LATE + timedelta(minutes=1)).sent == 1
+    assert len(hook.requests) == 2
