@@ -230,9 +230,9 @@ class AlertAdmin(BrandScoped, OperationsReadOnly):
 @admin.register(AlertDelivery)
 class AlertDeliveryAdmin(BrandScoped, OperationsReadOnly):
     brand_path = "alert__brand"
-    list_display = ("alert", "channel", "target", "state", "attempts", "when", "last_error")
+    list_display = ("for_alert", "channel", "target", "state", "attempts", "when", "error")
     list_filter = ("state", "channel")
-    list_select_related = ("alert",)
+    list_select_related = ("alert__brand",)
     fields = (
         "alert",
         "channel",
@@ -246,6 +246,17 @@ class AlertDeliveryAdmin(BrandScoped, OperationsReadOnly):
     )
     readonly_fields = fields
     actions = ["retry"]
+
+    @admin.display(description="Alert", ordering="alert__created_at")
+    def for_alert(self, delivery: AlertDelivery) -> str:
+        alert = delivery.alert
+        what = "pacing" if alert.kind == "pacing" else f"{alert.threshold.normalize():f}%"
+        return f"{alert.brand.name}: {alert.get_period_display().lower()} {what}"
+
+    @admin.display(description="Last error", ordering="last_error")
+    def error(self, delivery: AlertDelivery) -> SafeString:
+        # Long host names in an error must wrap, not push the column out of the page.
+        return format_html('<span style="overflow-wrap:anywhere">{}</span>', delivery.last_error)
 
     @admin.display(description="Sent, or next attempt")
     def when(self, delivery: AlertDelivery) -> str:
