@@ -153,11 +153,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
 # locked out for AXES_COOLOFF_TIME hours. Pairs, not addresses alone: staff behind one office
 # address do not lock each other out, and no one can lock a colleague out from elsewhere.
-# The address is the client's (ads/client_address.py): X-Forwarded-For counts only from
+# The address is the client's (ads/core/client_address.py): X-Forwarded-For counts only from
 # TRUSTED_PROXIES (comma-separated addresses or networks, none by default), or behind a
 # proxy every client would be the proxy and one user's lockout would hold for everyone.
 TRUSTED_PROXIES = operations.parse_networks(ENV, "TRUSTED_PROXIES")
-AXES_CLIENT_IP_CALLABLE = "ads.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "ads.core.client_address.client_address"
 # An administrator lifts a lockout in the admin (Axes > Access attempts: delete the row)
 # or with `manage.py axes_reset` / `axes_reset_username USERNAME`.
 AUTHENTICATION_BACKENDS = [

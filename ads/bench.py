@@ -39,14 +39,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ads.bench_platforms import platform_step
+from ads.core.money import MICROS_PER_UNIT, from_micros
+from ads.core.periods import local_date
+from ads.core.sql import in_ids
 from ads.ledger_guard import ledger_maintenance
 from ads.models import Brand, Campaign, CampaignStatus, PauseReason, SpendPeriod, Trigger
-from ads.money import MICROS_PER_UNIT, from_micros
-from ads.services.periods import local_date
 from ads.services.reconcile import Scope, reconcile
 from ads.services.seeding import seed_synthetic
 from ads.services.spend import LedgerRow, SpendEventInput, ledger_and_totals_add, spend_record
-from ads.services.sql import in_ids
 from ads.services.sweep_split import BrandRange, brand_ranges, merge_summaries, range_sweep
 from ads.services.tokens import token_create
 from ads.services.verify import totals_verify

@@ -20,14 +20,14 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
+from ads.core.money import from_micros
+from ads.core.periods import local_date
 from ads.ledger_guard import ledger_maintenance
 from ads.models import AdAccount, Brand, Campaign, Platform, PlatformDelivery, ReportedDailyTotal
-from ads.money import from_micros
 from ads.platforms.fake_google_ads import FakeGoogleAds, FakeGoogleAdsServer
 from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
 from ads.services.campaigns import campaigns_set_enabled
-from ads.services.periods import local_date
 
 if TYPE_CHECKING:
     from ads.bench import Bench

@@ -22,7 +22,7 @@ from django.db.models.lookups import Exact
 
 from ad_budget_system.config import is_valid_timezone
 from ads.core import credentials, egress
-from ads.money import MoneyField
+from ads.core.money import MoneyField
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY

@@ -53,7 +53,7 @@ def _not_a_number(value: object) -> object:
 
 def _amount_text(value: object) -> object:
     # A JSON number is taken by its literal digits; an int (from JSON or Python) likewise.
-    # Whether that text is an acceptable amount is ads.money.parse_money's to say.
+    # Whether that text is an acceptable amount is ads.core.money.parse_money's to say.
     if isinstance(value, JsonNumber):
         return str(value)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -69,7 +69,7 @@ Text = Annotated[
     Field(json_schema_extra={"pattern": "^[^\u0000]*$"}),
 ]
 # An amount: a decimal string, or a JSON number taken by its exact digits. Both must be plain
-# decimal notation ('12.50', 12.5); ads.money.parse_money gives the reason for anything else.
+# decimal notation ('12.50', 12.5); ads.core.money.parse_money gives the reason for anything else.
 AmountText = Annotated[
     StrictStr,
     BeforeValidator(_amount_text),

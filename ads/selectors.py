@@ -26,6 +26,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Greatest
 
+from ads.core.money import from_micros, quantize
+from ads.core.periods import day_bounds, local_period, month_bounds, zone
 from ads.models import (
     Brand,
     BrandPeriodSpend,
@@ -41,9 +43,7 @@ from ads.models import (
     SpendPeriod,
     schedule_is_open,
 )
-from ads.money import from_micros, quantize
 from ads.services.openings import Opening, opening_current, opening_next
-from ads.services.periods import day_bounds, local_period, month_bounds, zone
 from ads.services.reconcile import Scope, evaluate
 
 _ZERO = Decimal("0.00")

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from ads import metrics
-from ads.client_address import client_address
+from ads.core.client_address import client_address
 from ads.services.health import readiness, status_report
 
 

@@ -459,7 +459,7 @@ def test_env_example_trusted_proxies_line_works_once_uncommented() -> None:
     )
 
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.split() == ["True", "ads.client_address.client_address"]
+    assert completed.stdout.split() == ["True", "ads.core.client_address.client_address"]
 
 
 # --- verify_totals (issue 8) ---------------------------------------------------------------

@@ -12,8 +12,8 @@ from django.template.response import TemplateResponse
 
 from ads.admin.common import actor
 from ads.admin.display import money, request_now
+from ads.core.money import MONEY_DECIMAL_PLACES
 from ads.models import Brand
-from ads.money import MONEY_DECIMAL_PLACES
 from ads.services.budgets import BudgetChange, Budgets, brands_budgets_change
 
 BRANDS_LISTED = 30

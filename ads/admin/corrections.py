@@ -14,10 +14,10 @@ from django.utils.safestring import SafeString
 
 from ads.admin.common import actor
 from ads.admin.display import local_time, money, request_now
+from ads.core.money import MONEY_DECIMAL_PLACES
+from ads.core.periods import local_date
 from ads.models import Campaign
-from ads.money import MONEY_DECIMAL_PLACES
 from ads.services.corrections import spend_correct
-from ads.services.periods import local_date
 
 
 class CorrectionForm(forms.Form):

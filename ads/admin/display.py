@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from ads.services.periods import zone
+from ads.core.periods import zone
 
 # ISO 4217 minor units where they are not 2 (the table changes perhaps once a decade).
 _MINOR_UNITS = {

@@ -12,8 +12,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from ads.admin.display import local_time, money
+from ads.core.money import parse_money
 from ads.models import Campaign, CampaignStatusChange, PauseReason, SpendCorrection, Trigger
-from ads.money import parse_money
 
 HISTORY_LIMIT = 50
 

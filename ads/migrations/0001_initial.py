@@ -5,8 +5,8 @@ import django.db.models.functions.text
 import django.db.models.lookups
 from django.db import migrations, models
 
+import ads.core.money
 import ads.models
-import ads.money
 
 
 class Migration(migrations.Migration):
@@ -66,11 +66,15 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "daily_budget",
-                    ads.money.MoneyField(help_text="Spend of all campaigns per brand-local day."),
+                    ads.core.money.MoneyField(
+                        help_text="Spend of all campaigns per brand-local day."
+                    ),
                 ),
                 (
                     "monthly_budget",
-                    ads.money.MoneyField(help_text="Spend of all campaigns per brand-local month."),
+                    ads.core.money.MoneyField(
+                        help_text="Spend of all campaigns per brand-local month."
+                    ),
                 ),
             ],
             options={
@@ -119,7 +123,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "daily_budget",
-                    ads.money.MoneyField(
+                    ads.core.money.MoneyField(
                         blank=True,
                         help_text="Optional cap per brand-local day, for this campaign.",
                         null=True,
@@ -127,7 +131,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "monthly_budget",
-                    ads.money.MoneyField(
+                    ads.core.money.MoneyField(
                         blank=True,
                         help_text="Optional cap per brand-local month, for this campaign.",
                         null=True,
@@ -236,7 +240,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("amount", ads.money.MoneyField()),
+                ("amount", ads.core.money.MoneyField()),
                 ("occurred_at", models.DateTimeField()),
                 ("local_date", models.DateField()),
                 ("source", models.CharField(max_length=64)),
@@ -269,7 +273,7 @@ class Migration(migrations.Migration):
                     models.CharField(choices=[("day", "Day"), ("month", "Month")], max_length=8),
                 ),
                 ("period_start", models.DateField()),
-                ("amount", ads.money.MoneyField(default=0)),
+                ("amount", ads.core.money.MoneyField(default=0)),
                 (
                     "brand",
                     models.ForeignKey(
@@ -301,7 +305,7 @@ class Migration(migrations.Migration):
                     models.CharField(choices=[("day", "Day"), ("month", "Month")], max_length=8),
                 ),
                 ("period_start", models.DateField()),
-                ("amount", ads.money.MoneyField(default=0)),
+                ("amount", ads.core.money.MoneyField(default=0)),
                 (
                     "campaign",
                     models.ForeignKey(

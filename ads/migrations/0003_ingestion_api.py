@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import ads.money
+import ads.core.money
 
 
 class Migration(migrations.Migration):
@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
                 ),
                 ("source", models.CharField(max_length=64)),
                 ("day", models.DateField(help_text="Brand-local date.")),
-                ("total", ads.money.MoneyField()),
+                ("total", ads.core.money.MoneyField()),
                 ("reported_at", models.DateTimeField()),
                 ("recorded_at", models.DateTimeField()),
             ],

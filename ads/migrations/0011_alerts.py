@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-import ads.money
+import ads.core.money
 
 
 class Migration(migrations.Migration):
@@ -41,9 +41,9 @@ class Migration(migrations.Migration):
                     "threshold",
                     models.DecimalField(decimal_places=2, help_text="Percent.", max_digits=7),
                 ),
-                ("spend", ads.money.MoneyField()),
-                ("budget", ads.money.MoneyField()),
-                ("projected", ads.money.MoneyField(blank=True, null=True)),
+                ("spend", ads.core.money.MoneyField()),
+                ("budget", ads.core.money.MoneyField()),
+                ("projected", ads.core.money.MoneyField(blank=True, null=True)),
                 ("created_at", models.DateTimeField()),
                 (
                     "brand",

@@ -8,7 +8,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 from django.utils import timezone
 
-import ads.money
+import ads.core.money
 from ads import ledger_guard
 from ads.services import ledger_partitions as lp
 
@@ -114,7 +114,7 @@ class Migration(migrations.Migration):
                     models.CharField(help_text="Schema-qualified archived table.", max_length=128),
                 ),
                 ("rows", models.BigIntegerField()),
-                ("amount", ads.money.MoneyField(default=0)),
+                ("amount", ads.core.money.MoneyField(default=0)),
                 ("archived_at", models.DateTimeField()),
                 ("actor", models.CharField(max_length=150)),
             ],

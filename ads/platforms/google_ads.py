@@ -37,8 +37,8 @@ from google.auth.transport.requests import Request as AuthRequest
 from google.oauth2.credentials import Credentials as OAuth2Credentials
 
 from ads.core import egress, http
+from ads.core.money import from_micros
 from ads.models import CampaignStatus, PlatformStatus
-from ads.money import from_micros
 from ads.platforms.base import DailySpend, PlatformError, PushFailure, StatusPush
 
 logger = logging.getLogger(__name__)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection, transaction
 
 from ads.core import nudge
+from ads.core.sql import adapt, in_ids, rows_cte
 from ads.models import (
     AccountHealth,
     AdAccount,
@@ -33,7 +34,6 @@ from ads.models import (
 )
 from ads.platforms.base import Adapter, PlatformError, PushFailure, StatusPush, adapter_for
 from ads.services.outbox import Finished, backoff_seconds, claim_due, due, finish_claimed
-from ads.services.sql import adapt, in_ids, rows_cte
 
 if TYPE_CHECKING:  # reconcile calls this module; importing it back would be circular
     from ads.services.reconcile import Transition

@@ -22,6 +22,8 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from ads.core.periods import local_date
+from ads.core.sql import adapt, rows_cte
 from ads.models import (
     AdAccount,
     Campaign,
@@ -35,8 +37,6 @@ from ads.platforms.base import PlatformError, adapter_for
 from ads.platforms.outbox import account_health_set, enqueue_locked
 from ads.services.daily_totals import TotalStatus, daily_totals_ingest
 from ads.services.locks import brands_lock
-from ads.services.periods import local_date
-from ads.services.sql import adapt, rows_cte
 
 logger = logging.getLogger(__name__)
 

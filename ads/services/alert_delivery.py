@@ -33,6 +33,7 @@ from django.utils import timezone
 from ads import metrics
 from ads.core import http, nudge
 from ads.core.signing import signed_headers
+from ads.core.sql import adapt
 from ads.models import (
     AlertChannel,
     AlertDelivery,
@@ -43,7 +44,6 @@ from ads.models import (
 )
 from ads.services.alerts import DELIVER_TASK
 from ads.services.outbox import Finished, backoff_seconds, claim_due, due, finish_claimed
-from ads.services.sql import adapt
 
 logger = logging.getLogger(__name__)
 

@@ -30,6 +30,9 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from ads.core import nudge
+from ads.core.money import MAX_TOTAL_MICROS, from_micros, to_micros
+from ads.core.periods import day_bounds, local_period, month_bounds
+from ads.core.sql import adapt, rows_cte
 from ads.models import (
     AlertChannel,
     AlertDelivery,
@@ -39,10 +42,7 @@ from ads.models import (
     BrandPeriodSpend,
     SpendPeriod,
 )
-from ads.money import MAX_TOTAL_MICROS, from_micros, to_micros
 from ads.selectors import elapsed_share, projected_spend
-from ads.services.periods import day_bounds, local_period, month_bounds
-from ads.services.sql import adapt, rows_cte
 
 logger = logging.getLogger(__name__)
 

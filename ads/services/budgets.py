@@ -11,8 +11,8 @@ from enum import StrEnum
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ads.core.money import MAX_AMOUNT, QUANTUM
 from ads.models import Brand, Trigger
-from ads.money import MAX_AMOUNT, QUANTUM
 from ads.services.locks import brands_lock
 from ads.services.reconcile import Scope, Transition, log_transitions, reconcile_locked
 
@@ -40,7 +40,7 @@ def _changed(value: Decimal, change: BudgetChange, amount: Decimal) -> Decimal:
         return amount
     if change == BudgetChange.RAISE_BY:
         return value + amount
-    # A derived amount: rounded half-even to money precision (ads.money).
+    # A derived amount: rounded half-even to money precision (ads.core.money).
     return (value * (100 + amount) / 100).quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
 
 

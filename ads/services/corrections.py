@@ -10,6 +10,8 @@ from uuid import uuid4
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ads.core.money import MoneyError, parse_money, to_micros
+from ads.core.periods import day_bounds, local_date
 from ads.models import (
     Campaign,
     CampaignPeriodSpend,
@@ -19,9 +21,7 @@ from ads.models import (
     SpendPeriod,
     Trigger,
 )
-from ads.money import MoneyError, parse_money, to_micros
 from ads.services.locks import brands_lock
-from ads.services.periods import day_bounds, local_date
 from ads.services.reconcile import Scope, Transition, log_transitions, reconcile_locked
 from ads.services.spend import MAX_SPEND_AGE, LedgerRow, ledger_and_totals_add
 

@@ -20,13 +20,14 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from pydantic import ValidationError
 
+from ads.core.money import MoneyError, from_micros, parse_money, to_micros
+from ads.core.periods import day_bounds, local_date
+from ads.core.sql import adapt, rows_cte
 from ads.models import ReportedDailyTotal, SpendEvent, SpendKind, Trigger
-from ads.money import MoneyError, from_micros, parse_money, to_micros
 from ads.schemas import DailyTotalPayload, describe_errors
 from ads.services.alerts import alerts_record_locked
 from ads.services.ingest import CampaignInfo, CampaignResolver, parse_instant
 from ads.services.locks import brands_lock
-from ads.services.periods import day_bounds, local_date
 from ads.services.reconcile import (
     SYSTEM_ACTOR,
     Scope,
@@ -45,7 +46,6 @@ from ads.services.spend import (
     run_with_retry,
     totals_room,
 )
-from ads.services.sql import adapt, rows_cte
 
 
 class TotalStatus(StrEnum):

@@ -11,8 +11,9 @@ from typing import Any
 from django.db import connection
 from pydantic import ValidationError
 
+from ads.core.periods import instant_problem
+from ads.core.sql import in_ids
 from ads.schemas import SpendEventPayload, _CampaignRef, describe_errors
-from ads.services.periods import instant_problem
 from ads.services.reconcile import SYSTEM_ACTOR
 from ads.services.spend import (
     EventOutcome,
@@ -21,7 +22,6 @@ from ads.services.spend import (
     SpendEventInput,
     spend_record,
 )
-from ads.services.sql import in_ids
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from ads import metrics
+from ads.core.sql import is_postgres
 from ads.models import JobName, JobOutcome, JobRun, JobTrigger
 from ads.services.reconcile import ReconcileResult
-from ads.services.sql import is_postgres
 
 logger = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 
+from ads.core.money import from_micros
 from ads.ledger_guard import ledger_maintenance
 from ads.models import LedgerArchive
-from ads.money import from_micros
 from ads.services.job_runs import JobFigures
 from ads.services.spend import MAX_SPEND_AGE
 

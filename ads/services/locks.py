@@ -10,9 +10,9 @@ from typing import Any
 
 from django.db import connection
 
+from ads.core.sql import in_ids, is_postgres, lock_clause
 from ads.models import BrandAlertSettings
 from ads.services.alerts import AlertBrand
-from ads.services.sql import in_ids, is_postgres, lock_clause
 
 
 def brands_lock(brand_ids: Iterable[int]) -> None:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from ads.core.periods import zone
 from ads.models import DaypartWindow, schedule_is_open
-from ads.services.periods import zone
 
 
 @dataclass(frozen=True)

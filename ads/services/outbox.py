@@ -27,7 +27,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from ads.services.sql import adapt, is_postgres, rows_cte
+from ads.core.sql import adapt, is_postgres, rows_cte
 
 PENDING = "pending"
 SENDING = "sending"

@@ -25,6 +25,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ads import metrics
+from ads.core.money import MICROS_PER_UNIT, from_micros, money_text
+from ads.core.periods import LocalPeriod, local_period
+from ads.core.sql import adapt, in_ids, is_postgres, lock_clause, rows_cte
 from ads.models import (
     CampaignStatus,
     DaypartWindow,
@@ -32,10 +35,7 @@ from ads.models import (
     SpendPeriod,
     schedule_is_open,
 )
-from ads.money import MICROS_PER_UNIT, from_micros, money_text
 from ads.platforms.outbox import deliveries_enqueue_locked
-from ads.services.periods import LocalPeriod, local_period
-from ads.services.sql import adapt, in_ids, is_postgres, lock_clause, rows_cte
 
 logger = logging.getLogger(__name__)
 

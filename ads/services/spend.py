@@ -17,8 +17,7 @@ import psycopg
 from django.db import DataError, OperationalError, connection, transaction
 
 from ads import metrics
-from ads.models import BrandAlertSettings, SpendKind, SpendPeriod, Trigger
-from ads.money import (
+from ads.core.money import (
     MAX_TOTAL_MICROS,
     MoneyError,
     from_micros,
@@ -26,18 +25,8 @@ from ads.money import (
     parse_money,
     to_micros,
 )
-from ads.schemas import MAX_ID
-from ads.services.alerts import alerts_record_for_totals, alerts_record_for_totals_locked
-from ads.services.locks import SpendTarget, SpendTargets, brands_lock, campaigns_lock
-from ads.services.periods import instant_problem, local_date, local_period
-from ads.services.reconcile import (
-    SYSTEM_ACTOR,
-    Scope,
-    Transition,
-    log_transitions,
-    reconcile_locked,
-)
-from ads.services.sql import (
+from ads.core.periods import instant_problem, local_date, local_period
+from ads.core.sql import (
     adapt,
     array_literal,
     as_aware,
@@ -45,6 +34,17 @@ from ads.services.sql import (
     in_ids,
     is_postgres,
     rows_cte,
+)
+from ads.models import BrandAlertSettings, SpendKind, SpendPeriod, Trigger
+from ads.schemas import MAX_ID
+from ads.services.alerts import alerts_record_for_totals, alerts_record_for_totals_locked
+from ads.services.locks import SpendTarget, SpendTargets, brands_lock, campaigns_lock
+from ads.services.reconcile import (
+    SYSTEM_ACTOR,
+    Scope,
+    Transition,
+    log_transitions,
+    reconcile_locked,
 )
 
 logger = logging.getLogger(__name__)

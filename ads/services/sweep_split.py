@@ -35,6 +35,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from ads import metrics
+from ads.core.sql import is_postgres
 from ads.models import JobName, JobOutcome, JobRun, JobTrigger, Trigger
 from ads.services.job_runs import (
     JobFigures,
@@ -45,7 +46,6 @@ from ads.services.job_runs import (
     split_lease,
 )
 from ads.services.reconcile import SYSTEM_ACTOR, Scope, log_transitions, reconcile
-from ads.services.sql import is_postgres
 
 logger = logging.getLogger(__name__)
 

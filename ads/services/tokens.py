@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
+from ads.core.sql import as_aware
 from ads.models import ApiToken, Brand
-from ads.services.sql import as_aware
 
 TOKEN_PREFIX = "abk_"
 # Writing last_used_at on every request would turn each API call into a row update;

@@ -19,8 +19,9 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from ads.core.money import money_text
+from ads.core.sql import adapt, as_date, in_ids, is_postgres, rows_cte
 from ads.models import SpendPeriod, Trigger
-from ads.money import money_text
 from ads.services.ledger_partitions import archive_boundary
 from ads.services.locks import brands_lock
 from ads.services.reconcile import (
@@ -31,7 +32,6 @@ from ads.services.reconcile import (
     reconcile_locked,
 )
 from ads.services.spend import run_with_retry
-from ads.services.sql import adapt, as_date, in_ids, is_postgres, rows_cte
 
 logger = logging.getLogger(__name__)
 

@@ -14,13 +14,13 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from ads.core import nudge
+from ads.core.money import from_micros
 from ads.models import (
     Alert,
     AlertKind,
     Brand,
     BrandAlertSettings,
 )
-from ads.money import from_micros
 from ads.services.alerts import _brand_candidates, _Screen, _zone_clock
 from ads.services.daily_totals import daily_totals_ingest
 from ads.services.spend import SpendEventInput, spend_record

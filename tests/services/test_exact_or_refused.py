@@ -10,9 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
+from ads.core.money import MAX_AMOUNT, MAX_TOTAL_MICROS
 from ads.ledger_guard import ledger_maintenance
 from ads.models import BrandPeriodSpend, CampaignPeriodSpend, SpendEvent
-from ads.money import MAX_AMOUNT, MAX_TOTAL_MICROS
 from ads.services.daily_totals import TotalStatus, daily_totals_ingest
 from ads.services.spend import EventStatus, SpendEventInput, spend_record
 from tests.factories import make_brand, make_campaign, state

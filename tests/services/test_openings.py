@@ -10,9 +10,9 @@ from itertools import combinations
 
 import pytest
 
+from ads.core.periods import zone
 from ads.models import DaypartWindow, schedule_is_open
 from ads.services.openings import opening_current, opening_next
-from ads.services.periods import zone
 
 SATURDAY, SUNDAY = 5, 6
 STEP = timedelta(minutes=5)  # every start and end below is a multiple of it

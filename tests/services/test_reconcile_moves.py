@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
+from ads.core.money import MAX_TOTAL_MICROS, money_text
 from ads.models import Brand, CampaignStatusChange, PauseReason, Trigger
-from ads.money import MAX_TOTAL_MICROS, money_text
 from ads.services import reconcile as engine
 from ads.services.reconcile import Scope, evaluate, reconcile
 from tests.factories import make_brand, make_campaign, make_schedule, spend, state

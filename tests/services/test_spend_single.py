@@ -12,8 +12,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from ads.core.money import MAX_AMOUNT, MAX_TOTAL_MICROS
 from ads.models import Brand, CampaignPeriodSpend, PauseReason, SpendEvent
-from ads.money import MAX_AMOUNT, MAX_TOTAL_MICROS
 from ads.services.spend import EventStatus, SpendBatchResult, SpendEventInput, spend_record
 from tests.factories import make_brand, make_campaign, state
 

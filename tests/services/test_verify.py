@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from ads.core.money import to_micros
 from ads.models import (
     BrandPeriodSpend,
     Campaign,
@@ -18,7 +19,6 @@ from ads.models import (
     PauseReason,
     SpendEvent,
 )
-from ads.money import to_micros
 from ads.services.daily_totals import daily_totals_ingest
 from ads.services.jobs import budget_check
 from ads.services.spend import SpendEventInput, spend_record

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ads.money import parse_money
+from ads.core.money import parse_money
 from ads.selectors import spend_effect
 from ads.services.spend import EventStatus, SpendEventInput, spend_record
 

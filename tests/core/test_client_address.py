@@ -8,7 +8,7 @@ import ipaddress
 import pytest
 from django.test import RequestFactory, override_settings
 
-from ads.client_address import client_address
+from ads.core.client_address import client_address
 
 
 def networks(*texts: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

@@ -9,8 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from ads.models import Brand, Campaign
-from ads.money import (
+from ads.core.money import (
     MAX_AMOUNT,
     MoneyError,
     MoneyField,
@@ -20,6 +19,7 @@ from ads.money import (
     quantize,
     to_micros,
 )
+from ads.models import Brand, Campaign
 from tests.factories import make_brand
 
 pytestmark = pytest.mark.django_db
@@ -296,6 +296,6 @@ def test_money_form_field_allows_six_places_and_refuses_seven() -> None:
     [0, 1, 10, 999_999, 1_000_000, 12_500_000, 123_456, -1, -12_500_000, 10**18, 7_010_000],
 )
 def test_money_text_is_the_text_of_from_micros(micros: int) -> None:
-    from ads.money import money_text
+    from ads.core.money import money_text
 
     assert money_text(micros) == str(from_micros(micros))

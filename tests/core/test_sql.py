@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from django.db import connection
 
-from ads.services.sql import in_ids, rows_cte
+from ads.core.sql import in_ids, rows_cte
 
 pytestmark = pytest.mark.django_db
 
