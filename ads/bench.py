@@ -44,9 +44,11 @@ from ads.core.periods import local_date
 from ads.core.sql import in_ids
 from ads.ledger_guard import ledger_maintenance
 from ads.models import Brand, Campaign, CampaignStatus, PauseReason, SpendPeriod, Trigger
+from ads.services.ledger import LedgerRow, ledger_and_totals_add
 from ads.services.reconcile import Scope, reconcile
 from ads.services.seeding import seed_synthetic
-from ads.services.spend import LedgerRow, SpendEventInput, ledger_and_totals_add, spend_record
+from ads.services.spend import spend_record
+from ads.services.spend_events import SpendEventInput
 from ads.services.sweep_split import BrandRange, brand_ranges, merge_summaries, range_sweep
 from ads.services.tokens import token_create
 from ads.services.verify import totals_verify

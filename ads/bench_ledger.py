@@ -33,7 +33,8 @@ from ads.bench import remove_bench_data
 from ads.models import Brand, Campaign, SpendPeriod
 from ads.services.ledger_partitions import add_months, partitions_ensure
 from ads.services.seeding import seed_synthetic
-from ads.services.spend import SpendEventInput, spend_record
+from ads.services.spend import spend_record
+from ads.services.spend_events import SpendEventInput
 from ads.services.verify import totals_verify
 
 BATCH = 1_000

@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
-from ads import metrics
+from ads.core import metrics
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ads import metrics
 from ads.core.client_address import client_address
 from ads.services.health import readiness, status_report
+from ads.services.metrics_scrape import exposition
 
 
 @never_cache
@@ -68,7 +68,7 @@ _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if not _metrics_allowed(request):
         return HttpResponse("forbidden\n", status=403, content_type="text/plain")
-    body, content_type = metrics.exposition()
+    body, content_type = exposition()
     return HttpResponse(body, content_type=content_type)
 
 

@@ -19,7 +19,8 @@ from ads.models import (
     Platform,
     PlatformDelivery,
 )
-from ads.services.spend import SpendBatchResult, SpendEventInput, spend_record
+from ads.services.spend import spend_record
+from ads.services.spend_events import SpendBatchResult, SpendEventInput
 
 _numbers = itertools.count(1)
 

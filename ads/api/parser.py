@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja.parser import Parser
 from ninja.types import DictStrAny
 
-from ads.schemas import JSON_INT_DIGITS, JsonNumber
+from ads.services.spend_input import JSON_INT_DIGITS, JsonNumber
 
 JSON_MEDIA_TYPE = "application/json"
 _SEND_JSON = f"send the body as JSON with Content-Type: {JSON_MEDIA_TYPE}"

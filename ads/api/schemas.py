@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import Field, PlainSerializer, WithJsonSchema
 
-from ads.schemas import MAX_BATCH, DailyTotalPayload, SpendEventPayload, item_schema
+from ads.services.spend_input import MAX_BATCH, DailyTotalPayload, SpendEventPayload, item_schema
 
 # Decimals travel as JSON strings ("12.50"), never as floats.
 Money = Annotated[

@@ -25,7 +25,6 @@ from ads.api.schemas import (
     SpendEventsIn,
     SpendEventsOut,
 )
-from ads.schemas import MAX_ID
 from ads.selectors import (
     BrandBudgetReport,
     CampaignExplanation,
@@ -35,7 +34,8 @@ from ads.selectors import (
 from ads.services.daily_totals import TotalStatus, daily_totals_ingest
 from ads.services.ingest import spend_ingest
 from ads.services.openings import Opening
-from ads.services.spend import EventStatus
+from ads.services.spend_events import EventStatus
+from ads.services.spend_input import MAX_ID
 from ads.services.tokens import AuthenticatedToken
 
 logger = logging.getLogger(__name__)

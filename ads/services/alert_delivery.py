@@ -30,8 +30,7 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ads import metrics
-from ads.core import http, nudge
+from ads.core import http, metrics, nudge
 from ads.core.signing import signed_headers
 from ads.core.sql import adapt
 from ads.models import (

@@ -21,9 +21,10 @@ from ads.models import (
     SpendPeriod,
     Trigger,
 )
+from ads.services.ledger import LedgerRow, ledger_and_totals_add
 from ads.services.locks import brands_lock
 from ads.services.reconcile import Scope, Transition, log_transitions, reconcile_locked
-from ads.services.spend import MAX_SPEND_AGE, LedgerRow, ledger_and_totals_add
+from ads.services.spend_events import MAX_SPEND_AGE
 
 CORRECTION_SOURCE = "staff"
 

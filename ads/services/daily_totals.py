@@ -23,10 +23,17 @@ from pydantic import ValidationError
 from ads.core.money import MoneyError, from_micros, parse_money, to_micros
 from ads.core.periods import day_bounds, local_date
 from ads.core.sql import adapt, rows_cte
+from ads.core.transactions import run_with_retry
 from ads.models import ReportedDailyTotal, SpendEvent, SpendKind, Trigger
-from ads.schemas import DailyTotalPayload, describe_errors
 from ads.services.alerts import alerts_record_locked
 from ads.services.ingest import CampaignInfo, CampaignResolver, parse_instant
+from ads.services.ledger import (
+    LedgerKey,
+    LedgerRow,
+    TotalsOverflow,
+    ledger_and_totals_add,
+    totals_room,
+)
 from ads.services.locks import brands_lock
 from ads.services.reconcile import (
     SYSTEM_ACTOR,
@@ -35,17 +42,8 @@ from ads.services.reconcile import (
     log_transitions,
     reconcile_locked,
 )
-from ads.services.spend import (
-    MAX_FUTURE_SKEW,
-    MAX_SPEND_AGE,
-    LedgerKey,
-    LedgerRow,
-    TotalsOverflow,
-    currency_problem,
-    ledger_and_totals_add,
-    run_with_retry,
-    totals_room,
-)
+from ads.services.spend_events import MAX_FUTURE_SKEW, MAX_SPEND_AGE, currency_problem
+from ads.services.spend_input import DailyTotalPayload, describe_errors
 
 
 class TotalStatus(StrEnum):

@@ -13,15 +13,10 @@ from pydantic import ValidationError
 
 from ads.core.periods import instant_problem
 from ads.core.sql import in_ids
-from ads.schemas import SpendEventPayload, _CampaignRef, describe_errors
 from ads.services.reconcile import SYSTEM_ACTOR
-from ads.services.spend import (
-    EventOutcome,
-    EventStatus,
-    SpendBatchResult,
-    SpendEventInput,
-    spend_record,
-)
+from ads.services.spend import spend_record
+from ads.services.spend_events import EventOutcome, EventStatus, SpendBatchResult, SpendEventInput
+from ads.services.spend_input import SpendEventPayload, _CampaignRef, describe_errors
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from ads import metrics
+from ads.core import metrics
 from ads.core.sql import is_postgres
 from ads.models import JobName, JobOutcome, JobRun, JobTrigger
 from ads.services.reconcile import ReconcileResult

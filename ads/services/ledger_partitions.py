@@ -26,7 +26,7 @@ from ads.core.money import from_micros
 from ads.ledger_guard import ledger_maintenance
 from ads.models import LedgerArchive
 from ads.services.job_runs import JobFigures
-from ads.services.spend import MAX_SPEND_AGE
+from ads.services.spend_events import MAX_SPEND_AGE
 
 PARENT = "ads_spendevent"
 DEFAULT_PARTITION = "ads_spendevent_default"

@@ -24,7 +24,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ads import metrics
+from ads.core import metrics
 from ads.core.money import MICROS_PER_UNIT, from_micros, money_text
 from ads.core.periods import LocalPeriod, local_period
 from ads.core.sql import adapt, in_ids, is_postgres, lock_clause, rows_cte
@@ -553,7 +553,7 @@ def log_transitions(
     summary line (see DETAILED_LOG_LINES)."""
     if not transitions:
         return
-    # Counted whatever the log level (Prometheus, ads/metrics.py).
+    # Counted whatever the log level (Prometheus, ads/core/metrics.py).
     metrics.transitions_counted(transitions, trigger=trigger)
     detailed = len(transitions) <= DETAILED_LOG_LINES
     if not detailed and logger.isEnabledFor(logging.INFO):

@@ -11,7 +11,8 @@ from django.db import transaction
 
 from ads.models import Brand, Campaign, DaypartSchedule, DaypartWindow, Trigger
 from ads.services.reconcile import ReconcileResult, Scope, reconcile
-from ads.services.spend import SpendEventInput, spend_record
+from ads.services.spend import spend_record
+from ads.services.spend_events import SpendEventInput
 
 SEED_SOURCE = "seed"
 SYNTHETIC_PREFIX = "Synthetic "

@@ -34,7 +34,7 @@ from django.db.models import DateTimeField, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from ads import metrics
+from ads.core import metrics
 from ads.core.sql import is_postgres
 from ads.models import JobName, JobOutcome, JobRun, JobTrigger, Trigger
 from ads.services.job_runs import (

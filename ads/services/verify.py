@@ -21,6 +21,7 @@ from django.db import connection, transaction
 
 from ads.core.money import money_text
 from ads.core.sql import adapt, as_date, in_ids, is_postgres, rows_cte
+from ads.core.transactions import run_with_retry
 from ads.models import SpendPeriod, Trigger
 from ads.services.ledger_partitions import archive_boundary
 from ads.services.locks import brands_lock
@@ -31,7 +32,6 @@ from ads.services.reconcile import (
     log_transitions,
     reconcile_locked,
 )
-from ads.services.spend import run_with_retry
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from ads.models import (
 )
 from ads.services.alerts import _brand_candidates, _Screen, _zone_clock
 from ads.services.daily_totals import daily_totals_ingest
-from ads.services.spend import SpendEventInput, spend_record
+from ads.services.spend import spend_record
+from ads.services.spend_events import SpendEventInput
 from tests.factories import make_brand, make_campaign, spend
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,8 @@ from ads.models import (
     SpendEvent,
 )
 from ads.services.jobs import budget_check
-from ads.services.spend import SpendEventInput, spend_record
+from ads.services.spend import spend_record
+from ads.services.spend_events import SpendEventInput
 from tests.factories import make_brand, make_campaign
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

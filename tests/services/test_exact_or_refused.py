@@ -14,7 +14,8 @@ from ads.core.money import MAX_AMOUNT, MAX_TOTAL_MICROS
 from ads.ledger_guard import ledger_maintenance
 from ads.models import BrandPeriodSpend, CampaignPeriodSpend, SpendEvent
 from ads.services.daily_totals import TotalStatus, daily_totals_ingest
-from ads.services.spend import EventStatus, SpendEventInput, spend_record
+from ads.services.spend import spend_record
+from ads.services.spend_events import EventStatus, SpendEventInput
 from tests.factories import make_brand, make_campaign, state
 
 pytestmark = pytest.mark.django_db

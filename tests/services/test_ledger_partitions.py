@@ -16,13 +16,13 @@ from django.utils import timezone
 from ads.models import JobRun, LedgerArchive, SpendEvent, SpendEventKey, SpendKind
 from ads.services import ledger_partitions as lp
 from ads.services.health import check_ledger_partitions
+from ads.services.ledger import LedgerRow, ledger_and_totals_add
 from ads.services.ledger_partitions import (
     ArchiveRefused,
     check_retention,
     ledger_archive,
     partitions_ensure,
 )
-from ads.services.spend import LedgerRow, ledger_and_totals_add
 from ads.services.verify import totals_verify
 from tests.factories import make_brand, make_campaign, spend
 

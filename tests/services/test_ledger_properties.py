@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from ads.models import Brand, BrandPeriodSpend, Campaign, CampaignPeriodSpend, SpendEvent, Trigger
 from ads.services.daily_totals import TotalStatus, daily_totals_ingest
 from ads.services.reconcile import Scope, reconcile
-from ads.services.spend import EventStatus, SpendEventInput, spend_record
+from ads.services.spend import spend_record
+from ads.services.spend_events import EventStatus, SpendEventInput
 from tests.factories import make_brand, make_campaign
 
 NOON = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from ads.models import Brand, Campaign, CampaignStatusChange, Trigger
 from ads.services.reconcile import reconcile
-from ads.services.spend import SpendEventInput, spend_record
+from ads.services.spend import spend_record
+from ads.services.spend_events import SpendEventInput
 from tests.factories import make_schedule
 
 pytestmark = pytest.mark.django_db

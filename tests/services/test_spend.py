@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from ads.models import BrandPeriodSpend, CampaignPeriodSpend, SpendEvent, SpendPeriod
-from ads.services.spend import EventStatus, SpendEventInput, spend_record
+from ads.services.spend import spend_record
+from ads.services.spend_events import EventStatus, SpendEventInput
 from tests.factories import make_brand, make_campaign, spend, state
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from ads.core.money import MAX_AMOUNT, MAX_TOTAL_MICROS
 from ads.models import Brand, CampaignPeriodSpend, PauseReason, SpendEvent
-from ads.services.spend import EventStatus, SpendBatchResult, SpendEventInput, spend_record
+from ads.services.spend import spend_record
+from ads.services.spend_events import EventStatus, SpendBatchResult, SpendEventInput
 from tests.factories import make_brand, make_campaign, state
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,8 @@ from ads.models import (
 )
 from ads.services.daily_totals import daily_totals_ingest
 from ads.services.jobs import budget_check
-from ads.services.spend import SpendEventInput, spend_record
+from ads.services.spend import spend_record
+from ads.services.spend_events import SpendEventInput
 from ads.services.verify import Difference, recent_periods_start, totals_verify
 from tests.factories import make_brand, make_campaign, spend, state
 

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from ads.services.ingest import spend_ingest
 from ads.services.reconcile import Transition
-from ads.services.spend import EventStatus
+from ads.services.spend_events import EventStatus
 
 BATCH = 1000
 # tqdm's monitor thread only watches for stalled bars; without it the command stays

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from ads.core.money import parse_money
 from ads.selectors import spend_effect
-from ads.services.spend import EventStatus, SpendEventInput, spend_record
+from ads.services.spend import spend_record
+from ads.services.spend_events import EventStatus, SpendEventInput
 
 
 def _instant(value: str) -> datetime:
