@@ -31,6 +31,16 @@ _paused_until = 0.0
 _busy = False
 
 
+def _forget_in_child() -> None:
+    # A forked child (the bench's processes, a pool replacing a worker) starts with no nudge
+    # thread and must not inherit a lock its parent's thread held at the fork.
+    global _lock, _wake, _worker, _wanted, _busy
+    _lock, _wake, _worker, _wanted, _busy = threading.Lock(), threading.Event(), None, set(), False
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
 def request(task_name: str) -> None:
     """Ask for ``task_name`` to run soon. Returns at once; never raises."""
     global _worker
