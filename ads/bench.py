@@ -45,7 +45,8 @@ from ads.core.sql import in_ids
 from ads.ledger_guard import ledger_maintenance
 from ads.models import Brand, Campaign, CampaignStatus, PauseReason, SpendPeriod, Trigger
 from ads.services.ledger import LedgerRow, ledger_and_totals_add
-from ads.services.reconcile import Scope, reconcile
+from ads.services.reconcile import reconcile
+from ads.services.rule import Scope
 from ads.services.seeding import seed_synthetic
 from ads.services.spend import spend_record
 from ads.services.spend_events import SpendEventInput

@@ -44,7 +44,7 @@ from ads.models import (
     schedule_is_open,
 )
 from ads.services.openings import Opening, opening_current, opening_next
-from ads.services.reconcile import Scope, evaluate
+from ads.services.rule import Scope, evaluate
 
 _ZERO = Decimal("0.00")
 

@@ -27,9 +27,10 @@ from ads.models import (
     PlatformCampaign,
     PlatformDelivery,
 )
-from ads.platforms.accounts import campaign_platform_link
-from ads.platforms.outbox import LEASE, deliveries_push, deliveries_retry
+from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
+from ads.services.platform_links import campaign_platform_link
+from ads.services.platform_queue import LEASE, deliveries_retry
 
 _BADGE = '<span style="padding:1px 6px;border-radius:8px;background:{};color:#fff">{}</span>'
 _COLOURS: dict[str, str] = {

@@ -34,9 +34,10 @@ from ads.models import (
     ReportedDailyTotal,
 )
 from ads.platforms.base import PlatformError, adapter_for
-from ads.platforms.outbox import account_health_set, enqueue_locked
+from ads.platforms.outbox import account_health_set
 from ads.services.daily_totals import TotalStatus, daily_totals_ingest
 from ads.services.locks import brands_lock
+from ads.services.platform_queue import enqueue_locked
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ from django.db import transaction
 from ads.core.money import MAX_AMOUNT, QUANTUM
 from ads.models import Brand, Trigger
 from ads.services.locks import brands_lock
-from ads.services.reconcile import Scope, Transition, log_transitions, reconcile_locked
+from ads.services.reconcile import log_transitions, reconcile_locked
+from ads.services.rule import Scope, Transition
 
 
 class BudgetChange(StrEnum):

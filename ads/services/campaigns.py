@@ -18,7 +18,8 @@ from ads.models import (
     find_overlaps,
 )
 from ads.services.locks import brands_lock
-from ads.services.reconcile import Scope, Transition, log_transitions, reconcile_locked
+from ads.services.reconcile import log_transitions, reconcile_locked
+from ads.services.rule import Scope, Transition
 
 
 def campaigns_set_enabled(

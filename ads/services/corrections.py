@@ -23,7 +23,8 @@ from ads.models import (
 )
 from ads.services.ledger import LedgerRow, ledger_and_totals_add
 from ads.services.locks import brands_lock
-from ads.services.reconcile import Scope, Transition, log_transitions, reconcile_locked
+from ads.services.reconcile import log_transitions, reconcile_locked
+from ads.services.rule import Scope, Transition
 from ads.services.spend_events import MAX_SPEND_AGE
 
 CORRECTION_SOURCE = "staff"

@@ -35,13 +35,8 @@ from ads.services.ledger import (
     totals_room,
 )
 from ads.services.locks import brands_lock
-from ads.services.reconcile import (
-    SYSTEM_ACTOR,
-    Scope,
-    Transition,
-    log_transitions,
-    reconcile_locked,
-)
+from ads.services.reconcile import SYSTEM_ACTOR, log_transitions, reconcile_locked
+from ads.services.rule import Scope, Transition
 from ads.services.spend_events import MAX_FUTURE_SKEW, MAX_SPEND_AGE, currency_problem
 from ads.services.spend_input import DailyTotalPayload, describe_errors
 

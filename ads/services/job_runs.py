@@ -27,7 +27,7 @@ from django.utils import timezone
 from ads.core import metrics
 from ads.core.sql import is_postgres
 from ads.models import JobName, JobOutcome, JobRun, JobTrigger
-from ads.services.reconcile import ReconcileResult
+from ads.services.rule import ReconcileResult
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from ads.models import PauseReason, Trigger
-from ads.services.reconcile import SYSTEM_ACTOR, ReconcileResult, reconcile
+from ads.services.reconcile import SYSTEM_ACTOR, reconcile
+from ads.services.rule import ReconcileResult
 
 
 class ResetPeriod(StrEnum):

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db.models import Case, Count, F, Min, Q, When
 
 from ads.models import AlertDelivery, PlatformDelivery
-from ads.platforms.outbox import LEASE
 from ads.services.outbox import PENDING, SENDING
+from ads.services.platform_queue import LEASE
 
 # An alert delivery due for longer than this was not taken by the deliver_alerts job, which
 # beat runs every minute: a worker (or beat) is missing.

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from ads.models import Brand, Campaign, DaypartSchedule, DaypartWindow, Trigger
-from ads.services.reconcile import ReconcileResult, Scope, reconcile
+from ads.services.reconcile import reconcile
+from ads.services.rule import ReconcileResult, Scope
 from ads.services.spend import spend_record
 from ads.services.spend_events import SpendEventInput
 

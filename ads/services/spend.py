@@ -18,13 +18,8 @@ from ads.models import Trigger
 from ads.services.alerts import alerts_record_for_totals_locked
 from ads.services.ledger import TotalsOverflow, ledger_and_totals_add, totals_room
 from ads.services.locks import campaigns_lock
-from ads.services.reconcile import (
-    SYSTEM_ACTOR,
-    Scope,
-    Transition,
-    log_transitions,
-    reconcile_locked,
-)
+from ads.services.reconcile import SYSTEM_ACTOR, log_transitions, reconcile_locked
+from ads.services.rule import Scope, Transition
 from ads.services.spend_events import (
     EventOutcome,
     EventStatus,

@@ -17,7 +17,7 @@ from ads.core.money import MoneyError, money_text, parse_money, to_micros
 from ads.core.periods import instant_problem, local_date
 from ads.services.ledger import LedgerKey, LedgerRow, Recorded, recorded_events
 from ads.services.locks import SpendTargets
-from ads.services.reconcile import Transition
+from ads.services.rule import Transition
 from ads.services.spend_input import MAX_ID
 
 # Clocks of ad platforms and of this server drift a little; anything further ahead is a bug

@@ -41,7 +41,8 @@ from ads.services.ledger import (
     totals_upsert_sql,
 )
 from ads.services.locks import SpendTarget, SpendTargets, brands_lock
-from ads.services.reconcile import Scope, Transition, reconcile_locked
+from ads.services.reconcile import reconcile_locked
+from ads.services.rule import Scope, Transition
 from ads.services.spend_events import (
     CheckedEvent,
     EventOutcome,

@@ -45,7 +45,8 @@ from ads.services.job_runs import (
     split_claims_close_lapsed,
     split_lease,
 )
-from ads.services.reconcile import SYSTEM_ACTOR, Scope, log_transitions, reconcile
+from ads.services.reconcile import SYSTEM_ACTOR, log_transitions, reconcile
+from ads.services.rule import Scope
 
 logger = logging.getLogger(__name__)
 

@@ -25,13 +25,8 @@ from ads.core.transactions import run_with_retry
 from ads.models import SpendPeriod, Trigger
 from ads.services.ledger_partitions import archive_boundary
 from ads.services.locks import brands_lock
-from ads.services.reconcile import (
-    SYSTEM_ACTOR,
-    Scope,
-    Transition,
-    log_transitions,
-    reconcile_locked,
-)
+from ads.services.reconcile import SYSTEM_ACTOR, log_transitions, reconcile_locked
+from ads.services.rule import Scope, Transition
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 
+from ads.core import nudge
 from ads.models import AdAccount, PlatformDelivery
-from ads.platforms import outbox
 from ads.platforms.outbox import deliveries_push
 from ads.services.campaigns import campaigns_set_enabled
 from tests.platforms.conftest import linked_campaigns
@@ -24,7 +24,7 @@ def test_two_workers_share_the_rows_and_send_each_once(
     webhook_account: AdAccount, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     campaigns = linked_campaigns(webhook_account, 40)
-    monkeypatch.setattr(outbox, "_push_soon", lambda: None)  # no broker in this test
+    monkeypatch.setattr(nudge, "request", lambda name: None)  # no broker in this test
     campaigns_set_enabled(
         campaign_ids=[c.pk for c in campaigns], enabled=False, at=AT, actor="staff"
     )

@@ -17,6 +17,7 @@ from ads.models import (
 )
 from ads.platforms import outbox
 from ads.platforms.outbox import deliveries_push
+from ads.services import platform_queue
 from ads.services.campaigns import campaigns_set_enabled
 from ads.services.outbox_backlog import platform_pushes_backlog
 from tests.factories import make_campaign
@@ -136,7 +137,7 @@ def test_an_auth_error_fails_the_rows_and_marks_the_account_failing(
     assert "bad signature" not in row.last_error
     # Fixed: staff retries the row, the account is healthy again.
     receiver.secret = "test-signing-secret"
-    assert outbox.deliveries_retry(delivery_ids=[row.pk], at=AT) == 1
+    assert platform_queue.deliveries_retry(delivery_ids=[row.pk], at=AT) == 1
     assert push(AT + timedelta(minutes=1)).delivered == 1
     webhook_account.refresh_from_db()
     assert webhook_account.health == AccountHealth.OK
@@ -182,7 +183,7 @@ def test_a_worker_killed_after_the_call_delivers_again_harmlessly(
             push()
     assert states() == ["sending"] and len(receiver.requests) == 1
     assert push(AT + timedelta(minutes=1)).delivered == 0  # its lease still holds
-    assert push(AT + outbox.LEASE + timedelta(seconds=2)).delivered == 1
+    assert push(AT + platform_queue.LEASE + timedelta(seconds=2)).delivered == 1
     assert states() == ["delivered"]
     assert len(receiver.requests) == 2  # the same status twice: no harm
     assert receiver.statuses == {platform_id(campaign): "paused"}
@@ -248,7 +249,7 @@ def test_the_task_delivers_like_the_command(
 def test_unlinking_a_campaign_drops_its_waiting_pushes(
     webhook_account: AdAccount, receiver: WebhookReceiver
 ) -> None:
-    from ads.platforms.accounts import campaign_platform_link
+    from ads.services.platform_links import campaign_platform_link
 
     campaign = linked_campaigns(webhook_account, 1)[0]
     pause([campaign.pk])

@@ -13,7 +13,7 @@ import time_machine
 from django.utils import timezone
 
 from ads.models import Campaign, CampaignStatusChange, PauseReason, Trigger
-from ads.services import reconcile as engine
+from ads.services import rule as engine
 from ads.services.reconcile import reconcile
 from ads.services.sweep_split import BrandRange, range_sweep
 from tests.factories import make_brand, make_campaign, make_schedule, state
@@ -31,14 +31,14 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[time_machine.Traveller]:
     """The clock stands still at NOON, and moves on by LOCKED while the engine, having
     planned, waits for its locks (both databases plan before they lock and move)."""
     with time_machine.travel(NOON, tick=False) as traveller:
-        real = engine._clock
+        real = engine.clock
 
         def slow_locks(*args: Any, **kwargs: Any) -> Any:
             planned = real(*args, **kwargs)
             traveller.shift(LOCKED)
             return planned
 
-        monkeypatch.setattr(engine, "_clock", slow_locks)
+        monkeypatch.setattr(engine, "clock", slow_locks)
         yield traveller
 
 

@@ -24,7 +24,7 @@ from ads.services.job_runs import (
     sweep_figures,
 )
 from ads.services.jobs import budget_check
-from ads.services.reconcile import ReconcileResult
+from ads.services.rule import ReconcileResult
 from ads.tasks import check_budget, enforce_dayparting, prune_job_runs, reset_spend
 from tests.factories import make_brand, make_campaign, make_schedule
 

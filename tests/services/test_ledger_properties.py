@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from ads.models import Brand, BrandPeriodSpend, Campaign, CampaignPeriodSpend, SpendEvent, Trigger
 from ads.services.daily_totals import TotalStatus, daily_totals_ingest
-from ads.services.reconcile import Scope, reconcile
+from ads.services.reconcile import reconcile
+from ads.services.rule import Scope
 from ads.services.spend import spend_record
 from ads.services.spend_events import EventStatus, SpendEventInput
 from tests.factories import make_brand, make_campaign

@@ -11,8 +11,10 @@ from django.db import connection
 
 from ads.core.money import MAX_TOTAL_MICROS, money_text
 from ads.models import Brand, CampaignStatusChange, PauseReason, Trigger
+from ads.services import moves
 from ads.services import reconcile as engine
-from ads.services.reconcile import Scope, evaluate, reconcile
+from ads.services.reconcile import reconcile
+from ads.services.rule import Scope, evaluate
 from tests.factories import make_brand, make_campaign, make_schedule, spend, state
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +131,7 @@ def test_money_text_in_sql_matches_python_for_every_shape_of_amount() -> None:
     values += [-v for v in values] + [MAX_TOTAL_MICROS, -MAX_TOTAL_MICROS]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT x, {engine._money_sql('x')} FROM unnest(%s::bigint[]) x",
+            f"SELECT x, {moves.money_sql('x')} FROM unnest(%s::bigint[]) x",
             [values],
         )
         rows = cursor.fetchall()

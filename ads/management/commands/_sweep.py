@@ -13,7 +13,7 @@ from django.utils import timezone
 from ads.models import JobName, JobTrigger
 from ads.selectors import campaign_states
 from ads.services.job_runs import JobBusy, job_run, sweep_figures
-from ads.services.reconcile import ReconcileResult, Transition
+from ads.services.rule import ReconcileResult, Transition
 
 SHOWN_TRANSITIONS = 50
 

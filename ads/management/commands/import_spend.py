@@ -12,7 +12,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from ads.services.ingest import spend_ingest
-from ads.services.reconcile import Transition
+from ads.services.rule import Transition
 from ads.services.spend_events import EventStatus
 
 BATCH = 1000

@@ -5,7 +5,7 @@ from typing import Any
 from ads.management.commands._sweep import SweepCommand
 from ads.models import JobName
 from ads.services.jobs import RESET_LIFTS, ResetPeriod, spend_reset
-from ads.services.reconcile import ReconcileResult
+from ads.services.rule import ReconcileResult
 
 
 class Command(SweepCommand):

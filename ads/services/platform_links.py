@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from ads.models import AdAccount, Campaign, DeliveryState, PlatformDelivery
-from ads.platforms.outbox import enqueue_locked
 from ads.services.locks import brands_lock
+from ads.services.platform_queue import enqueue_locked
 
 
 def campaign_platform_link(
