@@ -20,8 +20,13 @@ from ads.admin.common import actor, report
 from ads.admin.display import FULL, WARN, bar, local_time, money, request_now
 from ads.admin.forms import TimezoneInput, positive
 from ads.models import Brand, Campaign, SpendEvent
-from ads.selectors import BrandBudgetReport, PeriodBudget, brand_report_of, brands_with_spend
 from ads.services.campaigns import brand_change_check, brand_save
+from ads.services.selectors.budgets import (
+    BrandBudgetReport,
+    PeriodBudget,
+    brand_report_of,
+    brands_with_spend,
+)
 
 
 class BrandForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -26,15 +26,15 @@ from ads.admin.display import badge, bar, local_time, request_now
 from ads.admin.forms import move_unique_errors, positive
 from ads.admin.history import history_table
 from ads.models import Campaign, CampaignStatus, DaypartWindow, PauseReason, Weekday
-from ads.selectors import (
+from ads.services.campaigns import campaign_change_check, campaign_save
+from ads.services.selectors.budgets import brand_budget_report
+from ads.services.selectors.console import (
     CampaignFigures,
     Resumption,
-    brand_budget_report,
-    campaign_explain,
     campaign_figures,
     windows_by_schedule,
 )
-from ads.services.campaigns import campaign_change_check, campaign_save
+from ads.services.selectors.explain import campaign_explain
 
 
 class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -14,7 +14,8 @@ from django.urls import reverse
 from ads.admin.access import visible_brands
 from ads.admin.display import bar, local_time, money, request_now
 from ads.models import CampaignStatus, JobName, PauseReason
-from ads.selectors import NEAR_BUDGET_PCT, brand_report_of, dashboard
+from ads.services.selectors.budgets import brand_report_of
+from ads.services.selectors.console import NEAR_BUDGET_PCT, dashboard
 
 admin.site.index_template = "admin/ads/dashboard.html"
 # The lists' figures need the width more than a second copy of the index's links does.

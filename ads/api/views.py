@@ -25,15 +25,11 @@ from ads.api.schemas import (
     SpendEventsIn,
     SpendEventsOut,
 )
-from ads.selectors import (
-    BrandBudgetReport,
-    CampaignExplanation,
-    brand_budget_report,
-    campaign_explain,
-)
 from ads.services.daily_totals import TotalStatus, daily_totals_ingest
 from ads.services.ingest import spend_ingest
 from ads.services.openings import Opening
+from ads.services.selectors.budgets import BrandBudgetReport, brand_budget_report
+from ads.services.selectors.explain import CampaignExplanation, campaign_explain
 from ads.services.spend_events import EventStatus
 from ads.services.spend_input import MAX_ID
 from ads.services.tokens import AuthenticatedToken

@@ -31,6 +31,7 @@ from django.db import connection, transaction
 
 from ads.core import nudge
 from ads.core.money import MAX_TOTAL_MICROS, from_micros, to_micros
+from ads.core.pacing import elapsed_share, projected_spend
 from ads.core.periods import day_bounds, local_period, month_bounds
 from ads.core.sql import adapt, rows_cte
 from ads.models import (
@@ -42,7 +43,6 @@ from ads.models import (
     BrandPeriodSpend,
     SpendPeriod,
 )
-from ads.selectors import elapsed_share, projected_spend
 
 logger = logging.getLogger(__name__)
 

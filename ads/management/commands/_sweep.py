@@ -11,9 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from ads.models import JobName, JobTrigger
-from ads.selectors import campaign_states
 from ads.services.job_runs import JobBusy, job_run, sweep_figures
 from ads.services.rule import ReconcileResult, Transition
+from ads.services.selectors.operators import campaign_states
 
 SHOWN_TRANSITIONS = 50
 

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ads.selectors import brands_lookup
+from ads.services.selectors.operators import brands_lookup
 from ads.services.tokens import token_create
 
 

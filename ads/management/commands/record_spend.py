@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from ads.core.money import parse_money
-from ads.selectors import spend_effect
+from ads.services.selectors.explain import spend_effect
 from ads.services.spend import spend_record
 from ads.services.spend_events import EventStatus, SpendEventInput
 

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from ads.selectors import campaign_states
 from ads.services import seeding
+from ads.services.selectors.operators import campaign_states
 
 DEFAULT_CAMPAIGNS_PER_BRAND = 10
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ads.selectors import campaign_states
 from ads.services.campaigns import campaigns_set_enabled
+from ads.services.selectors.operators import campaign_states
 from tests.factories import make_brand, make_campaign, make_schedule, spend
 
 pytestmark = pytest.mark.django_db
