@@ -928,7 +928,7 @@ class AlertChannel(models.TextChoices):
 
 class AlertDelivery(models.Model):
     """The outbox: one row per alert and channel, written with the alert, delivered by the
-    ``deliver_alerts`` job (ads/services/alert_delivery.py): claimed with a lease, sent
+    ``deliver_alerts`` job (ads/notifications/alerts.py): claimed with a lease, sent
     without a lock, its outcome recorded; retried with backoff."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")

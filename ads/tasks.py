@@ -12,9 +12,9 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from ads.models import JobName, JobOutcome, JobTrigger, Trigger
+from ads.notifications.alerts import alerts_deliver
 from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
-from ads.services.alert_delivery import alerts_deliver
 from ads.services.ingest import spend_ingest
 from ads.services.job_runs import (
     JobFigures,

@@ -17,8 +17,8 @@ from django.utils import timezone
 from ads.models import AlertDelivery, AlertDeliveryState, BrandAlertSettings, Campaign
 from ads.services.tokens import token_create
 from tests.factories import make_brand, make_campaign
+from tests.notifications.test_alerts import Receiver
 from tests.processes import Redis, environment, wait_for, web, worker
-from tests.services.test_alert_delivery import Receiver
 
 pytestmark = [
     pytest.mark.postgres("a web server and a worker of its own share the test database"),

@@ -24,7 +24,7 @@ from ads.models import (
     JobOutcome,
     JobRun,
 )
-from ads.services.alert_delivery import alert_deliveries_retry
+from ads.services.alerts import alert_deliveries_retry
 
 _OUTCOME_COLOURS = {
     JobOutcome.SUCCEEDED: "#2e7d32",

@@ -13,14 +13,14 @@ Each alert is a row with a unique key (brand, kind, period, period start, thresh
 inserted with ``ON CONFLICT DO NOTHING``: whichever writer crosses first records it, and
 every other writer, concurrent or later, inserts nothing. The deliveries (email, webhook)
 are rows in the same transaction: an outbox that the ``deliver_alerts`` job sends
-(``ads.services.alert_delivery``), nudged after commit; a crash or a broker outage can delay
+(``ads.notifications.alerts``), nudged after commit; a crash or a broker outage can delay
 a delivery but never lose or duplicate an alert.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,6 +37,7 @@ from ads.core.sql import adapt, rows_cte
 from ads.models import (
     AlertChannel,
     AlertDelivery,
+    AlertDeliveryState,
     AlertKind,
     Brand,
     BrandAlertSettings,
@@ -48,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 # Pacing is judged only once this share of the period has passed.
 PACING_MIN_ELAPSED = Decimal("0.1")
-# The beat job that delivers the alert outbox (ads.services.alert_delivery).
+# The beat job that delivers the alert outbox (ads.notifications.alerts).
 DELIVER_TASK = "ads.deliver_alerts"
 
 
@@ -423,3 +424,16 @@ def channels_for(brand_settings: BrandAlertSettings | None) -> list[tuple[str, s
     if url and (brand_settings is None or brand_settings.webhook_enabled):
         result.append((AlertChannel.WEBHOOK, url))
     return result
+
+
+def alert_deliveries_retry(*, delivery_ids: Sequence[int], at: datetime) -> int:
+    """Queue failed deliveries again (staff, after fixing the cause): due at once, with their
+    attempts counted afresh; the next pass sends them. Safe to run twice: only failed rows
+    change. How many were queued."""
+    with transaction.atomic():
+        count = AlertDelivery.objects.filter(
+            id__in=delivery_ids, state=AlertDeliveryState.FAILED
+        ).update(state=AlertDeliveryState.PENDING, next_attempt_at=at, attempts=0, lease_until=None)
+    if count:
+        transaction.on_commit(lambda: nudge.request(DELIVER_TASK))
+    return count

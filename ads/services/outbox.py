@@ -1,5 +1,5 @@
 """What both outboxes share: platform status pushes (``ads.platforms.outbox``) and alert
-deliveries (``ads.services.alert_delivery``).
+deliveries (``ads.notifications.alerts``).
 
 An outbox row is written in the transaction of the change that causes it, then delivered
 in three steps, so that no row lock is held while the network is waited on:

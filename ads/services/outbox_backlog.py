@@ -117,7 +117,7 @@ def platform_pushes_backlog(*, at: datetime) -> OutboxBacklog:
 
 
 def alert_deliveries_backlog(*, at: datetime) -> OutboxBacklog:
-    """The alert outbox (ads/services/alert_delivery.py) at ``at``. Only reads."""
+    """The alert outbox (ads/notifications/alerts.py) at ``at``. Only reads."""
     figures = _figures(AlertDelivery, at)
     return OutboxBacklog(
         outbox="alert_deliveries",

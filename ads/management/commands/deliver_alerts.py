@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from ads.services.alert_delivery import alerts_deliver
+from ads.notifications.alerts import alerts_deliver
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""Delivering alerts: the alert outbox, sent by the ``deliver_alerts`` job.
+"""Delivering alerts (an integration: it talks to SMTP and webhooks): the alert outbox,
+sent by the ``deliver_alerts`` job.
 
 Each alert's deliveries (one per channel: email, webhook) are written with the alert
 (``ads.services.alerts``). This job delivers what is due, in the three steps every outbox
@@ -20,7 +21,7 @@ import logging
 import random
 import smtplib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +31,7 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ads.core import http, metrics, nudge
+from ads.core import http, metrics
 from ads.core.signing import signed_headers
 from ads.core.sql import adapt
 from ads.models import (
@@ -41,7 +42,6 @@ from ads.models import (
     BrandAlertSettings,
     SpendPeriod,
 )
-from ads.services.alerts import DELIVER_TASK
 from ads.services.outbox import Finished, backoff_seconds, claim_due, due, finish_claimed
 
 logger = logging.getLogger(__name__)
@@ -188,19 +188,6 @@ def _deliver(
         return Finished(delivery.pk, S.FAILED, f"gave up after {attempts} attempts: {failure}")
     delay = backoff_seconds(attempts, failure.retry_after, rng)
     return Finished(delivery.pk, S.PENDING, failure.message, at + timedelta(seconds=delay))
-
-
-def alert_deliveries_retry(*, delivery_ids: Sequence[int], at: datetime) -> int:
-    """Queue failed deliveries again (staff, after fixing the cause): due at once, with their
-    attempts counted afresh; the next pass sends them. Safe to run twice: only failed rows
-    change. How many were queued."""
-    with transaction.atomic():
-        count = AlertDelivery.objects.filter(id__in=delivery_ids, state=S.FAILED).update(
-            state=S.PENDING, next_attempt_at=at, attempts=0, lease_until=None
-        )
-    if count:
-        transaction.on_commit(lambda: nudge.request(DELIVER_TASK))
-    return count
 
 
 def alert_deliveries_due(*, at: datetime) -> int:

@@ -24,8 +24,8 @@ from django.test import override_settings
 
 from ads.core import nudge
 from ads.models import AlertChannel, AlertDelivery, AlertDeliveryState, BrandAlertSettings
-from ads.services import alert_delivery
-from ads.services.alert_delivery import LEASE, MAX_ATTEMPTS, alerts_deliver
+from ads.notifications import alerts as alert_delivery
+from ads.notifications.alerts import LEASE, MAX_ATTEMPTS, alerts_deliver
 from ads.services.outbox import claim_due
 from ads.tasks import deliver_alerts
 from tests.factories import make_brand, make_campaign, spend
