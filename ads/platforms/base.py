@@ -1,4 +1,5 @@
-"""The one interface every ad platform adapter implements, and how credentials are read.
+"""The one interface every ad platform adapter implements (``ads.platforms.registry`` picks
+the adapter of an account and loads its credentials).
 
 An adapter turns our decisions into the platform's calls and reads back what the platform
 holds. It never touches the database: the outbox and sync services do, around it.
@@ -6,15 +7,13 @@ holds. It never touches the database: the outbox and sync services do, around it
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
-from ads.core.credentials import CredentialsError, credentials_read
-from ads.models import AdAccount, CampaignStatus, Platform, PlatformStatus
+from ads.models import CampaignStatus, PlatformStatus
 
 
 class PlatformError(Exception):
@@ -81,33 +80,3 @@ class Adapter(Protocol):
     ) -> list[DailySpend]:
         """Each campaign's spend on each of ``days`` (campaigns without spend may be left out)."""
         ...
-
-
-def account_credentials(account: AdAccount, environ: Mapping[str, str] = os.environ) -> Any:
-    """The account's secrets (``ads.core.credentials``): refused unless the variable the
-    account names is bound to the account's brand. Never stored in the database."""
-    try:
-        return credentials_read(
-            account.credentials_env, brand_name=account.brand.name, environ=environ
-        )
-    except CredentialsError as exc:
-        raise PlatformError(exc.reason, retryable=False, auth=True) from None
-
-
-def adapter_for(account: AdAccount) -> Adapter:
-    """The adapter of the account's platform, with its credentials loaded."""
-    credentials = account_credentials(account)
-    # Imported here: each platform's client library is loaded only when an account uses it.
-    if account.platform == Platform.WEBHOOK:
-        from ads.platforms.webhook import WebhookAdapter
-
-        return WebhookAdapter(url=account.account_id, credentials=credentials)
-    if account.platform == Platform.META:
-        from ads.platforms.meta import MetaAdapter
-
-        return MetaAdapter(account_id=account.account_id, credentials=credentials)
-    if account.platform == Platform.GOOGLE_ADS:
-        from ads.platforms.google_ads import GoogleAdsAdapter
-
-        return GoogleAdsAdapter(customer_id=account.account_id, credentials=credentials)
-    raise PlatformError(f"unknown platform {account.platform!r}", retryable=False, auth=True)

@@ -27,7 +27,8 @@ from ads.models import (
     CampaignStatus,
     DeliveryState,
 )
-from ads.platforms.base import Adapter, PlatformError, PushFailure, StatusPush, adapter_for
+from ads.platforms.base import Adapter, PlatformError, PushFailure, StatusPush
+from ads.platforms.registry import adapter_for
 from ads.services.outbox import Finished, backoff_seconds, claim_due, due, finish_claimed
 from ads.services.platform_queue import LEASE
 

@@ -33,8 +33,9 @@ from ads.models import (
     PlatformStatus,
     ReportedDailyTotal,
 )
-from ads.platforms.base import PlatformError, adapter_for
+from ads.platforms.base import PlatformError
 from ads.platforms.outbox import account_health_set
+from ads.platforms.registry import adapter_for
 from ads.services.daily_totals import TotalStatus, daily_totals_ingest
 from ads.services.locks import brands_lock
 from ads.services.platform_queue import enqueue_locked

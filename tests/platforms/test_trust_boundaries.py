@@ -15,10 +15,11 @@ from django.test import override_settings
 
 from ads.core import http
 from ads.models import AccountHealth, AdAccount, CampaignPlatformState, Platform, PlatformDelivery
-from ads.platforms.base import PlatformError, adapter_for
+from ads.platforms.base import PlatformError
 from ads.platforms.google_ads import GoogleAdsAdapter
 from ads.platforms.meta import MetaAdapter
 from ads.platforms.outbox import deliveries_push
+from ads.platforms.registry import adapter_for
 from ads.services.campaigns import campaigns_set_enabled
 from tests.factories import make_brand
 from tests.platforms.conftest import WEBHOOK_SECRET, linked_campaigns

@@ -7,7 +7,8 @@ import pytest
 from django.test import override_settings
 
 from ads.models import AdAccount, Brand
-from ads.platforms.base import PlatformError, account_credentials
+from ads.platforms.base import PlatformError
+from ads.platforms.registry import account_credentials
 
 ACME = {"ACME_META": frozenset({"Acme"})}
 
