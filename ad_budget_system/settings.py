@@ -93,6 +93,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # The staff console's tags live with the admin they serve (ads/admin/).
+            "libraries": {"console": "ads.admin.template_tags"},
         },
     },
 ]

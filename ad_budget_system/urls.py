@@ -5,7 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 
 from ads.api import api
-from ads.views_operations import healthz, metrics_view, readyz, status_view
+from ads.views import healthz, metrics_view, readyz, status_view
 
 admin.site.site_header = "Ad budget control"
 admin.site.site_title = "Ad budget control"

@@ -1,4 +1,6 @@
-"""The admin's beat watchdog banner (used by the project's admin/base_site.html)."""
+"""The staff console's template tags (library ``console``, registered in the settings'
+TEMPLATES options, so they live with the admin they serve): the dashboard on the admin index,
+computed for the user looking at it, and the beat watchdog's banner on every admin page."""
 
 from __future__ import annotations
 
@@ -7,9 +9,15 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from ads.admin.dashboard import dashboard_context
 from ads.services.job_runs import STALE_AFTER_INTERVALS, beat_stale_jobs
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def console_dashboard(context: dict[str, Any]) -> dict[str, Any]:
+    return dashboard_context(context["request"])
 
 
 @register.inclusion_tag("admin/ads/beat_banner.html")
