@@ -10,14 +10,43 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import connection
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """What the engine's statements may rely on, per database: the one place that knows the
+    two vendors apart (the statements ask for a capability, never for a vendor).
+
+    ``row_locks``: ``FOR [NO KEY] UPDATE`` and ``SKIP LOCKED`` (SQLite has none: its IMMEDIATE
+    transactions admit one writer at a time, which serialises writers as the locks would);
+    ``advisory_locks``: locks on a number, per session or per transaction; ``writing_ctes``:
+    data-modifying CTEs, so several writes are one statement; ``prepared``: server-side
+    prepared statements (psycopg); ``own_clock``: the database runs on its own machine and
+    clock."""
+
+    name: str
+    row_locks: bool
+    advisory_locks: bool
+    writing_ctes: bool
+    prepared: bool
+    own_clock: bool
+
+
+POSTGRESQL = Dialect("postgresql", True, True, True, True, True)
+SQLITE = Dialect("sqlite", False, False, False, False, False)
+
+
+def dialect() -> Dialect:
+    return POSTGRESQL if connection.vendor == "postgresql" else SQLITE
+
+
 def is_postgres() -> bool:
-    return connection.vendor == "postgresql"
+    return dialect() is POSTGRESQL
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -85,6 +114,19 @@ def in_ids(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
     return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(list(ids))]
 
 
+def skip_locked() -> str:
+    """Row locks that pass over rows other workers hold (outbox claims): concurrent workers
+    take different rows. Nothing on SQLite, where one writer runs at a time."""
+    return " FOR UPDATE SKIP LOCKED" if dialect().row_locks else ""
+
+
+def month_start(column: str) -> str:
+    """The first day of the month of a date column, as a date."""
+    if is_postgres():
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"date({column}, 'start of month')"
+
+
 def lock_clause() -> str:
     """Row locks for the brand rows that serialise writers of one brand's money and status.
 
@@ -92,7 +134,7 @@ def lock_clause() -> str:
     not block inserts that merely reference the brand (new campaigns, spend totals).
     SQLite has no row locks; its IMMEDIATE transactions already admit one writer at a time.
     """
-    return " FOR NO KEY UPDATE" if is_postgres() else ""
+    return " FOR NO KEY UPDATE" if dialect().row_locks else ""
 
 
 def as_date(value: date | str) -> date:

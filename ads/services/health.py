@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NotRequired, TypedDict
 
+from celery import current_app
 from django.conf import settings
 from django.core import checks as django_checks
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -25,6 +26,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from kombu import Connection
 
+from ads.core.sql import dialect
 from ads.services import ledger_partitions
 from ads.services.job_runs import STALE_AFTER_INTERVALS, WATCHED_JOBS, Freshness, jobs_freshness
 from ads.services.outbox_backlog import OUTBOXES, BacklogReader, OutboxStatus
@@ -84,12 +86,10 @@ def check_database() -> Check:
 
 def check_broker() -> Check:
     def probe() -> Check:
-        from ad_budget_system.celery import app
-
         # A connection of its own (not the app's pool), to the URL the settings name now.
         with Connection(
             settings.CELERY_BROKER_URL,
-            transport_options=app.conf.broker_transport_options,
+            transport_options=current_app.conf.broker_transport_options,
             connect_timeout=BROKER_TIMEOUT_SECONDS,
         ) as conn:
             conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
@@ -128,9 +128,7 @@ def check_beat(*, at: datetime, jobs: tuple[str, ...] | None = None) -> list[Che
 
 def check_worker() -> Check:
     def probe() -> Check:
-        from ad_budget_system.celery import app
-
-        replies = app.control.ping(timeout=BROKER_TIMEOUT_SECONDS) or []
+        replies = current_app.control.ping(timeout=BROKER_TIMEOUT_SECONDS) or []
         if not replies:
             return Check("worker", False, "no worker answered a ping; start one")
         names = sorted(name for reply in replies for name in reply)
@@ -143,7 +141,7 @@ def check_clock(*, at: datetime) -> Check:
     def probe() -> Check:
         if at.tzinfo is None or not settings.USE_TZ:
             return Check("clock", False, "times are not time-zone aware (USE_TZ must be True)")
-        if connection.vendor != "postgresql":
+        if not dialect().own_clock:
             return Check("clock", True, f"{at.isoformat()} (SQLite: the database shares it)")
         # This machine's clock read around the query itself (``at`` is when doctor began,
         # seconds earlier after the worker ping), halfway through the round trip.

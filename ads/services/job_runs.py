@@ -19,13 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from ads.core import metrics
-from ads.core.sql import is_postgres
+from ads.core.locks import session_lock
 from ads.models import JobName, JobOutcome, JobRun, JobTrigger
 from ads.services.rule import ReconcileResult
 
@@ -116,19 +115,8 @@ def _single_run(job: str) -> Iterator[bool]:
     (Two sweeps at once would still be correct, as both take the brand locks; the second
     would only repeat the first's reads.) SQLite admits one writer at a time already.
     """
-    if not is_postgres():
-        yield True
-        return
-    key = job_lock_key(job)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        acquired = bool(cursor.fetchone()[0])
-    try:
+    with session_lock(job_lock_key(job)) as acquired:
         yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 def job_run(

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import DataError, connection
 
 from ads.core.money import MAX_TOTAL_MICROS, money_text
-from ads.core.sql import adapt, as_aware, as_date, in_ids, is_postgres, rows_cte
+from ads.core.sql import adapt, as_aware, as_date, dialect, in_ids, rows_cte
 from ads.models import SpendKind, SpendPeriod
 
 # "numeric value out of range": a period total would pass what a BIGINT holds.
@@ -206,7 +206,7 @@ def ledger_and_totals_add(
     brands are locked."""
     if not rows:
         return set(), ({}, {})
-    if not is_postgres():
+    if not dialect().writing_ctes:
         inserted = ledger_insert(rows, at)
         new = [
             (r.campaign_id, r.brand_id, r.local_date, r.micros) for r in rows if r.key in inserted

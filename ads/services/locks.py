@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import connection
 
-from ads.core.sql import in_ids, is_postgres, lock_clause
+from ads.core.sql import dialect, in_ids, lock_clause
 from ads.models import BrandAlertSettings
 from ads.services.alerts import AlertBrand
 
@@ -24,7 +24,7 @@ def brands_lock(brand_ids: Iterable[int]) -> None:
     transaction already admits one writer at a time, so there is nothing to lock.
     """
     ids = sorted(set(brand_ids))
-    if not ids or not is_postgres():
+    if not ids or not dialect().row_locks:
         return
     clause, params = in_ids("id", ids)
     with connection.cursor() as cursor:
@@ -102,7 +102,7 @@ def campaigns_lock(campaign_ids: Sequence[int], *, lock: bool = True) -> SpendTa
     if not campaign_ids:
         return SpendTargets({})
     clause, params = in_ids("c.id", campaign_ids)
-    suffix = f"{lock_clause()} OF b" if lock and is_postgres() else ""
+    suffix = f"{lock_clause()} OF b" if lock and dialect().row_locks else ""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.id, b.id, b.timezone, b.currency, b.daily_budget, b.monthly_budget, "

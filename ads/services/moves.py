@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ads.core.money import MICROS_PER_UNIT, from_micros, money_text
-from ads.core.sql import adapt, is_postgres, lock_clause, rows_cte
+from ads.core.sql import adapt, dialect, lock_clause, rows_cte
 from ads.models import CampaignStatus
 from ads.services.platform_queue import deliveries_enqueue_locked
 from ads.services.rule import (
@@ -88,7 +88,7 @@ def move(clock: Clock, scope: Scope, *, trigger: str, actor: str) -> list[Transi
     # clock orders them all), a frozen test clock freezes it, and SQLite has no statement
     # timestamp (clock_timestamp() would also differ from row to row within one move).
     applied = timezone.now()
-    if not is_postgres():
+    if not dialect().writing_ctes:
         transitions = plan(clock, scope)
         _apply_rows(transitions, clock, scope, trigger=trigger, actor=actor, applied=applied)
     else:

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from ads.core.sql import adapt, is_postgres, rows_cte
+from ads.core.sql import adapt, rows_cte, skip_locked
 
 PENDING = "pending"
 SENDING = "sending"
@@ -64,7 +64,6 @@ def claim_due(
 ) -> list[tuple[Any, ...]]:
     """Claim up to ``limit`` due rows of ``table`` (oldest first; ``where`` narrows with
     alias ``d``), committed before returning ``returning`` of each."""
-    skip_locked = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE {table}
@@ -72,7 +71,7 @@ def claim_due(
             WHERE id IN (
                 SELECT d.id FROM {table} d
                 WHERE {due()}{f" AND {where}" if where else ""}
-                ORDER BY d.id LIMIT %s{skip_locked})
+                ORDER BY d.id LIMIT %s{skip_locked()})
             RETURNING {returning}""",
             [SENDING, adapt(lease_until), adapt(at), adapt(at), *params, limit],
         )

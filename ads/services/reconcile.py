@@ -24,7 +24,7 @@ from typing import Any
 from django.db import transaction
 
 from ads.core import metrics
-from ads.core.sql import is_postgres
+from ads.core.sql import dialect
 from ads.services import rule
 from ads.services.moves import lock_brands_with_changes, move
 from ads.services.rule import ALL, ReconcileResult, Scope, Transition
@@ -131,7 +131,7 @@ def reconcile(
         return result
     with transaction.atomic():
         locked_scope = scope
-        if is_postgres():
+        if dialect().row_locks:
             # Spend ingestion locks the same brand rows, in the same id order, before it
             # changes totals; taking them here means a pause decided by ingestion can never be
             # overwritten by a plan computed from totals that were already stale.

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db import transaction
 
 from ads.core import metrics
-from ads.core.sql import is_postgres
+from ads.core.sql import dialect
 from ads.core.transactions import run_with_retry
 from ads.models import Trigger
 from ads.services.alerts import alerts_record_for_totals_locked
@@ -112,7 +112,7 @@ def spend_record(
             return rolled_back.decided, rolled_back.transitions
 
     fast = None
-    if len(checked) == 1 and not dry_run and is_postgres():
+    if len(checked) == 1 and not dry_run and dialect().prepared and dialect().writing_ctes:
         fast = spend_record_one(checked[0], at, actor, allowed_brand_ids)
     try:
         if fast is not None:

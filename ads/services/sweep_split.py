@@ -35,7 +35,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from ads.core import metrics
-from ads.core.sql import is_postgres
+from ads.core.locks import try_transaction_lock
 from ads.models import JobName, JobOutcome, JobRun, JobTrigger, Trigger
 from ads.services.job_runs import (
     JobFigures,
@@ -95,12 +95,7 @@ def brand_ranges(*, brands_per_range: int = DEFAULT_BRANDS_PER_RANGE) -> list[Br
 
 def _range_lock(trigger: str, lo: int) -> bool:
     """Take this range's lock for the current transaction, or say it is held elsewhere."""
-    if not is_postgres():
-        return True  # SQLite's IMMEDIATE transactions already admit one writer at a time
-    key = (_LOCK_NAMESPACES.get(Trigger(trigger), 0x5300) << 40) + lo
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
-        return bool(cursor.fetchone()[0])
+    return try_transaction_lock((_LOCK_NAMESPACES.get(Trigger(trigger), 0x5300) << 40) + lo)
 
 
 def split_lease_renew(
@@ -215,11 +210,7 @@ def merge_summaries(summaries: list[dict[str, Any]]) -> dict[str, Any]:
 def _job_lock(job: str) -> bool:
     """The job's advisory lock for this transaction: the one an unsplit run of the job holds
     for its whole run (``job_runs``), so a claim is refused while such a run is going."""
-    if not is_postgres():
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [job_lock_key(job)])
-        return bool(cursor.fetchone()[0])
+    return try_transaction_lock(job_lock_key(job))
 
 
 def split_claim(*, job: JobName, trigger: JobTrigger, actor: str, at: datetime) -> JobRun | None:

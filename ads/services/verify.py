@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from ads.core.money import money_text
-from ads.core.sql import adapt, as_date, in_ids, is_postgres, rows_cte
+from ads.core.sql import adapt, as_date, in_ids, month_start, rows_cte
 from ads.core.transactions import run_with_retry
 from ads.models import SpendPeriod, Trigger
 from ads.services.ledger_partitions import archive_boundary
@@ -146,9 +146,7 @@ class VerifyResult:
 
 
 def _month(column: str) -> str:
-    if is_postgres():
-        return f"CAST(date_trunc('month', {column}) AS date)"
-    return f"date({column}, 'start of month')"
+    return month_start(column)
 
 
 def _compare_sql(*, brand_ids: Sequence[int] | None, since: date | None) -> tuple[str, list[Any]]:
