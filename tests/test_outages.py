@@ -113,7 +113,7 @@ def test_a_spend_crossing_an_alert_with_the_broker_down_answers_at_once_and_is_a
 def send_as_beat(redis: Redis, task: str) -> None:
     # To this Redis explicitly: Celery lets CELERY_BROKER_URL in the environment (the test
     # run's own broker) win over the URL an app is given.
-    app = Celery()
+    app = Celery(set_as_current=False)
     with app.connection_for_write(redis.url) as connection:
         app.send_task(task, connection=connection)
 
