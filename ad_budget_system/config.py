@@ -200,25 +200,24 @@ def build_beat_schedule(
             "options": {"expires": minutes * 60},
         }
 
+    # Each entry is named after its job (JobName, the task, the command and the docs).
     return {
-        "check-budget": every(budget_check_minutes, f"ads.check_budget{suffix}"),
-        "enforce-dayparting": every(dayparting_minutes, f"ads.enforce_dayparting{suffix}"),
-        "reset-spend-daily": {
-            "task": "ads.reset_spend",
+        "check_budget": every(budget_check_minutes, f"ads.check_budget{suffix}"),
+        "enforce_dayparting": every(dayparting_minutes, f"ads.enforce_dayparting{suffix}"),
+        "reset_spend_daily": {
+            "task": "ads.reset_spend_daily",
             "schedule": crontab.from_string(daily_reset_cron),
-            "kwargs": {"period": "daily"},
             "options": {"expires": 3600},
         },
-        "reset-spend-monthly": {
-            "task": "ads.reset_spend",
+        "reset_spend_monthly": {
+            "task": "ads.reset_spend_monthly",
             "schedule": crontab.from_string(monthly_reset_cron),
-            "kwargs": {"period": "monthly"},
             "options": {"expires": 3600},
         },
     }
 
 
-# --- verify_totals (issue 8): the nightly check that the totals follow the ledger ----------
+# --- verify_totals: the nightly check that the totals follow the ledger --------------------
 def verify_totals_beat_entry(cron: str) -> dict[str, Any]:
     """Checks only (never repairs: a repair is an operator's decision); drift is logged at
     ERROR. Expires after an hour, like the resets, so a backlog does not replay it."""

@@ -262,7 +262,7 @@ CELERY_BEAT_SCHEDULE = config.build_beat_schedule(
 )
 # verify_totals (issue 8): nightly check of the period totals against the ledger.
 VERIFY_TOTALS_CRON = config.parse_cron(ENV, "VERIFY_TOTALS_CRON", default="15 3 * * *")
-CELERY_BEAT_SCHEDULE["verify-totals"] = config.verify_totals_beat_entry(VERIFY_TOTALS_CRON)
+CELERY_BEAT_SCHEDULE["verify_totals"] = config.verify_totals_beat_entry(VERIFY_TOTALS_CRON)
 
 # Ad platforms (issue 11): push due status changes (also right after each commit that queues
 # one) and pull spend and statuses back. Credentials are per account, see README.
@@ -282,12 +282,12 @@ OUTBOUND_ALLOWED_NETWORKS = operations.parse_networks(ENV, "OUTBOUND_ALLOWED_NET
 PLATFORM_CREDENTIALS = operations.parse_credential_bindings(ENV, "PLATFORM_CREDENTIALS")
 CELERY_BEAT_SCHEDULE.update(
     {
-        "push-platform-status": {
+        "push_platform_status": {
             "task": "ads.push_platform_status",
             "schedule": config.every_minutes(PLATFORM_PUSH_INTERVAL_MINUTES),
             "options": {"expires": PLATFORM_PUSH_INTERVAL_MINUTES * 60},
         },
-        "sync-platforms": {
+        "sync_platforms": {
             "task": "ads.sync_platforms",
             "schedule": config.every_minutes(PLATFORM_SYNC_INTERVAL_MINUTES),
             "options": {"expires": PLATFORM_SYNC_INTERVAL_MINUTES * 60},
@@ -313,7 +313,7 @@ LOGGING: dict[str, Any] = {
 # --- Operations: job history, watchdog, health, metrics (issue 10) ------------------------
 # Job runs older than this are deleted by the daily prune job (and `manage.py prune_job_runs`).
 JOB_HISTORY_DAYS = operations.parse_days(ENV, "JOB_HISTORY_DAYS", default=30)
-CELERY_BEAT_SCHEDULE["prune-job-runs"] = {
+CELERY_BEAT_SCHEDULE["prune_job_runs"] = {
     "task": "ads.prune_job_runs",
     "schedule": crontab(minute="45", hour="3"),
     "options": {"expires": 3600},
@@ -366,7 +366,7 @@ DEFAULT_FROM_EMAIL = config.read(ENV, "ALERT_FROM_EMAIL") or "ad-budgets@localho
 ALERT_DELIVERY_INTERVAL_MINUTES = config.parse_positive_int(
     ENV, "ALERT_DELIVERY_INTERVAL_MINUTES", default=1
 )
-CELERY_BEAT_SCHEDULE["deliver-alerts"] = {
+CELERY_BEAT_SCHEDULE["deliver_alerts"] = {
     "task": "ads.deliver_alerts",
     "schedule": config.every_minutes(ALERT_DELIVERY_INTERVAL_MINUTES),
     "options": {"expires": ALERT_DELIVERY_INTERVAL_MINUTES * 60},
@@ -388,7 +388,7 @@ else:
 # cover MAX_SPEND_AGE (400 days: at least 14 months), checked at startup (ads.apps).
 LEDGER_RETENTION_MONTHS = config.parse_positive_int(ENV, "LEDGER_RETENTION_MONTHS", default=24)
 # Daily: create the next months' partitions (and the missing ones) ahead of their inserts.
-CELERY_BEAT_SCHEDULE["ledger-partitions"] = {
+CELERY_BEAT_SCHEDULE["ledger_partitions"] = {
     "task": "ads.ledger_partitions",
     "schedule": crontab(minute="5", hour="4"),
     "options": {"expires": 3600},

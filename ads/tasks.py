@@ -24,7 +24,6 @@ from ads.services.job_runs import (
     prune_figures,
     sweep_recorded,
 )
-from ads.services.jobs import ResetPeriod, budget_check, dayparting_enforce, spend_reset
 from ads.services.ledger_partitions import partitions_ensure, partitions_figures
 from ads.services.sweep_split import (
     BrandRange,
@@ -35,6 +34,7 @@ from ads.services.sweep_split import (
     split_finish,
     split_lease_renew,
 )
+from ads.services.sweeps import ResetPeriod, budget_check, dayparting_enforce, spend_reset
 from ads.services.verify import recent_periods_start, totals_verify
 
 logger = logging.getLogger(__name__)
@@ -63,15 +63,25 @@ def enforce_dayparting() -> dict[str, Any]:
     )
 
 
-@shared_task(name="ads.reset_spend")
-def reset_spend(period: str) -> dict[str, Any]:
-    reset = ResetPeriod(period)
+def _reset(period: ResetPeriod, job: JobName) -> dict[str, Any]:
     return sweep_recorded(
-        JobName.RESET_SPEND_DAILY if reset == ResetPeriod.DAILY else JobName.RESET_SPEND_MONTHLY,
-        lambda at: spend_reset(period=reset, at=at, actor=BEAT_ACTOR),
+        job,
+        lambda at: spend_reset(period=period, at=at, actor=BEAT_ACTOR),
         trigger=JobTrigger.BEAT,
         actor=BEAT_ACTOR,
     )
+
+
+@shared_task(name="ads.reset_spend_daily")
+def reset_spend_daily() -> dict[str, Any]:
+    """``manage.py reset_spend --type daily``, on beat."""
+    return _reset(ResetPeriod.DAILY, JobName.RESET_SPEND_DAILY)
+
+
+@shared_task(name="ads.reset_spend_monthly")
+def reset_spend_monthly() -> dict[str, Any]:
+    """``manage.py reset_spend --type monthly``, on beat."""
+    return _reset(ResetPeriod.MONTHLY, JobName.RESET_SPEND_MONTHLY)
 
 
 @shared_task(name="ads.record_spend")

@@ -315,8 +315,8 @@ def test_the_variables_reach_the_beat_schedule_and_the_services() -> None:
             "CELERY_RESULT_BACKEND": "redis://broker.example.com:6379/3",
         },
         "s = settings.CELERY_BEAT_SCHEDULE; db = settings.DATABASES['default']; "
-        "print(s['check-budget']['schedule']); print(s['enforce-dayparting']['schedule']); "
-        "print(s['reset-spend-daily']['schedule']); print(s['reset-spend-monthly']['schedule']);"
+        "print(s['check_budget']['schedule']); print(s['enforce_dayparting']['schedule']); "
+        "print(s['reset_spend_daily']['schedule']); print(s['reset_spend_monthly']['schedule']);"
         "print(settings.CELERY_TIMEZONE, settings.TIME_ZONE); print(db['HOST'], db['PORT']);"
         "print(settings.CELERY_BROKER_URL, settings.CELERY_RESULT_BACKEND)",
     )
@@ -340,16 +340,16 @@ def test_build_beat_schedule_has_all_four_jobs() -> None:
         monthly_reset_cron="30 1 1 * *",
     )
     assert {name: entry["task"] for name, entry in beat.items()} == {
-        "check-budget": "ads.check_budget_split",
-        "enforce-dayparting": "ads.enforce_dayparting_split",
-        "reset-spend-daily": "ads.reset_spend",
-        "reset-spend-monthly": "ads.reset_spend",
+        "check_budget": "ads.check_budget_split",
+        "enforce_dayparting": "ads.enforce_dayparting_split",
+        "reset_spend_daily": "ads.reset_spend_daily",
+        "reset_spend_monthly": "ads.reset_spend_monthly",
     }
-    assert beat["check-budget"]["schedule"] == crontab(minute="*/15")
-    assert beat["enforce-dayparting"]["schedule"] == crontab(minute="*")
-    assert beat["reset-spend-daily"]["kwargs"] == {"period": "daily"}
-    assert beat["reset-spend-monthly"]["schedule"] == crontab("30", "1", "*", "1", "*")
-    assert beat["check-budget"]["options"]["expires"] == 15 * 60
+    assert beat["check_budget"]["schedule"] == crontab(minute="*/15")
+    assert beat["enforce_dayparting"]["schedule"] == crontab(minute="*")
+    assert "kwargs" not in beat["reset_spend_daily"]
+    assert beat["reset_spend_monthly"]["schedule"] == crontab("30", "1", "*", "1", "*")
+    assert beat["check_budget"]["options"]["expires"] == 15 * 60
 
 
 def test_sweep_split_off_puts_the_one_task_sweeps_on_beat() -> None:
@@ -360,8 +360,8 @@ def test_sweep_split_off_puts_the_one_task_sweeps_on_beat() -> None:
         monthly_reset_cron="30 1 1 * *",
         split_sweeps=False,
     )
-    assert beat["check-budget"]["task"] == "ads.check_budget"
-    assert beat["enforce-dayparting"]["task"] == "ads.enforce_dayparting"
+    assert beat["check_budget"]["task"] == "ads.check_budget"
+    assert beat["enforce_dayparting"]["task"] == "ads.enforce_dayparting"
 
 
 def test_intervals_that_do_not_divide_an_hour_fall_back_to_a_plain_interval() -> None:
@@ -465,11 +465,11 @@ def test_env_example_trusted_proxies_line_works_once_uncommented() -> None:
 # --- verify_totals (issue 8) ---------------------------------------------------------------
 def test_the_nightly_verify_totals_entry_follows_its_cron() -> None:
     default = start_django(
-        {"DJANGO_DEBUG": "True"}, "print(settings.CELERY_BEAT_SCHEDULE['verify-totals'])"
+        {"DJANGO_DEBUG": "True"}, "print(settings.CELERY_BEAT_SCHEDULE['verify_totals'])"
     )
     custom = start_django(
         {"DJANGO_DEBUG": "True", "VERIFY_TOTALS_CRON": "0 4 * * 1"},
-        "print(settings.CELERY_BEAT_SCHEDULE['verify-totals']['schedule'])",
+        "print(settings.CELERY_BEAT_SCHEDULE['verify_totals']['schedule'])",
     )
 
     assert default.returncode == 0, default.stderr

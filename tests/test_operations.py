@@ -29,7 +29,8 @@ from ads.tasks import (
     enforce_dayparting,
     ledger_partitions,
     prune_job_runs,
-    reset_spend,
+    reset_spend_daily,
+    reset_spend_monthly,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,8 +47,8 @@ def installed_long_ago(db: None) -> None:
 def all_jobs_ran() -> None:
     for task in (check_budget, enforce_dayparting, prune_job_runs, ledger_partitions):
         task.apply().get()
-    for period in ("daily", "monthly"):
-        reset_spend.apply(kwargs={"period": period}).get()
+    for reset in (reset_spend_daily, reset_spend_monthly):
+        reset.apply().get()
 
 
 @pytest.fixture

@@ -11,7 +11,14 @@ from celery.contrib.testing.worker import start_worker
 
 from ad_budget_system.celery import app
 from ads.models import CampaignStatusChange, PauseReason, Trigger
-from ads.tasks import check_budget, enforce_dayparting, record_spend, reset_spend, verify_totals
+from ads.tasks import (
+    check_budget,
+    enforce_dayparting,
+    record_spend,
+    reset_spend_daily,
+    reset_spend_monthly,
+    verify_totals,
+)
 from tests.factories import make_brand, make_campaign, make_schedule, spend, state
 
 NOON = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
@@ -24,7 +31,7 @@ def test_every_beat_entry_names_a_registered_task() -> None:
     # record_spend is for producers, not beat; + prune, 2 platforms, verify, ledger partitions,
     # alert deliveries
     assert len(schedule) == 10
-    assert schedule["deliver-alerts"]["task"] == "ads.deliver_alerts"
+    assert schedule["deliver_alerts"]["task"] == "ads.deliver_alerts"
     for entry in schedule.values():
         assert entry["task"] in app.tasks
 
@@ -47,7 +54,7 @@ def test_tasks_call_the_same_services_as_the_commands() -> None:
         dayparting = enforce_dayparting.apply().get()
         spend(spender, "100", at=NOON)
     with time_machine.travel(NOON.replace(day=11), tick=False):
-        reset = reset_spend.apply(kwargs={"period": "daily"}).get()
+        reset = reset_spend_daily.apply().get()
         budget = check_budget.apply().get()
 
     assert dayparting["trigger"] == Trigger.DAYPARTING and dayparting["paused"] == 1
@@ -62,9 +69,14 @@ def test_tasks_call_the_same_services_as_the_commands() -> None:
 
 
 @pytest.mark.django_db
-def test_reset_task_rejects_an_unknown_period() -> None:
-    with pytest.raises(ValueError, match="weekly"):
-        reset_spend.apply(kwargs={"period": "weekly"}).get()
+def test_each_reset_has_its_own_task_and_the_command_refuses_an_unknown_period() -> None:
+    from django.core.management import CommandError, call_command
+
+    with time_machine.travel(NOON, tick=False):
+        daily, monthly = reset_spend_daily.apply().get(), reset_spend_monthly.apply().get()
+    assert (daily["trigger"], monthly["trigger"]) == (Trigger.DAILY_RESET, Trigger.MONTHLY_RESET)
+    with pytest.raises(CommandError, match="weekly"):
+        call_command("reset_spend", "--type", "weekly")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -13,7 +13,7 @@ from django.test import Client
 
 from ads.models import Campaign
 from ads.services.campaigns import campaigns_set_enabled
-from ads.services.jobs import dayparting_enforce
+from ads.services.sweeps import dayparting_enforce
 from tests.admin.conftest import NOON, text
 from tests.factories import make_brand, make_campaign, make_schedule, spend, state
 

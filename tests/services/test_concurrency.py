@@ -18,9 +18,9 @@ from ads.models import (
     PauseReason,
     SpendEvent,
 )
-from ads.services.jobs import budget_check
 from ads.services.spend import spend_record
 from ads.services.spend_events import SpendEventInput
+from ads.services.sweeps import budget_check
 from tests.factories import make_brand, make_campaign
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

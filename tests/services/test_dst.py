@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from ads.models import CampaignPeriodSpend, PauseReason
-from ads.services.jobs import budget_check, dayparting_enforce
+from ads.services.sweeps import budget_check, dayparting_enforce
 from tests.factories import make_brand, make_campaign, make_schedule, spend, state
 
 pytestmark = pytest.mark.django_db

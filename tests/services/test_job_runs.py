@@ -23,9 +23,15 @@ from ads.services.job_runs import (
     jobs_freshness,
     sweep_figures,
 )
-from ads.services.jobs import budget_check
 from ads.services.rule import ReconcileResult
-from ads.tasks import check_budget, enforce_dayparting, prune_job_runs, reset_spend
+from ads.services.sweeps import budget_check
+from ads.tasks import (
+    check_budget,
+    enforce_dayparting,
+    prune_job_runs,
+    reset_spend_daily,
+    reset_spend_monthly,
+)
 from tests.factories import make_brand, make_campaign, make_schedule
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +53,8 @@ def test_each_beat_task_records_one_run_with_its_figures() -> None:
     with time_machine.travel(NOON, tick=False):
         enforce_dayparting.apply().get()
         check_budget.apply().get()
-        reset_spend.apply(kwargs={"period": "daily"}).get()
-        reset_spend.apply(kwargs={"period": "monthly"}).get()
+        reset_spend_daily.apply().get()
+        reset_spend_monthly.apply().get()
 
     runs = {run.job: run for run in JobRun.objects.all()}
     assert set(runs) == {

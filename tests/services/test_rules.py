@@ -8,8 +8,8 @@ import pytest
 
 from ads.models import CampaignStatusChange, PauseReason, Trigger
 from ads.services.campaigns import campaigns_set_enabled
-from ads.services.jobs import ResetPeriod, budget_check, dayparting_enforce, spend_reset
 from ads.services.reconcile import reconcile
+from ads.services.sweeps import ResetPeriod, budget_check, dayparting_enforce, spend_reset
 from tests.factories import make_brand, make_campaign, make_schedule, spend, state
 
 pytestmark = pytest.mark.django_db

@@ -20,9 +20,9 @@ from ads.models import (
     SpendEvent,
 )
 from ads.services.daily_totals import daily_totals_ingest
-from ads.services.jobs import budget_check
 from ads.services.spend import spend_record
 from ads.services.spend_events import SpendEventInput
+from ads.services.sweeps import budget_check
 from ads.services.verify import Difference, recent_periods_start, totals_verify
 from tests.factories import make_brand, make_campaign, spend, state
 

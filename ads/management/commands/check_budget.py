@@ -3,8 +3,8 @@ from typing import Any
 
 from ads.management.commands._sweep import SweepCommand
 from ads.models import JobName
-from ads.services.jobs import budget_check
 from ads.services.rule import ReconcileResult
+from ads.services.sweeps import budget_check
 
 
 class Command(SweepCommand):

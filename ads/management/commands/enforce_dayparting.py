@@ -3,8 +3,8 @@ from typing import Any
 
 from ads.management.commands._sweep import SweepCommand
 from ads.models import JobName
-from ads.services.jobs import dayparting_enforce
 from ads.services.rule import ReconcileResult
+from ads.services.sweeps import dayparting_enforce
 
 
 class Command(SweepCommand):

@@ -4,8 +4,8 @@ from typing import Any
 
 from ads.management.commands._sweep import SweepCommand
 from ads.models import JobName
-from ads.services.jobs import RESET_LIFTS, ResetPeriod, spend_reset
 from ads.services.rule import ReconcileResult
+from ads.services.sweeps import RESET_LIFTS, ResetPeriod, spend_reset
 
 
 class Command(SweepCommand):
