@@ -260,11 +260,11 @@ CELERY_BEAT_SCHEDULE = config.build_beat_schedule(
     monthly_reset_cron=MONTHLY_RESET_CRON,
     split_sweeps=SWEEP_SPLIT,
 )
-# verify_totals (issue 8): nightly check of the period totals against the ledger.
+# verify_totals: nightly check of the period totals against the ledger.
 VERIFY_TOTALS_CRON = config.parse_cron(ENV, "VERIFY_TOTALS_CRON", default="15 3 * * *")
 CELERY_BEAT_SCHEDULE["verify_totals"] = config.verify_totals_beat_entry(VERIFY_TOTALS_CRON)
 
-# Ad platforms (issue 11): push due status changes (also right after each commit that queues
+# Ad platforms: push due status changes (also right after each commit that queues
 # one) and pull spend and statuses back. Credentials are per account, see README.
 PLATFORM_PUSH_INTERVAL_MINUTES = config.parse_positive_int(
     ENV, "PLATFORM_PUSH_INTERVAL_MINUTES", default=1
@@ -310,7 +310,7 @@ LOGGING: dict[str, Any] = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- Operations: job history, watchdog, health, metrics (issue 10) ------------------------
+# --- Operations: job history, watchdog, health, metrics ----------------------------------
 # Job runs older than this are deleted by the daily prune job (and `manage.py prune_job_runs`).
 JOB_HISTORY_DAYS = operations.parse_days(ENV, "JOB_HISTORY_DAYS", default=30)
 CELERY_BEAT_SCHEDULE["prune_job_runs"] = {
@@ -349,7 +349,7 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 # First, so the request id covers every log line of a request and the latency all of it.
 MIDDLEWARE.insert(0, "ads.middleware.RequestIdAndMetricsMiddleware")
 
-# --- Operations: budget alerts (issue 10) ---------------------------------------------------
+# --- Operations: budget alerts ---------------------------------------------------------------
 # Percentages of each daily and monthly budget that fire an alert (a brand may set its own).
 ALERT_THRESHOLDS = operations.parse_percentages(
     ENV, "ALERT_THRESHOLDS", default=(Decimal(80), Decimal(100))
@@ -383,7 +383,7 @@ else:
     EMAIL_USE_TLS = config.parse_bool(ENV, "EMAIL_USE_TLS", default=True)
     EMAIL_TIMEOUT = 20
 
-# --- The ledger's monthly partitions (issue 12) --------------------------------------------
+# --- The ledger's monthly partitions ----------------------------------------------------------
 # Months of ledger rows kept attached; `manage.py ledger_archive` detaches older ones. Must
 # cover MAX_SPEND_AGE (400 days: at least 14 months), checked at startup (ads.apps).
 LEDGER_RETENTION_MONTHS = config.parse_positive_int(ENV, "LEDGER_RETENTION_MONTHS", default=24)

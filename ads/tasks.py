@@ -91,7 +91,7 @@ def record_spend(events: list[dict[str, Any]]) -> dict[str, Any]:
     return spend_ingest(items=events, at=timezone.now(), actor=BEAT_ACTOR).as_dict()
 
 
-# --- Ad platforms (issue 11) ------------------------------------------------------------------
+# --- Ad platforms -----------------------------------------------------------------------------
 
 
 @shared_task(name="ads.push_platform_status")
@@ -136,7 +136,7 @@ def deliver_alerts() -> dict[str, Any]:
     return alerts_deliver(at=timezone.now()).as_dict()
 
 
-# --- Split sweeps (issue 12): a sweep as a chord, one task per brand range
+# --- Split sweeps: a sweep as a chord, one task per brand range
 # (ads.services.sweep_split) and a callback that completes the sweep's one job run. Beat
 # starts these when SWEEP_SPLIT is on (the default), the unsplit tasks above otherwise.
 
