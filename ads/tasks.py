@@ -1,4 +1,6 @@
-"""Celery tasks: thin wrappers. Each calls the same service as its management command."""
+"""Celery tasks: thin wrappers. Each calls the same service as its management command, and
+refuses to run inside someone else's transaction (``entry_point``: an eager call from inside
+a request's transaction would otherwise turn its commits into savepoints)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
+from ads.core.transactions import entry_point
 from ads.models import JobName, JobOutcome, JobTrigger, Trigger
 from ads.notifications.alerts import alerts_deliver
 from ads.platforms.outbox import deliveries_push
@@ -44,6 +47,7 @@ BEAT_ACTOR = "celery"
 
 
 @shared_task(name="ads.check_budget")
+@entry_point
 def check_budget() -> dict[str, Any]:
     return sweep_recorded(
         JobName.CHECK_BUDGET,
@@ -54,6 +58,7 @@ def check_budget() -> dict[str, Any]:
 
 
 @shared_task(name="ads.enforce_dayparting")
+@entry_point
 def enforce_dayparting() -> dict[str, Any]:
     return sweep_recorded(
         JobName.ENFORCE_DAYPARTING,
@@ -73,18 +78,21 @@ def _reset(period: ResetPeriod, job: JobName) -> dict[str, Any]:
 
 
 @shared_task(name="ads.reset_spend_daily")
+@entry_point
 def reset_spend_daily() -> dict[str, Any]:
     """``manage.py reset_spend --type daily``, on beat."""
     return _reset(ResetPeriod.DAILY, JobName.RESET_SPEND_DAILY)
 
 
 @shared_task(name="ads.reset_spend_monthly")
+@entry_point
 def reset_spend_monthly() -> dict[str, Any]:
     """``manage.py reset_spend --type monthly``, on beat."""
     return _reset(ResetPeriod.MONTHLY, JobName.RESET_SPEND_MONTHLY)
 
 
 @shared_task(name="ads.record_spend")
+@entry_point
 def record_spend(events: list[dict[str, Any]]) -> dict[str, Any]:
     """Spend from producers that prefer the queue: items as the API takes them (amounts as
     strings). Duplicates are recognised by source + event_id, so redelivery is safe."""
@@ -95,17 +103,20 @@ def record_spend(events: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @shared_task(name="ads.push_platform_status")
+@entry_point
 def push_platform_status(account_id: int | None = None) -> dict[str, Any]:
     """Deliver due status pushes; runs after each commit that queued one, and on beat."""
     return deliveries_push(at=timezone.now(), account_id=account_id).as_dict()
 
 
 @shared_task(name="ads.sync_platforms")
+@entry_point
 def sync_platforms(account_id: int | None = None) -> dict[str, Any]:
     return platforms_sync(at=timezone.now(), account_id=account_id).as_dict()
 
 
 @shared_task(name="ads.verify_totals")
+@entry_point
 def verify_totals(since: str | None = None) -> dict[str, Any]:
     """The nightly check (no repair; drift is logged at ERROR). ``since`` (YYYY-MM-DD)
     defaults to the start of last month, so its cost does not grow with the ledger's age;
@@ -116,6 +127,7 @@ def verify_totals(since: str | None = None) -> dict[str, Any]:
 
 
 @shared_task(name="ads.prune_job_runs")
+@entry_point
 def prune_job_runs() -> dict[str, Any]:
     """Delete job runs older than JOB_HISTORY_DAYS (the same service as the command)."""
     deleted = job_run(
@@ -130,6 +142,7 @@ def prune_job_runs() -> dict[str, Any]:
 
 
 @shared_task(name="ads.deliver_alerts", soft_time_limit=100, time_limit=150)
+@entry_point
 def deliver_alerts() -> dict[str, Any]:
     """Send the alert deliveries that are due (on beat, and nudged after each commit that
     adds some). Safe to run twice: rows are claimed before they are sent."""
@@ -191,6 +204,7 @@ def _lease_for_retry(run_id: int, trigger: str, countdown: int) -> None:
 
 
 @shared_task(name="ads.check_budget_range", bind=True, max_retries=RANGE_MAX_RETRIES)
+@entry_point
 def check_budget_range(
     self: Task[..., Any], lo: int, hi: int | None, at: str, run_id: int | None = None
 ) -> dict[str, Any]:
@@ -198,6 +212,7 @@ def check_budget_range(
 
 
 @shared_task(name="ads.enforce_dayparting_range", bind=True, max_retries=RANGE_MAX_RETRIES)
+@entry_point
 def enforce_dayparting_range(
     self: Task[..., Any], lo: int, hi: int | None, at: str, run_id: int | None = None
 ) -> dict[str, Any]:
@@ -210,6 +225,7 @@ def enforce_dayparting_range(
     retry_backoff=True,
     max_retries=RANGE_MAX_RETRIES,
 )
+@entry_point
 def split_sweep_finish(summaries: list[dict[str, Any]], run_id: int) -> dict[str, Any]:
     """The chord's callback: every range has reported; complete the sweep's job run (safe
     to retry: only a running row is completed)."""
@@ -237,16 +253,19 @@ def _fan_out(fan_out: Task[..., Any], job: JobName, task: Any, trigger: str) -> 
 
 
 @shared_task(name="ads.check_budget_split", bind=True)
+@entry_point
 def check_budget_split(self: Task[[], dict[str, Any]]) -> dict[str, Any]:
     return _fan_out(self, JobName.CHECK_BUDGET, check_budget_range, Trigger.BUDGET_CHECK)
 
 
 @shared_task(name="ads.enforce_dayparting_split", bind=True)
+@entry_point
 def enforce_dayparting_split(self: Task[[], dict[str, Any]]) -> dict[str, Any]:
     return _fan_out(self, JobName.ENFORCE_DAYPARTING, enforce_dayparting_range, Trigger.DAYPARTING)
 
 
 @shared_task(name="ads.ledger_partitions")
+@entry_point
 def ledger_partitions() -> dict[str, Any]:
     """Create the ledger's next months' partitions ahead of their inserts (the same service
     as ``manage.py ledger_partitions``); nothing to do on SQLite."""

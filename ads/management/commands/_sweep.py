@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from ads.core.transactions import entry_point
 from ads.models import JobName, JobTrigger
 from ads.services.job_runs import JobBusy, job_run, sweep_figures
 from ads.services.rule import ReconcileResult, Transition
@@ -65,6 +66,7 @@ class SweepCommand(BaseCommand):
     def job_name(self, options: dict[str, Any]) -> JobName:
         raise NotImplementedError
 
+    @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
         name = self.__module__.rsplit(".", 1)[-1]
         at = timezone.now()

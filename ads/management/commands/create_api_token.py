@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from ads.core.transactions import entry_point, outermost
 from ads.services.selectors.operators import brands_lookup
 from ads.services.tokens import token_create
 
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--expires", help="Expiry, ISO-8601 with offset (default: never).")
 
+    @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
         lookup = brands_lookup(options["brand"])
         problems = []
@@ -49,13 +51,14 @@ class Command(BaseCommand):
         try:
             # An operator at the shell has the database already: like a superuser, they may
             # create a token for every brand.
-            token, secret = token_create(
-                name=options["name"],
-                brand_ids=brands.values(),
-                by_superuser=True,
-                at=timezone.now(),
-                expires_at=expires_at,
-            )
+            with outermost():
+                token, secret = token_create(
+                    name=options["name"],
+                    brand_ids=brands.values(),
+                    by_superuser=True,
+                    at=timezone.now(),
+                    expires_at=expires_at,
+                )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         scope = ", ".join(sorted(brands)) if brands else "every brand"

@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from ads.core.transactions import entry_point
 from ads.notifications.alerts import alerts_deliver
 
 
@@ -13,6 +14,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="Only count what is due.")
 
+    @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
         report = alerts_deliver(at=timezone.now(), dry_run=options["dry_run"])
         mode = "dry run, nothing sent" if report.dry_run else "sent"

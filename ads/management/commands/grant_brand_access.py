@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from ads.core.transactions import entry_point, outermost
 from ads.services.access import brand_access_grant
 
 
@@ -22,11 +23,13 @@ class Command(BaseCommand):
         parser.add_argument("brands", nargs="+", metavar="BRAND")
         parser.add_argument("--revoke", action="store_true", help="Take the access away.")
 
+    @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            change = brand_access_grant(
-                username=options["username"], brands=options["brands"], revoke=options["revoke"]
-            )
+            with outermost():
+                change = brand_access_grant(
+                    username=options["username"], brands=options["brands"], revoke=options["revoke"]
+                )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         verb = "revoked" if options["revoke"] else "granted"

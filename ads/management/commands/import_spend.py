@@ -11,6 +11,7 @@ from django.db import DatabaseError, reset_queries
 from django.utils import timezone
 from tqdm import tqdm
 
+from ads.core.transactions import entry_point
 from ads.services.ingest import spend_ingest
 from ads.services.rule import Transition
 from ads.services.spend_events import EventStatus
@@ -90,6 +91,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Check every row and write nothing."
         )
 
+    @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
         path: str = options["file"]
         dry_run: bool = options["dry_run"]

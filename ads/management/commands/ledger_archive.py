@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from ads.core.transactions import entry_point
 from ads.services.ledger_partitions import ArchiveRefused, ledger_archive
 
 
@@ -27,6 +28,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Say what would be archived; change nothing."
         )
 
+    @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
         months = options["older_than_months"] or settings.LEDGER_RETENTION_MONTHS
         try:

@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from ads.core.transactions import entry_point
 from ads.models import JobName, JobTrigger
 from ads.services.job_runs import job_run
 from ads.services.ledger_partitions import DEFAULT_AHEAD, partitions_ensure, partitions_figures
@@ -27,6 +28,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Say what would be created; create nothing."
         )
 
+    @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
         ahead: int = options["ahead"]
         if ahead < 1:

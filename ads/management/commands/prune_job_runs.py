@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from ads.core.transactions import entry_point
 from ads.models import JobName, JobTrigger
 from ads.services.job_runs import job_run, job_runs_prune, prune_figures
 
@@ -17,6 +18,7 @@ class Command(BaseCommand):
             "--days", type=int, help="Keep this many days (default: JOB_HISTORY_DAYS)."
         )
 
+    @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
         days = options["days"] or settings.JOB_HISTORY_DAYS
         deleted = job_run(

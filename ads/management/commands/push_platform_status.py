@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from ads.core.transactions import entry_point
 from ads.platforms.outbox import deliveries_push
 
 
@@ -14,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--account", type=int, help="Only this ad account (its id).")
         parser.add_argument("--dry-run", action="store_true", help="Only count what is due.")
 
+    @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
         report = deliveries_push(
             at=timezone.now(), account_id=options["account"], dry_run=options["dry_run"]

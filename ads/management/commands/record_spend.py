@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from ads.core.money import parse_money
+from ads.core.transactions import entry_point
 from ads.services.selectors.explain import spend_effect
 from ads.services.spend import spend_record
 from ads.services.spend_events import EventStatus, SpendEventInput
@@ -36,6 +37,7 @@ class Command(BaseCommand):
             help="Store nothing; say whether it would be taken and which budgets it would reach.",
         )
 
+    @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
         event_id = options["event_id"] or uuid.uuid4().hex

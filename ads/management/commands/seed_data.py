@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from ads.core.transactions import entry_point
 from ads.services import seeding
 from ads.services.selectors.operators import campaign_states
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             f"{DEFAULT_CAMPAIGNS_PER_BRAND}).",
         )
 
+    @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
         brands, per_brand = options["brands"], options["campaigns_per_brand"]
         if brands is None and per_brand is not None:

@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from ads.core.transactions import entry_point
 from ads.platforms.sync import platforms_sync
 
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Read the platforms, change nothing."
         )
 
+    @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
         report = platforms_sync(
             at=timezone.now(), account_id=options["account"], dry_run=options["dry_run"]

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from ads.core.transactions import entry_point
 from ads.models import Brand
 from ads.services.verify import totals_verify
 
@@ -35,6 +36,7 @@ class Command(BaseCommand):
             "--fix", action="store_true", help="Repair the differences and reconcile."
         )
 
+    @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
         brand_id = options["brand"]
         if brand_id is not None and not Brand.objects.filter(pk=brand_id).exists():
