@@ -52,17 +52,19 @@ run: $(VENV)/.runtime $(DEV_KEY)
 	@echo
 	@$(DEV_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run_all.py Procfile
 
-## make test: lint, format check, import order, strict typing, then the test suite with coverage.
+## make test: lint, format check, import order, strict typing, the layers' import contracts,
+## then the test suite with coverage.
 test: $(VENV)/.dev
 	$(BIN)/flake8
 	$(BIN)/black --check --quiet .
 	$(BIN)/isort --check-only --quiet .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 	@[ -x /usr/bin/chromium ] || echo "NOTE: no Chromium at /usr/bin/chromium: the browser tests will be SKIPPED (apt-get install chromium)."
 	$(BIN)/pytest --cov --cov-report=term
 
 lint: $(VENV)/.dev
-	$(BIN)/flake8 && $(BIN)/black --check . && $(BIN)/isort --check-only .
+	$(BIN)/flake8 && $(BIN)/black --check . && $(BIN)/isort --check-only . && $(BIN)/lint-imports
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy .
