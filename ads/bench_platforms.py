@@ -24,10 +24,10 @@ from ads.core.money import from_micros
 from ads.core.periods import local_date
 from ads.ledger_guard import ledger_maintenance
 from ads.models import AdAccount, Brand, Campaign, Platform, PlatformDelivery, ReportedDailyTotal
-from ads.platforms.fake_google_ads import FakeGoogleAds, FakeGoogleAdsServer
 from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
 from ads.services.campaigns import campaigns_set_enabled
+from devtools.fakes.google_ads import FakeGoogleAds, FakeGoogleAdsServer
 
 if TYPE_CHECKING:
     from ads.bench import Bench

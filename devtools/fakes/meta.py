@@ -1,6 +1,6 @@
-"""A local Graph API for the tests and the benchmark: an HTTP server on 127.0.0.1 answering
-the few paths the Meta adapter uses (batch requests, an ad account's campaigns and
-insights), so the real facebook-business SDK talks to it unchanged.
+"""A local Graph API for the tests, the benchmark and the demo: an HTTP server on 127.0.0.1
+answering the few paths the Meta adapter uses (batch requests, an ad account's campaigns
+and insights), so the real facebook-business SDK talks to it unchanged.
 
 Nothing here is used in production. ``script`` makes the next HTTP calls answer with an
 error as the Graph API does (throttling with usage headers, 5xx, an expired token).

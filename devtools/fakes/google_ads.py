@@ -1,6 +1,7 @@
-"""A local Google Ads API for the tests and the benchmark: a gRPC server on 127.0.0.1 that
-answers ``CampaignService.MutateCampaigns`` and ``GoogleAdsService.Search``/``SearchStream``
-with the library's own message types, so the real client library talks to it unchanged.
+"""A local Google Ads API for the tests, the benchmark and the demo: a gRPC server on
+127.0.0.1 that answers ``CampaignService.MutateCampaigns`` and
+``GoogleAdsService.Search``/``SearchStream`` with the library's own message types, so the
+real client library talks to it unchanged.
 
 Nothing here is used in production. ``script`` makes the next calls fail the way the real
 API does (quota with a retry delay, internal errors, authentication), carrying a
