@@ -14,7 +14,6 @@ import random
 import time
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.test import override_settings
@@ -27,10 +26,8 @@ from ads.models import AdAccount, Brand, Campaign, Platform, PlatformDelivery, R
 from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
 from ads.services.campaigns import campaigns_set_enabled
+from devtools.bench.state import Bench
 from devtools.fakes.google_ads import FakeGoogleAds, FakeGoogleAdsServer
-
-if TYPE_CHECKING:
-    from ads.bench import Bench
 
 PLATFORM_CAMPAIGNS = 10_000
 SECTION = "platforms"
