@@ -63,7 +63,7 @@ INSTALLED_APPS = [
 # Development tools (the bench commands, the protocol fakes and `run_fakes`): an app of their
 # own, installed in development, or with DEVTOOLS=True on production settings (how the bench
 # is meant to run: against PostgreSQL, DEBUG off). Elsewhere its commands do not exist.
-DEVTOOLS = DEBUG or config.parse_bool(ENV, "DEVTOOLS", default=False)
+DEVTOOLS = config.parse_bool(ENV, "DEVTOOLS", default=False) or DEBUG
 if DEVTOOLS:
     INSTALLED_APPS.append("devtools")
 
