@@ -605,3 +605,21 @@ def test_on_production_settings_the_bench_is_an_unknown_command_unless_devtools_
     assert "Unknown command: 'bench'" in absent.stderr
     assert present.returncode == 0, present.stderr
     assert "--campaigns" in present.stdout
+
+
+def test_env_example_demo_lines_once_uncommented_bind_the_demo_credentials() -> None:
+    env = env_example()
+    for prefix in ("DEMO_", "PLATFORM_CREDENTIALS", "OUTBOUND_ALLOWED_NETWORKS"):
+        env.update(env_example(uncomment=prefix))  # the later, uncommented line wins
+
+    completed = start_django(
+        env,
+        "import json, os; print(sorted((k, sorted(v)) for k, v in "
+        "settings.PLATFORM_CREDENTIALS.items())); print(len(settings.OUTBOUND_ALLOWED_NETWORKS)); "
+        "print(json.loads(os.environ['DEMO_META'])['graph_url'])",
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    bindings, networks, graph_url = completed.stdout.splitlines()[-3:]
+    assert bindings == "[('DEMO_GOOGLE_ADS', ['Acme Coffee']), ('DEMO_META', ['Brolly & Co'])]"
+    assert networks == "2" and graph_url == "http://127.0.0.1:8061"
