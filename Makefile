@@ -33,7 +33,18 @@ setup: $(VENV)/.dev
 # Development mode, asked for explicitly (DJANGO_DEBUG defaults to off), with a key generated
 # once and kept under var/ (never committed).
 DEV_KEY := var/secret_key
-DEV_ENV = DJANGO_DEBUG=True DJANGO_SECRET_KEY="$$(cat $(DEV_KEY))"
+# The demo's ad accounts (seed_data) reach the local protocol fakes (`manage.py run_fakes`, a
+# Procfile process) at these ports: their credentials variables point there, the egress
+# policy lets loopback through, each variable is bound to its demo brand, and the sync runs
+# every minute so its results show soon. Busy ports: `make run FAKE_META_PORT=8062`.
+FAKE_GOOGLE_ADS_PORT ?= 50061
+FAKE_META_PORT ?= 8061
+DEMO_ENV = OUTBOUND_ALLOWED_NETWORKS=127.0.0.0/8,::1/128 \
+	DEMO_GOOGLE_ADS='{"developer_token": "demo", "insecure_endpoint": "127.0.0.1:$(FAKE_GOOGLE_ADS_PORT)"}' \
+	DEMO_META='{"access_token": "demo-meta-token", "graph_url": "http://127.0.0.1:$(FAKE_META_PORT)"}' \
+	PLATFORM_CREDENTIALS='{"DEMO_GOOGLE_ADS": ["Acme Coffee"], "DEMO_META": ["Brolly & Co"]}' \
+	PLATFORM_SYNC_INTERVAL_MINUTES=1
+DEV_ENV = DJANGO_DEBUG=True DJANGO_SECRET_KEY="$$(cat $(DEV_KEY))" $(DEMO_ENV)
 
 $(DEV_KEY):
 	@mkdir -p var
@@ -42,13 +53,15 @@ $(DEV_KEY):
 
 PYTHON_FOR_KEY = $(if $(wildcard $(BIN)/python),$(BIN)/python,python3)
 
-## make run: migrate, load demo data, then web + worker + beat in one terminal (Ctrl-C stops all).
+## make run: migrate, load demo data, then the fakes + web + worker + beat in one terminal
+## (Ctrl-C stops all).
 run: $(VENV)/.runtime $(DEV_KEY)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py seed_data
 	@echo
 	@echo "  Admin:  http://127.0.0.1:8000/admin/   (demo login: admin / admin)"
-	@echo "  Ctrl-C stops web, worker and beat."
+	@echo "  Demo ad accounts on local fakes: Google Ads 127.0.0.1:$(FAKE_GOOGLE_ADS_PORT), Meta 127.0.0.1:$(FAKE_META_PORT)"
+	@echo "  Ctrl-C stops the fakes, web, worker and beat."
 	@echo
 	@$(DEV_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run_all.py Procfile
 

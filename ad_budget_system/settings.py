@@ -60,6 +60,12 @@ INSTALLED_APPS = [
     "ads",
     "axes",  # login throttling (see "Login throttling" below)
 ]
+# Development tools (the bench commands, the protocol fakes and `run_fakes`): an app of their
+# own, installed in development, or with DEVTOOLS=True on production settings (how the bench
+# is meant to run: against PostgreSQL, DEBUG off). Elsewhere its commands do not exist.
+DEVTOOLS = config.parse_bool(ENV, "DEVTOOLS", default=False) or DEBUG
+if DEVTOOLS:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     # Outside everything that can refuse a request, so those refusals answer JSON under /api/.

@@ -1,9 +1,9 @@
 """Run the processes of a Procfile together in one terminal, and stop them cleanly on Ctrl-C.
 
-`make run` starts web, worker and beat with this (it replaced honcho, whose stop broke the
-worker: honcho sends SIGTERM to each process *group*, so the worker's pool processes died under
-it and it logged errors, and it sends SIGKILL after 5 seconds, less than the worker's warm
-shutdown takes). Here:
+`make run` starts the demo's fakes, web, worker and beat with this (it replaced honcho, whose
+stop broke the worker: honcho sends SIGTERM to each process *group*, so the worker's pool
+processes died under it and it logged errors, and it sends SIGKILL after 5 seconds, less than
+the worker's warm shutdown takes). Here:
 
 - each process runs in a session of its own, so the terminal's Ctrl-C never reaches it
   directly; the script owns the terminal's foreground instead (when it has one), so `make`

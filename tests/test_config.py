@@ -41,6 +41,7 @@ VARIABLES = (
     "ALERT_DELIVERY_INTERVAL_MINUTES",
     "SWEEP_SPLIT_CLAIM_SECONDS",
     "SWEEP_SPLIT_LEASE_SECONDS",
+    "DEVTOOLS",
 )
 
 
@@ -134,6 +135,7 @@ BAD_SETTINGS = [
         "e.g. SWEEP_SPLIT_CLAIM_SECONDS=600 (the default)",
     ),
     ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG='maybe' is not a boolean", "use True or False"),
+    ("DEVTOOLS", "maybe", "DEVTOOLS='maybe' is not a boolean", "use True or False"),
     (
         "TRUSTED_PROXIES",
         "10.0.0.1,proxy.internal",
@@ -564,3 +566,60 @@ def test_with_nothing_set_no_credentials_are_bound_and_no_private_network_is_all
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines()[-1] == "{} ()"
+
+
+# --- Development tools ----------------------------------------------------------------------
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "ad_budget_system.settings",
+    "DJANGO_DEBUG": "False",
+    "DJANGO_SECRET_KEY": PRODUCTION_KEY,
+}
+
+
+@pytest.mark.parametrize(
+    ("env", "installed"),
+    [
+        ({"DJANGO_DEBUG": "True"}, True),
+        ({"DJANGO_DEBUG": "True", "DEVTOOLS": "False"}, True),
+        (PRODUCTION, False),
+        ({**PRODUCTION, "DEVTOOLS": "False"}, False),
+        ({**PRODUCTION, "DEVTOOLS": "True"}, True),
+    ],
+    ids=["debug", "debug-devtools-false", "production", "production-false", "production-true"],
+)
+def test_devtools_is_installed_only_in_development_or_when_asked_for(
+    env: dict[str, str], installed: bool
+) -> None:
+    completed = start_django(env, "print('devtools' in settings.INSTALLED_APPS)")
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[-1] == str(installed)
+
+
+def test_on_production_settings_the_bench_is_an_unknown_command_unless_devtools_is_on() -> None:
+    command = (sys.executable, "manage.py", "bench", "--help")
+    absent = run_entry_point(PRODUCTION, *command)
+    present = run_entry_point({**PRODUCTION, "DEVTOOLS": "True"}, *command)
+
+    assert absent.returncode != 0
+    assert "Unknown command: 'bench'" in absent.stderr
+    assert present.returncode == 0, present.stderr
+    assert "--campaigns" in present.stdout
+
+
+def test_env_example_demo_lines_once_uncommented_bind_the_demo_credentials() -> None:
+    env = env_example()
+    for prefix in ("DEMO_", "PLATFORM_CREDENTIALS", "OUTBOUND_ALLOWED_NETWORKS"):
+        env.update(env_example(uncomment=prefix))  # the later, uncommented line wins
+
+    completed = start_django(
+        env,
+        "import json, os; print(sorted((k, sorted(v)) for k, v in "
+        "settings.PLATFORM_CREDENTIALS.items())); print(len(settings.OUTBOUND_ALLOWED_NETWORKS)); "
+        "print(json.loads(os.environ['DEMO_META'])['graph_url'])",
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    bindings, networks, graph_url = completed.stdout.splitlines()[-3:]
+    assert bindings == "[('DEMO_GOOGLE_ADS', ['Acme Coffee']), ('DEMO_META', ['Brolly & Co'])]"
+    assert networks == "2" and graph_url == "http://127.0.0.1:8061"

@@ -1,4 +1,8 @@
-"""Demo data a person can look at, and large synthetic data for benchmarks."""
+"""Demo data a person can look at, and large synthetic data for benchmarks.
+
+The demo's ad accounts (created only when asked, which ``seed_data`` does with DEBUG on) name
+credentials variables that ``make run`` sets to its local protocol fakes; this module only
+writes the rows, and knows nothing of the fakes themselves."""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from ads.models import Brand, Campaign, DaypartSchedule, DaypartWindow, Trigger
+from ads.models import AdAccount, Brand, Campaign, DaypartSchedule, DaypartWindow, Platform, Trigger
+from ads.services.platform_links import campaign_platform_link
 from ads.services.reconcile import reconcile
 from ads.services.rule import ReconcileResult, Scope
 from ads.services.spend import spend_record
@@ -43,6 +48,8 @@ class SeedReport:
     campaigns_created: int = 0
     schedules_created: int = 0
     events_accepted: int = 0
+    ad_accounts_created: int = 0
+    campaigns_linked: int = 0
     reconcile: ReconcileResult | None = None
     # The brands seeded (created now or already there), for reporting where they stand.
     brand_ids: tuple[int, ...] = ()
@@ -129,6 +136,40 @@ DEMO_BRANDS: tuple[
 )
 
 
+@dataclass(frozen=True)
+class DemoAdAccount:
+    brand: str
+    name: str
+    platform: Platform
+    account_id: str
+    credentials_env: str
+    # (demo campaign name, the platform's id for it)
+    campaigns: tuple[tuple[str, str], ...]
+
+
+# A Google Ads and a Meta account, two campaigns each: one that runs and one the budget or the
+# schedule pauses, so the first pushes carry both statuses. `make run` binds each variable to
+# its brand and points it at a fake (Makefile, DEV_ENV); `manage.py run_fakes` serves them.
+DEMO_AD_ACCOUNTS = (
+    DemoAdAccount(
+        brand="Acme Coffee",
+        name="Acme Search (demo)",
+        platform=Platform.GOOGLE_ADS,
+        account_id="123-456-7890",
+        credentials_env="DEMO_GOOGLE_ADS",
+        campaigns=(("Search - Brand", "20001"), ("Search - Generic", "20002")),
+    ),
+    DemoAdAccount(
+        brand="Brolly & Co",
+        name="Brolly Social (demo)",
+        platform=Platform.META,
+        account_id="act_1001",
+        credentials_env="DEMO_META",
+        campaigns=(("Social - Storm Season", "30001"), ("Display - Prospecting", "30002")),
+    ),
+)
+
+
 def _ensure_schedules(report: SeedReport, prefix: str = "") -> dict[str, DaypartSchedule]:
     schedules: dict[str, DaypartSchedule] = {}
     for name, (description, windows) in DEMO_SCHEDULES.items():
@@ -146,8 +187,37 @@ def _ensure_schedules(report: SeedReport, prefix: str = "") -> dict[str, Daypart
     return schedules
 
 
-def seed_demo(*, at: datetime) -> SeedReport:
-    """Three brands in three zones, three schedules, a dozen campaigns, some spend.
+def _ensure_demo_ad_accounts(report: SeedReport, *, at: datetime) -> None:
+    """Each demo account, and its campaigns linked to it when the account is new (so a link
+    staff changed stays as they left it). Linking queues each campaign's current status."""
+    for demo in DEMO_AD_ACCOUNTS:
+        brand = Brand.objects.filter(name=demo.brand).first()
+        if brand is None:
+            continue
+        account, created = AdAccount.objects.get_or_create(
+            platform=demo.platform,
+            account_id=demo.account_id,
+            defaults={"brand": brand, "name": demo.name, "credentials_env": demo.credentials_env},
+        )
+        report.ad_accounts_created += int(created)
+        if not created:
+            continue
+        for campaign_name, platform_campaign_id in demo.campaigns:
+            campaign = Campaign.objects.filter(brand=brand, name=campaign_name).first()
+            if campaign is not None and campaign.ad_account_id is None:
+                report.campaigns_linked += int(
+                    campaign_platform_link(
+                        campaign_id=campaign.pk,
+                        account=account,
+                        platform_campaign_id=platform_campaign_id,
+                        at=at,
+                    )
+                )
+
+
+def seed_demo(*, at: datetime, ad_accounts: bool = False) -> SeedReport:
+    """Three brands in three zones, three schedules, a dozen campaigns, some spend; with
+    ``ad_accounts``, also DEMO_AD_ACCOUNTS with a few campaigns linked to them.
     Safe to run twice: existing rows are kept as they are, and the seeded spend events carry
     fixed ids, so a second run records duplicates only."""
     report = SeedReport()
@@ -189,6 +259,10 @@ def seed_demo(*, at: datetime) -> SeedReport:
                         )
                     )
     report.brand_ids = tuple(brand_ids)
+    if ad_accounts:
+        # Before the spend: the links queue "running", and the pauses the spend and the
+        # check below decide then follow as pushes of their own.
+        _ensure_demo_ad_accounts(report, at=at)
     report.events_accepted = spend_record(events=events, at=at, actor=SEED_ACTOR).accepted
     report.reconcile = reconcile(at=at, trigger=Trigger.SETUP, actor=SEED_ACTOR)
     return report

@@ -11,12 +11,14 @@ from django.db.models import Count
 from django.test import override_settings
 
 from ads.models import (
+    AdAccount,
     Brand,
     BrandPeriodSpend,
     Campaign,
     CampaignStatusChange,
     DaypartSchedule,
     DaypartWindow,
+    PlatformDelivery,
     SpendEvent,
 )
 
@@ -69,6 +71,34 @@ def test_no_demo_superuser_without_debug() -> None:
     with time_machine.travel(NOON, tick=False):
         call_command("seed_data", stdout=StringIO())
     assert not get_user_model().objects.exists()
+
+
+@override_settings(DEBUG=True)
+def test_in_development_a_few_demo_campaigns_are_linked_to_ad_accounts_on_the_fakes() -> None:
+    out = StringIO()
+    with time_machine.travel(NOON, tick=False):
+        call_command("seed_data", stdout=out)
+        call_command("seed_data", stdout=out)
+
+    accounts = dict(AdAccount.objects.values_list("credentials_env", "brand__name"))
+    assert accounts == {"DEMO_GOOGLE_ADS": "Acme Coffee", "DEMO_META": "Brolly & Co"}
+    linked = Campaign.objects.filter(ad_account__isnull=False)
+    assert linked.count() == 4
+    # Linking queued each campaign's status, so the first pushes go as soon as a worker runs.
+    assert set(PlatformDelivery.objects.values_list("campaign", flat=True)) == {
+        c.pk for c in linked
+    }
+    text = out.getvalue()
+    assert text.count("demo ad accounts: 2 created, 4 campaigns linked") == 1
+    assert text.count("nothing new: all of it was already there.") == 1
+
+
+@override_settings(DEBUG=False)
+def test_no_demo_ad_accounts_without_debug() -> None:
+    with time_machine.travel(NOON, tick=False):
+        call_command("seed_data", stdout=StringIO())
+    assert not AdAccount.objects.exists()
+    assert not Campaign.objects.filter(ad_account__isnull=False).exists()
 
 
 def test_synthetic_data_in_bulk_and_idempotent() -> None:

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import pytest
 
 from ads.models import AdAccount, Brand, Campaign, Platform
-from ads.platforms.fake_google_ads import FakeGoogleAds, FakeGoogleAdsServer
-from ads.platforms.fake_meta import FakeMeta, FakeMetaServer
+from devtools.fakes.google_ads import FakeGoogleAds, FakeGoogleAdsServer
+from devtools.fakes.meta import FakeMeta, FakeMetaServer
 from tests.factories import make_brand, make_campaign
 from tests.platforms.webhook_receiver import WebhookReceiver
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from ads.models import AccountHealth, AdAccount, Campaign, PlatformDelivery
-from ads.platforms.fake_google_ads import Failure, FakeGoogleAdsServer
 from ads.platforms.outbox import PushReport, deliveries_push
 from ads.services.campaigns import campaigns_set_enabled
+from devtools.fakes.google_ads import Failure, FakeGoogleAdsServer
 from tests.platforms.conftest import linked_campaigns, platform_id
 
 AT = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)

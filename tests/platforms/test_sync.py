@@ -16,11 +16,11 @@ from ads.models import (
     PlatformDelivery,
     ReportedDailyTotal,
 )
-from ads.platforms.fake_google_ads import Failure, FakeGoogleAdsServer
-from ads.platforms.fake_meta import FakeMetaServer
 from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
 from ads.services.campaigns import campaigns_set_enabled
+from devtools.fakes.google_ads import Failure, FakeGoogleAdsServer
+from devtools.fakes.meta import FakeMetaServer
 from tests.platforms.conftest import linked_campaigns, platform_id
 
 AT = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)

@@ -47,7 +47,8 @@ class Command(BaseCommand):
             report = seeding.seed_synthetic(brands=brands, campaigns_per_brand=per_brand, at=at)
         else:
             what = "demo data"
-            report = seeding.seed_demo(at=at)
+            # The demo's ad accounts point at local fakes: development only, as the login.
+            report = seeding.seed_demo(at=at, ad_accounts=settings.DEBUG)
         created = (
             f"seed_data ({what}): {report.brands_created} brands, "
             f"{report.campaigns_created} campaigns, {report.schedules_created} schedules created"
@@ -55,7 +56,15 @@ class Command(BaseCommand):
         if brands is None:
             created += f"; {report.events_accepted} spend events recorded"
         self.stdout.write(created + ".")
-        if not (report.brands_created or report.campaigns_created or report.events_accepted):
+        if report.ad_accounts_created:
+            self.stdout.write(
+                f"  demo ad accounts: {report.ad_accounts_created} created, "
+                f"{report.campaigns_linked} campaigns linked (credentials "
+                f"{', '.join(a.credentials_env for a in seeding.DEMO_AD_ACCOUNTS)}: `make run` "
+                "points them at its local fakes)"
+            )
+        new = report.brands_created or report.campaigns_created or report.events_accepted
+        if not (new or report.ad_accounts_created):
             self.stdout.write("  nothing new: all of it was already there.")
         # Where the seeded campaigns stand, whichever step (spend or the check) paused them.
         states = campaign_states(brand_ids=report.brand_ids)

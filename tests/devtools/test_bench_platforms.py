@@ -6,9 +6,9 @@ from io import StringIO
 
 import pytest
 
-from ads.bench import Bench, Options
-from ads.bench_platforms import platform_step
 from ads.models import AdAccount, Brand, Campaign, PlatformDelivery
+from devtools.bench.platforms import platform_step
+from devtools.bench.state import Bench, Options
 
 
 @pytest.mark.django_db

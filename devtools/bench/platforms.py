@@ -14,7 +14,6 @@ import random
 import time
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.test import override_settings
@@ -24,13 +23,11 @@ from ads.core.money import from_micros
 from ads.core.periods import local_date
 from ads.ledger_guard import ledger_maintenance
 from ads.models import AdAccount, Brand, Campaign, Platform, PlatformDelivery, ReportedDailyTotal
-from ads.platforms.fake_google_ads import FakeGoogleAds, FakeGoogleAdsServer
 from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
 from ads.services.campaigns import campaigns_set_enabled
-
-if TYPE_CHECKING:
-    from ads.bench import Bench
+from devtools.bench.state import Bench
+from devtools.fakes.google_ads import FakeGoogleAds, FakeGoogleAdsServer
 
 PLATFORM_CAMPAIGNS = 10_000
 SECTION = "platforms"

@@ -29,13 +29,13 @@ from typing import Any, Protocol
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ads.bench import remove_bench_data
 from ads.models import Brand, Campaign, SpendPeriod
 from ads.services.ledger_partitions import add_months, partitions_ensure
 from ads.services.seeding import seed_synthetic
 from ads.services.spend import spend_record
 from ads.services.spend_events import SpendEventInput
 from ads.services.verify import totals_verify
+from devtools.bench.data import remove_bench_data
 
 BATCH = 1_000
 CAMPAIGNS_PER_BRAND = 10

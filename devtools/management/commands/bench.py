@@ -4,7 +4,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ads.bench import Bench, BenchError, Options, as_json, environment, markdown
+from devtools.bench.report import as_json, environment, markdown
+from devtools.bench.runner import bench_run
+from devtools.bench.state import Bench, BenchError, Options
 
 
 class Command(BaseCommand):
@@ -68,7 +70,7 @@ class Command(BaseCommand):
             seed=options["seed"],
         )
         try:
-            figures = Bench(settings, self.stdout).run()
+            figures = bench_run(Bench(settings, self.stdout))
         except BenchError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write("\n" + markdown(figures))

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ads.bench_ledger import LedgerBench, LedgerBenchError, LedgerBenchOptions
+from devtools.bench.ledger import LedgerBench, LedgerBenchError, LedgerBenchOptions
 
 
 class Command(BaseCommand):

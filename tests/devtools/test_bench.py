@@ -27,7 +27,7 @@ def assert_exact_and_clean(figures: dict[str, dict[str, Any]]) -> None:
     assert figures["lost or double-counted"]["ok"] is True
     assert figures["paused when the recording call returned"]["value"] == "yes"
     assert figures["steady: same query count at both sizes"]["ok"] is True
-    assert figures["all periods: differences"]["value"] == 0  # verify_totals, issue 8
+    assert figures["all periods: differences"]["value"] == 0  # verify_totals
     assert figures["current month: differences"]["ok"] is True
     assert not Brand.objects.filter(name__startswith="Bench ").exists()
     assert not DaypartSchedule.objects.filter(name__startswith="Bench ").exists()

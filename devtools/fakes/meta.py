@@ -1,6 +1,6 @@
-"""A local Graph API for the tests and the benchmark: an HTTP server on 127.0.0.1 answering
-the few paths the Meta adapter uses (batch requests, an ad account's campaigns and
-insights), so the real facebook-business SDK talks to it unchanged.
+"""A local Graph API for the tests, the benchmark and the demo: an HTTP server on 127.0.0.1
+answering the few paths the Meta adapter uses (batch requests, an ad account's campaigns
+and insights), so the real facebook-business SDK talks to it unchanged.
 
 Nothing here is used in production. ``script`` makes the next HTTP calls answer with an
 error as the Graph API does (throttling with usage headers, 5xx, an expired token).
@@ -9,6 +9,7 @@ error as the Graph API does (throttling with usage headers, 5xx, an expired toke
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 _ACCOUNT_EDGE = re.compile(r"^/v[\d.]+/(act_\d+)/(campaigns|insights)$")
 _BATCH = re.compile(r"^/v[\d.]+/?$")
+# One line per batch request (counts only), so the demo's pushes show as they arrive.
+logger = logging.getLogger(__name__)
 
 
 def graph_error(code: int, message: str, *, transient: bool = False) -> dict[str, Any]:
@@ -62,7 +65,13 @@ class FakeMeta:
             if params.get("access_token") != self.access_token:
                 return 400, graph_error(190, "Error validating access token."), {}
             if method == "POST" and _BATCH.match(path):
-                return 200, [self._batch_item(c) for c in json.loads(params["batch"])], {}
+                items = [self._batch_item(c) for c in json.loads(params["batch"])]
+                logger.info(
+                    "fake Meta: batch request: %s of %s calls succeeded",
+                    sum(1 for item in items if item["code"] == 200),
+                    len(items),
+                )
+                return 200, items, {}
             edge = _ACCOUNT_EDGE.match(path)
             if method == "GET" and edge and edge.group(1) == self.account_id:
                 rows = self._campaigns() if edge.group(2) == "campaigns" else self._insights(params)
@@ -116,9 +125,10 @@ class FakeMeta:
 
 
 class FakeMetaServer:
-    """Runs a FakeMeta on 127.0.0.1 (a free port) while in a ``with`` block."""
+    """Runs a FakeMeta on 127.0.0.1 while in a ``with`` block: on ``port``, or a free one
+    (0). A port already in use raises OSError (EADDRINUSE)."""
 
-    def __init__(self, fake: FakeMeta) -> None:
+    def __init__(self, fake: FakeMeta, *, port: int = 0) -> None:
         self.fake = fake
 
         class Handler(BaseHTTPRequestHandler):
@@ -148,7 +158,7 @@ class FakeMetaServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

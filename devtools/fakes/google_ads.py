@@ -1,6 +1,7 @@
-"""A local Google Ads API for the tests and the benchmark: a gRPC server on 127.0.0.1 that
-answers ``CampaignService.MutateCampaigns`` and ``GoogleAdsService.Search``/``SearchStream``
-with the library's own message types, so the real client library talks to it unchanged.
+"""A local Google Ads API for the tests, the benchmark and the demo: a gRPC server on
+127.0.0.1 that answers ``CampaignService.MutateCampaigns`` and
+``GoogleAdsService.Search``/``SearchStream`` with the library's own message types, so the
+real client library talks to it unchanged.
 
 Nothing here is used in production. ``script`` makes the next calls fail the way the real
 API does (quota with a retry delay, internal errors, authentication), carrying a
@@ -9,6 +10,7 @@ API does (quota with a retry delay, internal errors, authentication), carrying a
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from concurrent import futures
@@ -20,6 +22,10 @@ from typing import Any
 import grpc
 
 from ads.platforms.google_ads import API_VERSION, FAILURE_KEY
+
+# One line per mutate call (counts only: the bench sends thousands a call), so the demo's
+# pushes show in `make run`'s output as they arrive.
+logger = logging.getLogger(__name__)
 
 _SERVICES = f"google.ads.googleads.{API_VERSION}.services"
 _campaign_service: Any = import_module(f"{_SERVICES}.types.campaign_service")
@@ -129,6 +135,12 @@ class FakeGoogleAds:
                         resource_name=operation.update.resource_name
                     )
                 )
+        logger.info(
+            "fake Google Ads: MutateCampaigns for customer %s: %s set, %s not found",
+            self.customer_id,
+            len(results) - len(errors),
+            len(errors),
+        )
         response.results.extend(results)
         if errors:
             detail = response.partial_failure_error.details.add()
@@ -214,19 +226,23 @@ class FakeGoogleAds:
 
 
 class FakeGoogleAdsServer:
-    """Runs a FakeGoogleAds on 127.0.0.1 (a free port) while in a ``with`` block."""
+    """Runs a FakeGoogleAds on 127.0.0.1 while in a ``with`` block: on ``port``, or a free
+    one (0). A port already in use raises RuntimeError (gRPC's "Failed to bind")."""
 
-    def __init__(self, fake: FakeGoogleAds) -> None:
+    def __init__(self, fake: FakeGoogleAds, *, port: int = 0) -> None:
         self.fake = fake
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=4),
             options=[
                 ("grpc.max_send_message_length", -1),
                 ("grpc.max_receive_message_length", -1),
+                # gRPC shares a port with another gRPC server by default (SO_REUSEPORT): a
+                # second demo would then silently take half of the first one's calls.
+                ("grpc.so_reuseport", 0),
             ],
         )
         self.server.add_generic_rpc_handlers(fake.handlers())
-        self.port = self.server.add_insecure_port("127.0.0.1:0")
+        self.port = self.server.add_insecure_port(f"127.0.0.1:{port}")
         self.endpoint = f"127.0.0.1:{self.port}"
 
     def __enter__(self) -> FakeGoogleAdsServer:
