@@ -20,9 +20,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Length, Upper
 from django.db.models.lookups import Exact
 
-from ad_budget_system.config import is_valid_timezone
 from ads.core import credentials, egress
 from ads.core.money import MoneyField
+from ads.core.percentages import parse_percentage_list
+from ads.core.periods import is_valid_timezone
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
@@ -870,14 +871,10 @@ class BrandAlertSettings(models.Model):
         return f"Alerts of {self.brand}"
 
     def clean(self) -> None:
-        from django.core.exceptions import ImproperlyConfigured
-
-        from ad_budget_system.operations import parse_percentages
-
         if self.thresholds.strip():
             try:
-                parse_percentages({"thresholds": self.thresholds}, "thresholds", default=())
-            except ImproperlyConfigured:
+                parse_percentage_list(self.thresholds)
+            except ValueError:
                 raise ValidationError(
                     {"thresholds": "Percentages above 0 and up to 1000, e.g. 50,80,100."}
                 ) from None
