@@ -42,8 +42,8 @@ from ads.bench_platforms import platform_step
 from ads.core.money import MICROS_PER_UNIT, from_micros
 from ads.core.periods import local_date
 from ads.core.sql import in_ids
-from ads.ledger_guard import ledger_maintenance
 from ads.models import Brand, Campaign, CampaignStatus, PauseReason, SpendPeriod, Trigger
+from ads.models.ledger_guard import ledger_maintenance
 from ads.services.ledger import LedgerRow, ledger_and_totals_add
 from ads.services.reconcile import Scope, reconcile
 from ads.services.seeding import seed_synthetic
@@ -824,7 +824,7 @@ def remove_bench_data(prefix: str, *, key_source: str | None = None) -> None:
     """Delete what a bench created: brands and schedules named ``prefix...``, their
     campaigns, the ledger rows and keys, totals, audit rows and alerts. The bench's own
     ledger rows are the one sanctioned exception to the append-only ledger
-    (ads.ledger_guard). ``key_source``: the bench wrote every event under this source, so
+    (ads.models.ledger_guard). ``key_source``: the bench wrote every event under this source, so
     its keys go by the key table's primary key instead of a join through the ledger (at
     tens of millions of rows, the join is the slow part)."""
     brands = "SELECT id FROM ads_brand WHERE name LIKE %s"
