@@ -8,13 +8,14 @@ the one line the process shows.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from celery.schedules import crontab, schedule
 from django.core.exceptions import ImproperlyConfigured
+
+from ads.core.periods import is_valid_timezone
 
 # Values that appear in `.env.example` or in tutorials; never acceptable in production.
 EXAMPLE_SECRET_KEYS = frozenset({"", "change-me", "your-generated-secret-key-here"})
@@ -136,14 +137,6 @@ def parse_timezone(environ: Mapping[str, str], name: str, default: str) -> str:
             "Europe/Berlin."
         )
     return raw
-
-
-def is_valid_timezone(name: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def parse_secret_key(environ: Mapping[str, str], *, debug: bool, dev_default: str) -> str:

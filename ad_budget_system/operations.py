@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 from ad_budget_system.config import read
+from ads.core.percentages import parse_percentage_list
 
 
 def parse_days(environ: Mapping[str, str], name: str, default: int) -> int:
@@ -58,14 +59,11 @@ def parse_percentages(
     if raw is None:
         return default
     try:
-        values = {Decimal(part.strip()) for part in raw.split(",") if part.strip()}
-    except InvalidOperation:
-        values = set()
-    if not values or any(not v.is_finite() or v <= 0 or v > 1000 for v in values):
+        return parse_percentage_list(raw)
+    except ValueError:
         raise ImproperlyConfigured(
             f"{name}={raw!r} is not a list of percentages between 0 and 1000 (e.g. 80,100)."
-        )
-    return tuple(sorted(values))
+        ) from None
 
 
 def parse_percentage(environ: Mapping[str, str], name: str, default: Decimal) -> Decimal:

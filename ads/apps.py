@@ -9,7 +9,7 @@ class AdsConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from ads import ledger_guard
+        from ads.models import ledger_guard
         from ads.services.ledger_partitions import check_retention
 
         ledger_guard.install()

@@ -7,13 +7,14 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from celery.schedules import crontab, schedule
 from django.core.exceptions import ImproperlyConfigured
 
-from ad_budget_system import config
+from ad_budget_system import config, operations
 
 ROOT = Path(__file__).resolve().parent.parent
 # A key that passes Django's deployment check (50+ characters, many distinct).
@@ -623,3 +624,18 @@ def test_env_example_demo_lines_once_uncommented_bind_the_demo_credentials() -> 
     bindings, networks, graph_url = completed.stdout.splitlines()[-3:]
     assert bindings == "[('DEMO_GOOGLE_ADS', ['Acme Coffee']), ('DEMO_META', ['Brolly & Co'])]"
     assert networks == "2" and graph_url == "http://127.0.0.1:8061"
+
+
+def test_alert_thresholds_are_read_as_percentages_and_a_bad_list_is_refused_by_name() -> None:
+    read = operations.parse_percentages
+    default = (Decimal(80), Decimal(100))
+    assert read({"ALERT_THRESHOLDS": " 100,50 "}, "ALERT_THRESHOLDS", default) == (
+        Decimal(50),
+        Decimal(100),
+    )
+    assert read({"ALERT_THRESHOLDS": " "}, "ALERT_THRESHOLDS", default) == default
+    with pytest.raises(ImproperlyConfigured) as refused:
+        read({"ALERT_THRESHOLDS": "80,lots"}, "ALERT_THRESHOLDS", default)
+    assert str(refused.value) == (
+        "ALERT_THRESHOLDS='80,lots' is not a list of percentages between 0 and 1000 (e.g. 80,100)."
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # No place on Earth is further from UTC than this (+14:00 in Kiribati; -12:00 the other way).
 MAX_UTC_OFFSET = timedelta(hours=14)
@@ -25,6 +25,15 @@ def instant_problem(value: object, field: str) -> str | None:
     if abs(offset) > MAX_UTC_OFFSET:
         return f"{field} has a UTC offset beyond +-14:00"
     return None
+
+
+def is_valid_timezone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone name (a brand's zone, or the project's)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 @lru_cache(maxsize=1024)

@@ -1,10 +1,10 @@
-"""Triggers that refuse UPDATE and DELETE on the spend ledger (see ads.ledger_guard)."""
+"""Triggers that refuse UPDATE and DELETE on the spend ledger (see ads.models.ledger_guard)."""
 
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
-from ads import ledger_guard
+from ads.models import ledger_guard
 
 
 def install(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:

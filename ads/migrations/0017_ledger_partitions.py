@@ -9,7 +9,7 @@ from django.db.migrations.state import StateApps
 from django.utils import timezone
 
 import ads.core.money
-from ads import ledger_guard
+from ads.models import ledger_guard
 from ads.services import ledger_partitions as lp
 
 

@@ -32,6 +32,7 @@ from django.db import connection, transaction
 from ads.core import nudge
 from ads.core.money import MAX_TOTAL_MICROS, from_micros, to_micros
 from ads.core.pacing import elapsed_share, projected_spend
+from ads.core.percentages import parse_percentage_list
 from ads.core.periods import day_bounds, local_period, month_bounds
 from ads.core.sql import adapt, rows_cte
 from ads.models import (
@@ -66,13 +67,9 @@ class _Candidate:
 
 
 def _thresholds(brand_settings: BrandAlertSettings | None) -> tuple[Decimal, ...]:
-    from ad_budget_system.operations import parse_percentages
-
     if brand_settings is not None and brand_settings.thresholds.strip():
         try:
-            return parse_percentages(
-                {"thresholds": brand_settings.thresholds}, "thresholds", default=()
-            )
+            return parse_percentage_list(brand_settings.thresholds)
         except Exception:  # a bad per-brand value falls back to the global list
             logger.warning("brand %s has invalid alert thresholds", brand_settings.brand_id)
     return tuple(settings.ALERT_THRESHOLDS)

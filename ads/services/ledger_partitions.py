@@ -23,8 +23,8 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 
 from ads.core.money import from_micros
-from ads.ledger_guard import ledger_maintenance
 from ads.models import LedgerArchive
+from ads.models.ledger_guard import ledger_maintenance
 from ads.services.job_runs import JobFigures
 from ads.services.spend_events import MAX_SPEND_AGE
 

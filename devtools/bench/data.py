@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.db import connection
 from django.utils import timezone
 
-from ads.ledger_guard import ledger_maintenance
 from ads.models import Brand, Campaign
+from ads.models.ledger_guard import ledger_maintenance
 from ads.services.seeding import seed_synthetic
 from devtools.bench.state import CAMPAIGNS_PER_BRAND, Bench, timed
 
@@ -57,7 +57,7 @@ def remove_bench_data(prefix: str, *, key_source: str | None = None) -> None:
     """Delete what a bench created: brands and schedules named ``prefix...``, their
     campaigns, the ledger rows and keys, totals, audit rows and alerts. The bench's own
     ledger rows are the one sanctioned exception to the append-only ledger
-    (ads.ledger_guard). ``key_source``: the bench wrote every event under this source, so
+    (ads.models.ledger_guard). ``key_source``: the bench wrote every event under this source, so
     its keys go by the key table's primary key instead of a join through the ledger (at
     tens of millions of rows, the join is the slow part)."""
     brands = "SELECT id FROM ads_brand WHERE name LIKE %s"

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from ads.core.money import from_micros
 from ads.core.periods import local_date
-from ads.ledger_guard import ledger_maintenance
 from ads.models import AdAccount, Brand, Campaign, Platform, PlatformDelivery, ReportedDailyTotal
+from ads.models.ledger_guard import ledger_maintenance
 from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
 from ads.services.campaigns import campaigns_set_enabled

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
 from ads.core.money import MAX_AMOUNT, MAX_TOTAL_MICROS
-from ads.ledger_guard import ledger_maintenance
 from ads.models import BrandPeriodSpend, CampaignPeriodSpend, SpendEvent
+from ads.models.ledger_guard import ledger_maintenance
 from ads.services.daily_totals import TotalStatus, daily_totals_ingest
 from ads.services.spend import spend_record
 from ads.services.spend_events import EventStatus, SpendEventInput

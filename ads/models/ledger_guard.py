@@ -28,6 +28,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.backends.signals import connection_created
+from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.models.signals import post_migrate
 
@@ -127,10 +128,9 @@ def install() -> None:
     through (called from AppConfig.ready)."""
     connection_created.connect(_register_sqlite_function, dispatch_uid="ads_ledger_guard")
     post_migrate.connect(_reinstall_after_migrate, dispatch_uid="ads_ledger_guard_triggers")
-    # Through the backend's base module: importing operations first is a circular import.
-    from django.db.backends.sqlite3.base import DatabaseWrapper
-
-    operations = DatabaseWrapper.ops_class
+    # SQLite's operations class through its backend's base module: importing the operations
+    # module first is a circular import.
+    operations = SQLiteDatabaseWrapper.ops_class
     original = operations.execute_sql_flush
     if getattr(original, "ads_ledger_guard", False):
         return

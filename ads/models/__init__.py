@@ -1,0 +1,107 @@
+"""The domain model, one module per aggregate: brands, access, ad accounts, campaigns (with
+their schedules and audit trail), the spend ledger, platform pushes, job runs and alerts.
+
+Only fields, constraints, indexes and small pure calculations live here; anything that
+writes several rows, takes a lock or enqueues work is a service (``ads/services/``). The
+models import only ``ads.core``. Every name callers use is re-exported here, so they import
+from ``ads.models`` whichever module holds the class; the import order below is the order
+the modules depend on each other.
+"""
+
+from ads.models.access import ApiToken, BrandAccess
+from ads.models.ad_accounts import AccountHealth, AdAccount, Platform
+from ads.models.alerts import (
+    Alert,
+    AlertChannel,
+    AlertDelivery,
+    AlertDeliveryState,
+    AlertKind,
+    BrandAlertSettings,
+)
+from ads.models.base import Timestamped
+from ads.models.brands import Brand, validate_currency, validate_timezone
+from ads.models.campaigns import (
+    MINUTES_PER_DAY,
+    MINUTES_PER_WEEK,
+    Campaign,
+    CampaignStatus,
+    CampaignStatusChange,
+    DaypartSchedule,
+    DaypartWindow,
+    PauseReason,
+    Trigger,
+    Weekday,
+    WeekSpan,
+    find_overlaps,
+    schedule_is_open,
+)
+from ads.models.jobs import JobName, JobOutcome, JobRun, JobTrigger
+from ads.models.ledger import (
+    BrandPeriodSpend,
+    CampaignPeriodSpend,
+    LedgerArchive,
+    PeriodTotal,
+    ReportedDailyTotal,
+    SpendCorrection,
+    SpendEvent,
+    SpendEventKey,
+    SpendKind,
+    SpendPeriod,
+)
+from ads.models.platforms import (
+    CampaignPlatformState,
+    DeliveryState,
+    PlatformCampaign,
+    PlatformDelivery,
+    PlatformStatus,
+)
+
+__all__ = [
+    "MINUTES_PER_DAY",
+    "MINUTES_PER_WEEK",
+    "AccountHealth",
+    "AdAccount",
+    "Alert",
+    "AlertChannel",
+    "AlertDelivery",
+    "AlertDeliveryState",
+    "AlertKind",
+    "ApiToken",
+    "Brand",
+    "BrandAccess",
+    "BrandAlertSettings",
+    "BrandPeriodSpend",
+    "Campaign",
+    "CampaignPeriodSpend",
+    "CampaignPlatformState",
+    "CampaignStatus",
+    "CampaignStatusChange",
+    "DaypartSchedule",
+    "DaypartWindow",
+    "DeliveryState",
+    "JobName",
+    "JobOutcome",
+    "JobRun",
+    "JobTrigger",
+    "LedgerArchive",
+    "PauseReason",
+    "PeriodTotal",
+    "Platform",
+    "PlatformCampaign",
+    "PlatformDelivery",
+    "PlatformStatus",
+    "ReportedDailyTotal",
+    "SpendCorrection",
+    "SpendEvent",
+    "SpendEventKey",
+    "SpendKind",
+    "SpendPeriod",
+    "Timestamped",
+    "Trigger",
+    "WeekSpan",
+    "Weekday",
+    "find_overlaps",
+    "schedule_is_open",
+    "validate_currency",
+    "validate_timezone",
+]
