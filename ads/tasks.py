@@ -208,7 +208,7 @@ def _lease_for_retry(run_id: int, trigger: str, countdown: int) -> None:
 def check_budget_range(
     self: Task[..., Any], lo: int, hi: int | None, at: str, run_id: int | None = None
 ) -> dict[str, Any]:
-    return _range(self, Trigger.BUDGET_CHECK, lo, hi, at, run_id)
+    return _range(self, Trigger.CHECK_BUDGET, lo, hi, at, run_id)
 
 
 @shared_task(name="ads.enforce_dayparting_range", bind=True, max_retries=RANGE_MAX_RETRIES)
@@ -216,7 +216,7 @@ def check_budget_range(
 def enforce_dayparting_range(
     self: Task[..., Any], lo: int, hi: int | None, at: str, run_id: int | None = None
 ) -> dict[str, Any]:
-    return _range(self, Trigger.DAYPARTING, lo, hi, at, run_id)
+    return _range(self, Trigger.ENFORCE_DAYPARTING, lo, hi, at, run_id)
 
 
 @shared_task(
@@ -255,13 +255,15 @@ def _fan_out(fan_out: Task[..., Any], job: JobName, task: Any, trigger: str) -> 
 @shared_task(name="ads.check_budget_split", bind=True)
 @entry_point
 def check_budget_split(self: Task[[], dict[str, Any]]) -> dict[str, Any]:
-    return _fan_out(self, JobName.CHECK_BUDGET, check_budget_range, Trigger.BUDGET_CHECK)
+    return _fan_out(self, JobName.CHECK_BUDGET, check_budget_range, Trigger.CHECK_BUDGET)
 
 
 @shared_task(name="ads.enforce_dayparting_split", bind=True)
 @entry_point
 def enforce_dayparting_split(self: Task[[], dict[str, Any]]) -> dict[str, Any]:
-    return _fan_out(self, JobName.ENFORCE_DAYPARTING, enforce_dayparting_range, Trigger.DAYPARTING)
+    return _fan_out(
+        self, JobName.ENFORCE_DAYPARTING, enforce_dayparting_range, Trigger.ENFORCE_DAYPARTING
+    )
 
 
 @shared_task(name="ads.ledger_partitions")

@@ -57,10 +57,10 @@ def test_tasks_call_the_same_services_as_the_commands() -> None:
         reset = reset_spend_daily.apply().get()
         budget = check_budget.apply().get()
 
-    assert dayparting["trigger"] == Trigger.DAYPARTING and dayparting["paused"] == 1
+    assert dayparting["trigger"] == Trigger.ENFORCE_DAYPARTING and dayparting["paused"] == 1
     # The new day resumes the spender, and moves the shut campaign from the budget reason
     # (set when the spend crossed the brand budget) back to its schedule.
-    assert reset["trigger"] == Trigger.DAILY_RESET
+    assert reset["trigger"] == Trigger.RESET_SPEND_DAILY
     assert (reset["resumed"], reset["reason_changed"]) == (1, 1)
     assert budget["paused"] == budget["resumed"] == 0 and budget["checked"] == 2
     assert state(shut) == ("paused", PauseReason.OUTSIDE_SCHEDULE)
@@ -74,7 +74,10 @@ def test_each_reset_has_its_own_task_and_the_command_refuses_an_unknown_period()
 
     with time_machine.travel(NOON, tick=False):
         daily, monthly = reset_spend_daily.apply().get(), reset_spend_monthly.apply().get()
-    assert (daily["trigger"], monthly["trigger"]) == (Trigger.DAILY_RESET, Trigger.MONTHLY_RESET)
+    assert (daily["trigger"], monthly["trigger"]) == (
+        Trigger.RESET_SPEND_DAILY,
+        Trigger.RESET_SPEND_MONTHLY,
+    )
     with pytest.raises(CommandError, match="weekly"):
         call_command("reset_spend", "--type", "weekly")
 

@@ -273,11 +273,14 @@ class Campaign(Timestamped):
 
 
 class Trigger(models.TextChoices):
+    """What caused a transition. A periodic job's trigger is the job's own name (JobName,
+    the beat entry, the task and the command use it too)."""
+
     SPEND = "spend", "Spend recorded"
-    BUDGET_CHECK = "budget_check", "Budget check"
-    DAYPARTING = "dayparting", "Dayparting sweep"
-    DAILY_RESET = "daily_reset", "Daily reset"
-    MONTHLY_RESET = "monthly_reset", "Monthly reset"
+    CHECK_BUDGET = "check_budget", "Budget check"
+    ENFORCE_DAYPARTING = "enforce_dayparting", "Dayparting"
+    RESET_SPEND_DAILY = "reset_spend_daily", "Daily reset"
+    RESET_SPEND_MONTHLY = "reset_spend_monthly", "Monthly reset"
     STAFF = "staff", "Staff action"
     SETUP = "setup", "Created or changed"
 
@@ -302,7 +305,7 @@ class CampaignStatusChange(models.Model):
     reason = models.CharField(
         max_length=32, choices=PauseReason.choices, null=True, help_text="Empty when resumed."
     )
-    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    trigger = models.CharField(max_length=32, choices=Trigger.choices)
     actor = models.CharField(max_length=150, help_text="A username, or 'system'.")
     # Spend and budgets as the engine saw them (amounts as strings), plus the local time.
     snapshot = models.JSONField(default=dict)

@@ -55,9 +55,12 @@ logger = logging.getLogger(__name__)
 DEFAULT_BRANDS_PER_RANGE = 10_000
 
 # Advisory lock keys: one namespace per sweep, plus the range's first brand id.
-_LOCK_NAMESPACES = {Trigger.BUDGET_CHECK: 0x5301, Trigger.DAYPARTING: 0x5302}
+_LOCK_NAMESPACES = {Trigger.CHECK_BUDGET: 0x5301, Trigger.ENFORCE_DAYPARTING: 0x5302}
 # The job whose run a range of each sweep reports to.
-_JOBS = {Trigger.BUDGET_CHECK: JobName.CHECK_BUDGET, Trigger.DAYPARTING: JobName.ENFORCE_DAYPARTING}
+_JOBS = {
+    Trigger.CHECK_BUDGET: JobName.CHECK_BUDGET,
+    Trigger.ENFORCE_DAYPARTING: JobName.ENFORCE_DAYPARTING,
+}
 
 
 @dataclass(frozen=True)

@@ -37,14 +37,14 @@ def budget_check(
     *, at: datetime, actor: str = SYSTEM_ACTOR, dry_run: bool = False
 ) -> ReconcileResult:
     """Enforce budgets (and every other rule) for all campaigns. Safe to run twice."""
-    return reconcile(at=at, trigger=Trigger.BUDGET_CHECK, actor=actor, dry_run=dry_run)
+    return reconcile(at=at, trigger=Trigger.CHECK_BUDGET, actor=actor, dry_run=dry_run)
 
 
 def dayparting_enforce(
     *, at: datetime, actor: str = SYSTEM_ACTOR, dry_run: bool = False
 ) -> ReconcileResult:
     """Open and close schedule windows (and apply every other rule). Safe to run twice."""
-    return reconcile(at=at, trigger=Trigger.DAYPARTING, actor=actor, dry_run=dry_run)
+    return reconcile(at=at, trigger=Trigger.ENFORCE_DAYPARTING, actor=actor, dry_run=dry_run)
 
 
 def spend_reset(
@@ -55,5 +55,7 @@ def spend_reset(
     Nothing is zeroed (totals are keyed by period); this is a reconcile whose report counts
     the campaigns resumed because their budget period rolled over.
     """
-    trigger = Trigger.DAILY_RESET if period == ResetPeriod.DAILY else Trigger.MONTHLY_RESET
+    trigger = (
+        Trigger.RESET_SPEND_DAILY if period == ResetPeriod.DAILY else Trigger.RESET_SPEND_MONTHLY
+    )
     return reconcile(at=at, trigger=trigger, actor=actor, dry_run=dry_run)

@@ -330,7 +330,7 @@ def _repair_chunk(
             # Totals went up or down: either may move a campaign, so every brand repaired
             # is reconciled. BUDGET_CHECK: the audit row's actor names verify_totals.
             transitions = reconcile_locked(
-                at=at, trigger=Trigger.BUDGET_CHECK, actor=actor, scope=Scope(brand_ids=brand_ids)
+                at=at, trigger=Trigger.CHECK_BUDGET, actor=actor, scope=Scope(brand_ids=brand_ids)
             )
             return len(differences), transitions
 
@@ -431,7 +431,7 @@ def totals_verify(
             repaired, transitions = _repair_chunk(chunk, at=at, since=since, actor=actor)
             result.repaired += repaired
             result.transitions += transitions
-            log_transitions(transitions, at=at, trigger=Trigger.BUDGET_CHECK, actor=actor)
+            log_transitions(transitions, at=at, trigger=Trigger.CHECK_BUDGET, actor=actor)
         result.repaired += _delete_campaignless(differences)
         result.brands_repaired = tuple(touched)
     _log(result)

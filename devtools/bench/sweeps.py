@@ -44,7 +44,7 @@ def reconcile_sweeps(bench: Bench) -> None:
     # size, and the runs 12 hours later find windows opened and closed at both.
     reconcile(
         at=steady,
-        trigger=Trigger.BUDGET_CHECK,
+        trigger=Trigger.CHECK_BUDGET,
         actor="bench",
         scope=Scope(tuple(bench.brand_ids)),
     )
@@ -54,7 +54,7 @@ def reconcile_sweeps(bench: Bench) -> None:
             with CaptureQueriesContext(connection) as captured:
                 seconds, result = timed(
                     lambda: reconcile(
-                        at=at, trigger=Trigger.BUDGET_CHECK, actor="bench", scope=scope
+                        at=at, trigger=Trigger.CHECK_BUDGET, actor="bench", scope=scope
                     )
                 )
             queries = len(captured.captured_queries)
@@ -119,7 +119,7 @@ def _pause_sweep(bench: Bench, at: datetime) -> None:
     scope = Scope(brand_ids=tuple(bench.brand_ids))
     with CaptureQueriesContext(connection) as captured:
         seconds, result = timed(
-            lambda: reconcile(at=at, trigger=Trigger.BUDGET_CHECK, actor="bench", scope=scope)
+            lambda: reconcile(at=at, trigger=Trigger.CHECK_BUDGET, actor="bench", scope=scope)
         )
     queries = len(captured.captured_queries)
     full = 10_000 <= len(bench.brand_ids) <= 20_000  # the target is for 100k campaigns
@@ -145,7 +145,7 @@ def split_sweeps(bench: Bench) -> None:
     counts = sorted({1, workers})
     per_range = max(1, len(bench.brand_ids) // (4 * max(counts)))
     # Settle first (not measured), so the steady runs find nothing to move.
-    reconcile(at=steady, trigger=Trigger.BUDGET_CHECK, actor="bench")
+    reconcile(at=steady, trigger=Trigger.CHECK_BUDGET, actor="bench")
     runs = [(n, "steady", steady) for n in counts]
     runs += [(n, "moving", steady + timedelta(hours=12 * (i + 1))) for i, n in enumerate(counts)]
     for n, label, at in runs:
@@ -188,7 +188,7 @@ def _split_sweep(ranges: Sequence[BrandRange], at: datetime, workers: int) -> tu
             while (brand_range := queue.get()) is not None:
                 results.put(
                     range_sweep(
-                        trigger=Trigger.BUDGET_CHECK, brand_range=brand_range, at=at, actor="bench"
+                        trigger=Trigger.CHECK_BUDGET, brand_range=brand_range, at=at, actor="bench"
                     )
                 )
         except BaseException as exc:  # reported to the parent, which fails loudly

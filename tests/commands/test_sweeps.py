@@ -89,7 +89,10 @@ def test_dry_run_prints_the_transitions_and_changes_nothing(
     )
     assert snapshot() == before
     assert (
-        CampaignStatusChange.objects.filter(trigger__in=["budget_check", "dayparting"]).count() == 0
+        CampaignStatusChange.objects.filter(
+            trigger__in=["check_budget", "enforce_dayparting"]
+        ).count()
+        == 0
     )
 
 

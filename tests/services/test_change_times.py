@@ -58,7 +58,7 @@ def test_a_range_run_late_decides_at_its_sweeps_instant_and_records_when_it_appl
     at = timezone.now()
     clock.shift(QUEUED)  # by now the window has shut
 
-    range_sweep(trigger=Trigger.DAYPARTING, brand_range=BrandRange(0, None), at=at)
+    range_sweep(trigger=Trigger.ENFORCE_DAYPARTING, brand_range=BrandRange(0, None), at=at)
 
     assert state(campaign) == ("running", None)  # the window was open at the sweep's instant
     change = CampaignStatusChange.objects.get(campaign=campaign)
@@ -72,7 +72,7 @@ def test_any_reconcile_records_its_moves_after_its_locks_not_at_its_instant(
 ) -> None:
     disabled = make_campaign(make_brand(), enabled=False)
 
-    reconcile(at=NOON, trigger=Trigger.BUDGET_CHECK)
+    reconcile(at=NOON, trigger=Trigger.CHECK_BUDGET)
 
     assert state(disabled) == ("paused", PauseReason.MANUAL)
     change = CampaignStatusChange.objects.get(campaign=disabled)

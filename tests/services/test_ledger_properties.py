@@ -81,7 +81,7 @@ def _assert_totals_equal_ledger(brand: Brand, campaigns: list[Campaign]) -> None
 
 def _assert_statuses_follow_the_rule(brand: Brand) -> None:
     planned = reconcile(
-        at=NOON, trigger=Trigger.BUDGET_CHECK, scope=Scope(brand_ids=(brand.pk,)), dry_run=True
+        at=NOON, trigger=Trigger.CHECK_BUDGET, scope=Scope(brand_ids=(brand.pk,)), dry_run=True
     )
     assert planned.transitions == []
 

@@ -40,11 +40,11 @@ def test_snapshot_amounts_are_written_exactly_as_money_text() -> None:
     # Lower the budget behind the engine's back, so the sweep (not ingestion) moves both.
     Brand.objects.filter(pk=brand.pk).update(daily_budget="0.000001")
 
-    result = reconcile(at=NOON, trigger=Trigger.BUDGET_CHECK)
+    result = reconcile(at=NOON, trigger=Trigger.CHECK_BUDGET)
 
     assert {t.campaign_id for t in result.transitions} == {capped.pk, plain.pk}
     seen = {row["campaign_id"]: row for row in evaluate(at=NOON, scope=Scope((brand.pk,)))}
-    for change in CampaignStatusChange.objects.filter(trigger=Trigger.BUDGET_CHECK):
+    for change in CampaignStatusChange.objects.filter(trigger=Trigger.CHECK_BUDGET):
         row = seen[change.campaign_id]
         expected = {key: None if row[key] is None else str(row[key]) for key in MONEY_KEYS}
         assert {key: change.snapshot[key] for key in MONEY_KEYS} == expected
@@ -68,7 +68,7 @@ def test_transitions_carry_the_figures_behind_the_reason_given_or_lifted() -> No
     campaign = make_campaign(brand)
 
     paused = spend(campaign, "100", at=NOON).transitions
-    resumed = reconcile(at=NOON + timedelta(days=1), trigger=Trigger.DAILY_RESET).transitions
+    resumed = reconcile(at=NOON + timedelta(days=1), trigger=Trigger.RESET_SPEND_DAILY).transitions
 
     assert [(t.kind, t.to_reason, t.spend, t.limit) for t in paused] == [
         ("paused", PauseReason.BRAND_DAILY_BUDGET, "100.00", "100.00")
@@ -83,7 +83,7 @@ def test_schedule_transitions_write_whether_the_schedule_was_open() -> None:
     closed = make_schedule((0, "01:00", "02:00"))
     campaign = make_campaign(make_brand(), schedule=closed)
 
-    reconcile(at=NOON, trigger=Trigger.DAYPARTING)
+    reconcile(at=NOON, trigger=Trigger.ENFORCE_DAYPARTING)
 
     assert state(campaign) == ("paused", PauseReason.OUTSIDE_SCHEDULE)
     change = CampaignStatusChange.objects.get(campaign=campaign)
@@ -103,11 +103,11 @@ def test_a_large_move_logs_one_summary_line_and_keeps_every_audit_row(
     campaigns = [make_campaign(brand, enabled=False) for _ in range(3)]
 
     with caplog.at_level(logging.INFO, logger="ads.services.reconcile"):
-        result = reconcile(at=NOON, trigger=Trigger.BUDGET_CHECK)
+        result = reconcile(at=NOON, trigger=Trigger.CHECK_BUDGET)
 
     assert len(result.transitions) == 3
     lines = [r.getMessage() for r in caplog.records if r.name == "ads.services.reconcile"]
-    assert lines == ["3 campaigns moved (budget_check): 3 paused, 0 resumed, 0 changed reason"]
+    assert lines == ["3 campaigns moved (check_budget): 3 paused, 0 resumed, 0 changed reason"]
     assert CampaignStatusChange.objects.filter(campaign__in=campaigns).count() == 3
 
 
@@ -116,12 +116,12 @@ def test_a_small_move_logs_one_line_per_transition(caplog: pytest.LogCaptureFixt
     campaigns = [make_campaign(brand, enabled=False) for _ in range(2)]
 
     with caplog.at_level(logging.INFO, logger="ads.services.reconcile"):
-        reconcile(at=NOON, trigger=Trigger.BUDGET_CHECK)
+        reconcile(at=NOON, trigger=Trigger.CHECK_BUDGET)
 
     records = [r for r in caplog.records if r.name == "ads.services.reconcile"]
     assert sorted(getattr(r, "campaign_id") for r in records) == [c.pk for c in campaigns]
     assert {r.getMessage().split(":")[1].strip() for r in records} == {
-        "running -> manual (budget_check)"
+        "running -> manual (check_budget)"
     }
 
 

@@ -223,7 +223,7 @@ def test_reset_job_reports_campaigns_resumed_by_the_new_day() -> None:
 
     assert state(campaign) == RUNNING
     assert result.resumed_from([PauseReason.BRAND_DAILY_BUDGET]) == 1
-    assert CampaignStatusChange.objects.filter(trigger=Trigger.DAILY_RESET).count() == 1
+    assert CampaignStatusChange.objects.filter(trigger=Trigger.RESET_SPEND_DAILY).count() == 1
 
 
 def test_inside_the_window_a_budget_pause_stays() -> None:
@@ -242,7 +242,7 @@ def test_window_opening_does_not_wake_a_budget_pause() -> None:
     evenings = make_schedule(*[(day, "18:00", "22:00") for day in range(7)])
     brand = make_brand(daily="100", monthly="1000")
     campaign = make_campaign(brand, schedule=evenings)
-    reconcile(at=NOON, trigger=Trigger.DAYPARTING)
+    reconcile(at=NOON, trigger=Trigger.ENFORCE_DAYPARTING)
     assert state(campaign) == paused(PauseReason.OUTSIDE_SCHEDULE)
     spend(campaign, "100", at=NOON)
     assert state(campaign) == paused(PauseReason.BRAND_DAILY_BUDGET)
@@ -327,10 +327,10 @@ def test_running_twice_at_the_same_instant_changes_nothing() -> None:
     brand = make_brand(daily="100", monthly="1000")
     make_campaign(brand, schedule=closed)
     make_campaign(brand, daily="5")
-    first = reconcile(at=NOON, trigger=Trigger.BUDGET_CHECK)
+    first = reconcile(at=NOON, trigger=Trigger.CHECK_BUDGET)
     rows = CampaignStatusChange.objects.count()
 
-    second = reconcile(at=NOON, trigger=Trigger.BUDGET_CHECK)
+    second = reconcile(at=NOON, trigger=Trigger.CHECK_BUDGET)
 
     assert len(first.transitions) == 1
     assert second.transitions == [] and second.checked == 2
@@ -341,7 +341,7 @@ def test_dry_run_reports_and_changes_nothing() -> None:
     closed = make_schedule((0, "09:00", "10:00"))
     campaign = make_campaign(make_brand(), schedule=closed)
 
-    result = reconcile(at=NOON, trigger=Trigger.BUDGET_CHECK, dry_run=True)
+    result = reconcile(at=NOON, trigger=Trigger.CHECK_BUDGET, dry_run=True)
 
     assert [(t.campaign_id, t.to_reason) for t in result.transitions] == [
         (campaign.pk, PauseReason.OUTSIDE_SCHEDULE)
@@ -352,4 +352,4 @@ def test_dry_run_reports_and_changes_nothing() -> None:
 
 def test_reconcile_refuses_a_naive_instant() -> None:
     with pytest.raises(ValueError, match="aware"):
-        reconcile(at=datetime(2026, 6, 10, 12, 0), trigger=Trigger.BUDGET_CHECK)
+        reconcile(at=datetime(2026, 6, 10, 12, 0), trigger=Trigger.CHECK_BUDGET)

@@ -64,7 +64,7 @@ def add_campaigns(count: int, prefix: str) -> list[int]:
 
 def queries_of_reconcile() -> tuple[int, int]:
     with CaptureQueriesContext(connection) as context:
-        result = reconcile(at=NOON, trigger=Trigger.BUDGET_CHECK)
+        result = reconcile(at=NOON, trigger=Trigger.CHECK_BUDGET)
     return len(context.captured_queries), len(result.transitions)
 
 

@@ -327,7 +327,7 @@ def test_each_range_judges_its_brands_on_their_own_totals(eager: None) -> None:
     assert len(ranges) == 3
 
     summaries = [
-        sweep_split.range_sweep(trigger="budget_check", brand_range=r, at=NOON) for r in ranges
+        sweep_split.range_sweep(trigger="check_budget", brand_range=r, at=NOON) for r in ranges
     ]
 
     assert [s["paused"] for s in summaries] == [1, 1, 1]

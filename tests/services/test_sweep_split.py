@@ -54,11 +54,11 @@ def test_no_brands_is_one_range_over_everything() -> None:
 def test_range_sweeps_together_move_every_campaign_once() -> None:
     campaigns = disabled_campaigns(brands=7)
     summaries = [
-        range_sweep(trigger=Trigger.BUDGET_CHECK, brand_range=r, at=NOON)
+        range_sweep(trigger=Trigger.CHECK_BUDGET, brand_range=r, at=NOON)
         for r in brand_ranges(brands_per_range=3)
     ]
     again = [
-        range_sweep(trigger=Trigger.BUDGET_CHECK, brand_range=r, at=NOON)
+        range_sweep(trigger=Trigger.CHECK_BUDGET, brand_range=r, at=NOON)
         for r in brand_ranges(brands_per_range=3)
     ]
 
@@ -104,7 +104,7 @@ def test_the_beat_task_fans_out_one_task_per_range(
 
     answer = check_budget_split.apply().get()
 
-    assert answer["ranges"] == 3 and answer["trigger"] == Trigger.BUDGET_CHECK
+    assert answer["ranges"] == 3 and answer["trigger"] == Trigger.CHECK_BUDGET
     assert CampaignStatusChange.objects.filter(campaign__in=campaigns).count() == len(campaigns)
 
 
@@ -130,7 +130,7 @@ def test_two_workers_sweep_their_ranges_at_once_and_each_campaign_moves_once() -
     def worker(brand_range: BrandRange) -> None:
         barrier.wait()
         results[brand_range.lo] = range_sweep(
-            trigger=Trigger.BUDGET_CHECK, brand_range=brand_range, at=NOON
+            trigger=Trigger.CHECK_BUDGET, brand_range=brand_range, at=NOON
         )
 
     threads = [_in_thread(lambda r=r: worker(r)) for r in ranges]
@@ -152,7 +152,7 @@ def test_a_range_already_being_swept_is_skipped_by_a_second_worker() -> None:
 
     def first_worker() -> None:
         with transaction.atomic():
-            assert sweep_split._range_lock(Trigger.BUDGET_CHECK, only.lo)
+            assert sweep_split._range_lock(Trigger.CHECK_BUDGET, only.lo)
             holding.set()
             release.wait(timeout=30)
 
@@ -160,11 +160,11 @@ def test_a_range_already_being_swept_is_skipped_by_a_second_worker() -> None:
     thread.start()
     assert holding.wait(timeout=30)
     try:
-        second = range_sweep(trigger=Trigger.BUDGET_CHECK, brand_range=only, at=NOON)
+        second = range_sweep(trigger=Trigger.CHECK_BUDGET, brand_range=only, at=NOON)
     finally:
         release.set()
         thread.join(timeout=30)
-    third = range_sweep(trigger=Trigger.BUDGET_CHECK, brand_range=only, at=NOON)
+    third = range_sweep(trigger=Trigger.CHECK_BUDGET, brand_range=only, at=NOON)
 
     assert "skipped" in second
     assert third["paused"] == len(campaigns)

@@ -183,7 +183,7 @@ def test_fix_restores_a_zeroed_total_and_pauses_the_campaigns_again() -> None:
     day = BrandPeriodSpend.objects.get(brand=brand, period="day")
     assert day.amount == Decimal("13582.64")
     audit = CampaignStatusChange.objects.filter(actor="test verify")
-    assert audit.count() == 10 and {row.trigger for row in audit} == {"budget_check"}
+    assert audit.count() == 10 and {row.trigger for row in audit} == {"check_budget"}
 
 
 def test_fix_twice_changes_nothing_the_second_time() -> None:
