@@ -105,6 +105,13 @@ def test_a_spend_crossing_an_alert_with_the_broker_down_answers_at_once_and_is_a
         redis.start()
         send_as_beat(redis, "ads.deliver_alerts")
         wait_for(lambda: len(alerted()) == 3, timeout=60, what="the alerts that waited")
+        # The worker records the batch's outcomes after sending it: wait for that before
+        # the worker is stopped, or its rows would stay claimed until their lease ends.
+        wait_for(
+            lambda: not AlertDelivery.objects.exclude(state=AlertDeliveryState.SENT).exists(),
+            timeout=30,
+            what="every delivery recorded as sent",
+        )
 
     assert set(waiting.values_list("state", flat=True)) == {AlertDeliveryState.SENT}
     assert len(hook.requests) == AlertDelivery.objects.count()  # each sent once
