@@ -13,9 +13,10 @@ def parse_percentage_list(raw: str) -> tuple[Decimal, ...]:
     the refusal for its own reader (a setting at startup, a field of the admin's form).
     """
     try:
-        values = {Decimal(part.strip()) for part in raw.split(",") if part.strip()}
+        parsed = [Decimal(part.strip()) for part in raw.split(",") if part.strip()]
     except InvalidOperation:
-        values = set()
-    if not values or any(not v.is_finite() or v <= 0 or v > 1000 for v in values):
+        parsed = []
+    # Finite first: a signalling NaN can be neither compared nor hashed into a set.
+    if not parsed or any(not v.is_finite() or v <= 0 or v > 1000 for v in parsed):
         raise ValueError(f"{raw!r} is not a list of percentages above 0 and up to 1000")
-    return tuple(sorted(values))
+    return tuple(sorted(set(parsed)))
