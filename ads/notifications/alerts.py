@@ -56,8 +56,6 @@ LEASE = timedelta(minutes=10)
 # for the next pass a minute later.
 PASS_SECONDS = 60.0
 
-S = AlertDeliveryState
-
 
 @dataclass
 class DeliveryReport:
@@ -174,7 +172,7 @@ def _deliver(
         failure = _Failed(f"not sent: {type(exc).__name__}", permanent=False)
     else:
         metrics.alert_delivered(channel=delivery.channel, ok=True)
-        return Finished(delivery.pk, S.SENT)
+        return Finished(delivery.pk, AlertDeliveryState.SENT)
     metrics.alert_delivered(channel=delivery.channel, ok=False)
     logger.warning(
         "alert delivery %s failed: %s",
@@ -183,11 +181,15 @@ def _deliver(
         extra={"delivery_id": delivery.pk, "channel": delivery.channel, "attempts": attempts},
     )
     if failure.permanent:
-        return Finished(delivery.pk, S.FAILED, failure.message)
+        return Finished(delivery.pk, AlertDeliveryState.FAILED, failure.message)
     if attempts >= MAX_ATTEMPTS:
-        return Finished(delivery.pk, S.FAILED, f"gave up after {attempts} attempts: {failure}")
+        return Finished(
+            delivery.pk, AlertDeliveryState.FAILED, f"gave up after {attempts} attempts: {failure}"
+        )
     delay = backoff_seconds(attempts, failure.retry_after, rng)
-    return Finished(delivery.pk, S.PENDING, failure.message, at + timedelta(seconds=delay))
+    return Finished(
+        delivery.pk, AlertDeliveryState.PENDING, failure.message, at + timedelta(seconds=delay)
+    )
 
 
 def alert_deliveries_due(*, at: datetime) -> int:
@@ -250,13 +252,13 @@ def alerts_deliver(
                 outcomes=outcomes,
                 lease_until=lease_until,
                 stamp_column="sent_at",
-                stamp_states=(S.SENT,),
+                stamp_states=(AlertDeliveryState.SENT,),
                 at=timezone.now(),
             )
         for outcome in outcomes:
-            if outcome.state == S.SENT:
+            if outcome.state == AlertDeliveryState.SENT:
                 report.sent += 1
-            elif outcome.state == S.FAILED:
+            elif outcome.state == AlertDeliveryState.FAILED:
                 report.failed += 1
                 report.errors.append(f"delivery {outcome.id}: {outcome.error}")
             else:

@@ -37,8 +37,6 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 SKIPPED_MESSAGE = "paused on the platform by someone else; not resumed"
 
-S = DeliveryState
-
 
 @dataclass
 class PushReport:
@@ -99,7 +97,7 @@ def _supersede_stale(account_id: int, at: datetime) -> int:
                 SELECT 1 FROM ads_platformdelivery n
                 WHERE n.campaign_id = ads_platformdelivery.campaign_id
                     AND n.id > ads_platformdelivery.id)""",
-            [S.SUPERSEDED, adapt(at), account_id, S.PENDING],
+            [DeliveryState.SUPERSEDED, adapt(at), account_id, DeliveryState.PENDING],
         )
         return int(cursor.rowcount)
 
@@ -116,7 +114,7 @@ def _claim(account_id: int, at: datetime, lease_until: datetime, limit: int) -> 
         where=f"""d.account_id = %s AND NOT EXISTS (
             SELECT 1 FROM ads_platformdelivery s
             WHERE s.campaign_id = d.campaign_id AND s.id <> d.id
-                AND s.state = '{S.SENDING}' AND s.lease_until >= %s)""",
+                AND s.state = '{DeliveryState.SENDING}' AND s.lease_until >= %s)""",
         params=[account_id, adapt(at)],
     )
     if not rows:
@@ -170,15 +168,24 @@ def _finish(outcomes: Sequence[_Outcome], *, at: datetime, lease_until: datetime
         outcomes=[Finished(o.row.id, o.state, o.error, o.next_attempt_at) for o in outcomes],
         lease_until=lease_until,
         stamp_column="finished_at",
-        stamp_states=(S.DELIVERED, S.FAILED, S.SKIPPED, S.SUPERSEDED),
+        stamp_states=(
+            DeliveryState.DELIVERED,
+            DeliveryState.FAILED,
+            DeliveryState.SKIPPED,
+            DeliveryState.SUPERSEDED,
+        ),
         at=at,
     )
     # In campaign order, as the sync writes the same rows: concurrent upserts then queue
     # behind each other instead of deadlocking.
     pushed = sorted(
-        (o.row.campaign_id, o.row.desired_status) for o in outcomes if o.state == S.DELIVERED
+        (o.row.campaign_id, o.row.desired_status)
+        for o in outcomes
+        if o.state == DeliveryState.DELIVERED
     )
-    errors = sorted((o.row.campaign_id, o.error) for o in outcomes if o.state == S.FAILED)
+    errors = sorted(
+        (o.row.campaign_id, o.error) for o in outcomes if o.state == DeliveryState.FAILED
+    )
     platform_state_pushed(pushed, at=at)
     platform_state_errors(errors, at=at)
 
@@ -243,9 +250,11 @@ def _retry_or_fail(
     row: _Claimed, message: str, retry_after: float | None, at: datetime, rng: random.Random
 ) -> _Outcome:
     if row.attempts >= MAX_ATTEMPTS:
-        return _Outcome(row, S.FAILED, f"gave up after {row.attempts} attempts: {message}")
+        return _Outcome(
+            row, DeliveryState.FAILED, f"gave up after {row.attempts} attempts: {message}"
+        )
     delay = backoff_seconds(row.attempts, retry_after, rng)
-    return _Outcome(row, S.PENDING, message, at + timedelta(seconds=delay))
+    return _Outcome(row, DeliveryState.PENDING, message, at + timedelta(seconds=delay))
 
 
 def _send(
@@ -262,28 +271,28 @@ def _send(
             return [
                 _retry_or_fail(row, exc.message, exc.retry_after, at, rng) for row in batch
             ], exc
-        return [_Outcome(row, S.FAILED, exc.message) for row in batch], exc
+        return [_Outcome(row, DeliveryState.FAILED, exc.message) for row in batch], exc
     by_id: dict[str, PushFailure] = {f.platform_campaign_id: f for f in failures}
     outcomes = []
     for row in batch:
         failure = by_id.get(row.platform_campaign_id)
         if failure is None:
-            outcomes.append(_Outcome(row, S.DELIVERED))
+            outcomes.append(_Outcome(row, DeliveryState.DELIVERED))
         elif failure.retryable:
             outcomes.append(_retry_or_fail(row, failure.message, None, at, rng))
         else:
-            outcomes.append(_Outcome(row, S.FAILED, failure.message))
+            outcomes.append(_Outcome(row, DeliveryState.FAILED, failure.message))
     return outcomes, None
 
 
 def _log_outcomes(account: AdAccount, outcomes: Iterable[_Outcome]) -> None:
     for outcome in outcomes:
-        if outcome.state in (S.FAILED, S.PENDING):
+        if outcome.state in (DeliveryState.FAILED, DeliveryState.PENDING):
             logger.warning(
                 "push of campaign %s to %s %s: %s",
                 outcome.row.campaign_id,
                 outcome.row.desired_status,
-                "failed" if outcome.state == S.FAILED else "will be retried",
+                "failed" if outcome.state == DeliveryState.FAILED else "will be retried",
                 outcome.error,
                 extra={
                     "ad_account_id": account.pk,
@@ -303,9 +312,9 @@ def _push_account(
         claimed = _claim(account.pk, at, lease_until, adapter.max_batch)
         if not claimed:
             return
-        losers = [_Outcome(row, S.SUPERSEDED) for row in claimed if row.lost]
+        losers = [_Outcome(row, DeliveryState.SUPERSEDED) for row in claimed if row.lost]
         skipped = [
-            _Outcome(row, S.SKIPPED, SKIPPED_MESSAGE)
+            _Outcome(row, DeliveryState.SKIPPED, SKIPPED_MESSAGE)
             for row in claimed
             if not row.lost
             and row.desired_status == CampaignStatus.RUNNING
@@ -322,9 +331,9 @@ def _push_account(
         _log_outcomes(account, outcomes)
         report.superseded += len(losers)
         report.skipped += len(skipped)
-        report.delivered += sum(1 for o in outcomes if o.state == S.DELIVERED)
-        report.failed += sum(1 for o in outcomes if o.state == S.FAILED)
-        report.retrying += sum(1 for o in outcomes if o.state == S.PENDING)
+        report.delivered += sum(1 for o in outcomes if o.state == DeliveryState.DELIVERED)
+        report.failed += sum(1 for o in outcomes if o.state == DeliveryState.FAILED)
+        report.retrying += sum(1 for o in outcomes if o.state == DeliveryState.PENDING)
         if error is not None:
             report.errors.append(f"account {account.pk}: {error.message}")
             if error.auth or error.retryable:
