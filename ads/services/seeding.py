@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from ads.core.credentials import binding_problem
 from ads.models import AdAccount, Brand, Campaign, DaypartSchedule, DaypartWindow, Platform, Trigger
 from ads.services.platform_links import campaign_platform_link
 from ads.services.reconcile import reconcile
@@ -192,7 +193,9 @@ def _ensure_demo_ad_accounts(report: SeedReport, *, at: datetime) -> None:
     staff changed stays as they left it). Linking queues each campaign's current status."""
     for demo in DEMO_AD_ACCOUNTS:
         brand = Brand.objects.filter(name=demo.brand).first()
-        if brand is None:
+        # Only where the demo's credentials are bound to the brand (`make run` binds them and
+        # starts the fakes): run by hand without them, an account could only ever fail.
+        if brand is None or binding_problem(demo.credentials_env, brand.name) is not None:
             continue
         account, created = AdAccount.objects.get_or_create(
             platform=demo.platform,

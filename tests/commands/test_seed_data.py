@@ -73,7 +73,13 @@ def test_no_demo_superuser_without_debug() -> None:
     assert not get_user_model().objects.exists()
 
 
-@override_settings(DEBUG=True)
+DEMO_BINDINGS = {
+    "DEMO_GOOGLE_ADS": frozenset({"Acme Coffee"}),
+    "DEMO_META": frozenset({"Brolly & Co"}),
+}
+
+
+@override_settings(DEBUG=True, PLATFORM_CREDENTIALS=DEMO_BINDINGS)
 def test_in_development_a_few_demo_campaigns_are_linked_to_ad_accounts_on_the_fakes() -> None:
     out = StringIO()
     with time_machine.travel(NOON, tick=False):
@@ -93,7 +99,16 @@ def test_in_development_a_few_demo_campaigns_are_linked_to_ad_accounts_on_the_fa
     assert text.count("nothing new: all of it was already there.") == 1
 
 
-@override_settings(DEBUG=False)
+@override_settings(DEBUG=True, PLATFORM_CREDENTIALS={})
+def test_no_demo_ad_accounts_where_their_credentials_are_not_bound_as_make_run_binds_them() -> None:
+    # Run by hand (README's manual path) without the demo's bindings, an account could only
+    # ever fail; the demo data is the rest, as before.
+    with time_machine.travel(NOON, tick=False):
+        call_command("seed_data", stdout=StringIO())
+    assert not AdAccount.objects.exists() and Campaign.objects.exists()
+
+
+@override_settings(DEBUG=False, PLATFORM_CREDENTIALS=DEMO_BINDINGS)
 def test_no_demo_ad_accounts_without_debug() -> None:
     with time_machine.travel(NOON, tick=False):
         call_command("seed_data", stdout=StringIO())

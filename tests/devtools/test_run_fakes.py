@@ -167,7 +167,7 @@ def test_the_demo_accounts_push_to_the_fakes_and_sync_from_them(serving: DemoFak
 
 @pytest.mark.django_db
 def test_seeding_the_demo_accounts_twice_links_nothing_the_second_time() -> None:
-    with time_machine.travel(NOON, tick=False):
+    with time_machine.travel(NOON, tick=False), override_settings(PLATFORM_CREDENTIALS=BINDINGS):
         seed_demo(at=NOON, ad_accounts=True)
         links = list(Campaign.objects.values_list("id", "ad_account", "platform_campaign_id"))
         again = seed_demo(at=NOON, ad_accounts=True)
