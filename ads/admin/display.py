@@ -10,23 +10,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from ads.core.currency import minor_units
 from ads.core.periods import zone
 
-# ISO 4217 minor units where they are not 2 (the table changes perhaps once a decade).
-_MINOR_UNITS = {
-    **dict.fromkeys(
-        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
-    ),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-    **dict.fromkeys("CLF UYW".split(), 4),
-}
 # Bars turn amber at WARN % of a budget and red at FULL % (where the engine pauses).
 WARN = 80
 FULL = 100
-
-
-def minor_units(currency: str) -> int:
-    return _MINOR_UNITS.get(currency, 2)
 
 
 def money(amount: Decimal | None, currency: str) -> str:

@@ -1,5 +1,6 @@
 """The domain model, one module per aggregate: brands, access, ad accounts, campaigns (with
-their schedules and audit trail), the spend ledger, platform pushes, job runs and alerts.
+their schedules and audit trail), shared budgets, flights, the budget calendar, the spend
+ledger, platform pushes, job runs and alerts.
 
 Only fields, constraints, indexes and small pure calculations live here; anything that
 writes several rows, takes a lock or enqueues work is a service (``ads/services/``). The
@@ -20,6 +21,7 @@ from ads.models.alerts import (
 )
 from ads.models.base import Timestamped
 from ads.models.brands import Brand, validate_currency, validate_timezone
+from ads.models.budget_changes import BudgetChange, BudgetTarget
 from ads.models.campaigns import (
     MINUTES_PER_DAY,
     MINUTES_PER_WEEK,
@@ -35,13 +37,17 @@ from ads.models.campaigns import (
     find_overlaps,
     schedule_is_open,
 )
+from ads.models.config_changes import ConfigAction, ConfigChange
+from ads.models.flights import Flight, FlightCampaign
 from ads.models.jobs import JobName, JobOutcome, JobRun, JobTrigger
 from ads.models.ledger import (
     BrandPeriodSpend,
     CampaignPeriodSpend,
+    FlightSpend,
     LedgerArchive,
     PeriodTotal,
     ReportedDailyTotal,
+    SharedBudgetPeriodSpend,
     SpendCorrection,
     SpendEvent,
     SpendEventKey,
@@ -55,6 +61,7 @@ from ads.models.platforms import (
     PlatformDelivery,
     PlatformStatus,
 )
+from ads.models.shared_budgets import SharedBudget
 
 __all__ = [
     "MINUTES_PER_DAY",
@@ -71,14 +78,21 @@ __all__ = [
     "BrandAccess",
     "BrandAlertSettings",
     "BrandPeriodSpend",
+    "BudgetChange",
+    "BudgetTarget",
     "Campaign",
     "CampaignPeriodSpend",
     "CampaignPlatformState",
     "CampaignStatus",
     "CampaignStatusChange",
+    "ConfigAction",
+    "ConfigChange",
     "DaypartSchedule",
     "DaypartWindow",
     "DeliveryState",
+    "Flight",
+    "FlightCampaign",
+    "FlightSpend",
     "JobName",
     "JobOutcome",
     "JobRun",
@@ -91,6 +105,8 @@ __all__ = [
     "PlatformDelivery",
     "PlatformStatus",
     "ReportedDailyTotal",
+    "SharedBudget",
+    "SharedBudgetPeriodSpend",
     "SpendCorrection",
     "SpendEvent",
     "SpendEventKey",

@@ -17,6 +17,7 @@ from ads.core.money import MoneyField
 from ads.models.ad_accounts import AdAccount
 from ads.models.base import Timestamped
 from ads.models.brands import Brand
+from ads.models.shared_budgets import SharedBudget
 
 MINUTES_PER_DAY = 24 * 60
 MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
@@ -141,7 +142,7 @@ class CampaignStatus(models.TextChoices):
 
 class PauseReason(models.TextChoices):
     """Why a campaign is paused. When several hold, the rule shows the one that lasts longest
-    (ads/services/reconcile.py, ``_DESIRED_REASON``); this declaration order is not that
+    (``ads.services.rule.DESIRED_REASON``); this declaration order is not that
     precedence, and is kept because the database check constraint lists the values."""
 
     MANUAL = "manual", "Paused by staff"
@@ -150,6 +151,10 @@ class PauseReason(models.TextChoices):
     CAMPAIGN_MONTHLY_BUDGET = "campaign_monthly_budget", "Campaign monthly cap reached"
     CAMPAIGN_DAILY_BUDGET = "campaign_daily_budget", "Campaign daily cap reached"
     OUTSIDE_SCHEDULE = "outside_schedule", "Outside its schedule"
+    OUTSIDE_FLIGHT = "outside_flight", "Outside its flights' dates"
+    FLIGHT_BUDGET = "flight_budget", "Flight budget reached"
+    SHARED_DAILY_BUDGET = "shared_daily_budget", "Shared daily budget reached"
+    SHARED_MONTHLY_BUDGET = "shared_monthly_budget", "Shared monthly budget reached"
 
 
 class Campaign(Timestamped):
@@ -173,6 +178,14 @@ class Campaign(Timestamped):
         help_text="Empty: may run at any time.",
     )
     enabled = models.BooleanField(default=True, help_text="Off means paused by staff.")
+    shared_budget = models.ForeignKey(
+        SharedBudget,
+        on_delete=models.PROTECT,  # leaving one goes through ads.services.shared_budgets
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        help_text="A budget it shares with other campaigns of its brand. Empty: none.",
+    )
     # The ad platform account its pauses and resumes are pushed to. Empty: nowhere.
     ad_account = models.ForeignKey(
         AdAccount,

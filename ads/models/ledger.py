@@ -11,6 +11,8 @@ from django.db.models import Q
 from ads.core.money import MoneyField
 from ads.models.brands import Brand
 from ads.models.campaigns import Campaign
+from ads.models.flights import Flight
+from ads.models.shared_budgets import SharedBudget
 
 
 class SpendPeriod(models.TextChoices):
@@ -161,6 +163,46 @@ class BrandPeriodSpend(PeriodTotal):
                 fields=["brand", "period", "period_start"], name="brand_period_unique"
             ),
         ]
+
+
+class SharedBudgetPeriodSpend(PeriodTotal):
+    """All of a shared budget's campaigns together: the sum of their campaign totals,
+    kept by the ledger's write path and rebuilt from the campaign totals when a campaign
+    joins or leaves (``ads.services.shared_budgets``)."""
+
+    # No database constraint, as for the other totals (written in the spend statement).
+    shared_budget = models.ForeignKey(
+        SharedBudget,
+        on_delete=models.CASCADE,
+        related_name="period_spend",
+        db_index=False,
+        db_constraint=False,
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shared_budget", "period", "period_start"], name="shared_period_unique"
+            ),
+        ]
+
+
+class FlightSpend(models.Model):
+    """Spend of a flight's campaigns on the flight's dates: one running total per flight,
+    kept by the ledger's write path and rebuilt from the campaign day totals when the
+    flight's dates or campaigns change (``ads.services.flights``)."""
+
+    flight = models.OneToOneField(
+        Flight,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="spend",
+        db_constraint=False,
+    )
+    amount = MoneyField(default=0)
+
+    def __str__(self) -> str:
+        return f"flight {self.flight_id}: {self.amount}"
 
 
 class ReportedDailyTotal(models.Model):
