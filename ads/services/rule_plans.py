@@ -11,12 +11,8 @@ caller's parameter order stays as it was.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ads.models import BudgetTarget
-
-if TYPE_CHECKING:  # a type only: rule.py imports this module
-    from ads.services.rule import Scope
+from ads.services.scope import Scope
 
 # Past this many ids, the filter is left off: scanning every row is then no dearer.
 _MAX_LITERAL_IDS = 5000
