@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -60,7 +61,10 @@ def test_eight_single_event_writers_cross_a_flight_and_a_shared_budget_once() ->
     )
     everyone = flown + pooled
 
-    def writer(thread: int) -> None:
+    def writer(thread: int) -> Callable[[], None]:
+        return lambda: write(thread)
+
+    def write(thread: int) -> None:
         for n in range(EVENTS):
             campaign = everyone[(thread + n) % len(everyone)]
             spend_record(
@@ -76,7 +80,7 @@ def test_eight_single_event_writers_cross_a_flight_and_a_shared_budget_once() ->
                 at=now,
             )
 
-    errors = run_threads([lambda t=t: writer(t) for t in range(THREADS)])
+    errors = run_threads([writer(t) for t in range(THREADS)])
     assert errors == []
     assert SpendEvent.objects.filter(source="race").count() == THREADS * EVENTS
     flown_spend = SpendEvent.objects.filter(campaign__in=flown).count()
