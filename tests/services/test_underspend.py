@@ -3,6 +3,7 @@ the margin fires once per brand-local day, once a quarter of the period has pass
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
@@ -305,3 +306,41 @@ def test_the_admin_lists_underspend_alerts_with_their_flight(admin_client: Clien
     assert "2026-11-25" in detail.content.decode() or "Nov. 25, 2026" in detail.content.decode()
     assert f"{brand.name}: flight Black Friday underspend" in deliveries.content.decode()
     assert f"{brand.name}: month underspend" in deliveries.content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@override_settings(ALERT_EMAILS=["ops@example.test"])
+def test_concurrent_runs_fire_each_underspend_alert_exactly_once() -> None:
+    brands = [month_brand() for _ in range(3)]
+    _, flight = flight_brand()
+    at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(10)
+            underspend_check(at=JUNE_10)
+            underspend_check(at=at)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert errors == []
+    # Each month brand once on June 10 and once on Nov 25 (no spend in November at all).
+    for brand in brands:
+        assert sorted(underspends(brand)) == [
+            ("month", "2026-06-01", "2026-06-10"),
+            ("month", "2026-11-01", "2026-11-25"),
+        ]
+    assert flight_alerts(flight) == ["2026-11-25"]
+    alerts = Alert.objects.filter(kind=AlertKind.UNDERSPEND)
+    assert AlertDelivery.objects.filter(alert__in=alerts).count() == alerts.count()
