@@ -369,7 +369,7 @@ ALERT_PACING_MARGIN = operations.parse_percentage(ENV, "ALERT_PACING_MARGIN", De
 ALERT_UNDERSPEND_MARGIN = operations.parse_percentage(ENV, "ALERT_UNDERSPEND_MARGIN", Decimal(10))
 if ALERT_UNDERSPEND_MARGIN > 100:
     raise ImproperlyConfigured(
-        f"ALERT_UNDERSPEND_MARGIN={ALERT_UNDERSPEND_MARGIN} is over 100: a projection cannot "
+        f"ALERT_UNDERSPEND_MARGIN='{ALERT_UNDERSPEND_MARGIN}' is over 100: a projection cannot "
         "fall more than 100% below its budget; use a percentage from 0 to 100, e.g. 10."
     )
 ALERT_UNDERSPEND_INTERVAL_MINUTES = config.parse_positive_int(
