@@ -362,6 +362,24 @@ ALERT_THRESHOLDS = operations.parse_percentages(
 )
 # A pacing alert fires when the projected period spend exceeds the budget by more than this.
 ALERT_PACING_MARGIN = operations.parse_percentage(ENV, "ALERT_PACING_MARGIN", Decimal(10))
+# An underspend alert fires when the projected month (or flight) spend falls below the
+# budget by more than this (percent, at most 100; a brand may set its own), checked by the
+# alert_underspend job every ALERT_UNDERSPEND_INTERVAL_MINUTES (hourly: brand-local days
+# and quarters of a period begin at any hour; each period alerts at most once a day).
+ALERT_UNDERSPEND_MARGIN = operations.parse_percentage(ENV, "ALERT_UNDERSPEND_MARGIN", Decimal(10))
+if ALERT_UNDERSPEND_MARGIN > 100:
+    raise ImproperlyConfigured(
+        f"ALERT_UNDERSPEND_MARGIN='{ALERT_UNDERSPEND_MARGIN}' is over 100: a projection cannot "
+        "fall more than 100% below its budget; use a percentage from 0 to 100, e.g. 10."
+    )
+ALERT_UNDERSPEND_INTERVAL_MINUTES = config.parse_positive_int(
+    ENV, "ALERT_UNDERSPEND_INTERVAL_MINUTES", default=60
+)
+CELERY_BEAT_SCHEDULE["alert_underspend"] = {
+    "task": "ads.alert_underspend",
+    "schedule": config.every_minutes(ALERT_UNDERSPEND_INTERVAL_MINUTES),
+    "options": {"expires": ALERT_UNDERSPEND_INTERVAL_MINUTES * 60},
+}
 # Global recipients, used for brands without their own.
 ALERT_EMAILS = operations.parse_list(ENV, "ALERT_EMAILS")
 ALERT_WEBHOOK_URL = operations.parse_url(ENV, "ALERT_WEBHOOK_URL")

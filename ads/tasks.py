@@ -20,6 +20,7 @@ from ads.platforms.outbox import deliveries_push
 from ads.platforms.sync import platforms_sync
 from ads.services.ingest import spend_ingest
 from ads.services.job_runs import (
+    JobBusy,
     JobFigures,
     finish_run,
     job_run,
@@ -38,6 +39,7 @@ from ads.services.sweep_split import (
     split_lease_renew,
 )
 from ads.services.sweeps import ResetPeriod, budget_check, dayparting_enforce, spend_reset
+from ads.services.underspend import underspend_check, underspend_figures
 from ads.services.verify import recent_periods_start, totals_verify
 
 logger = logging.getLogger(__name__)
@@ -147,6 +149,26 @@ def deliver_alerts() -> dict[str, Any]:
     """Send the alert deliveries that are due (on beat, and nudged after each commit that
     adds some). Safe to run twice: rows are claimed before they are sent."""
     return alerts_deliver(at=timezone.now()).as_dict()
+
+
+@shared_task(name="ads.alert_underspend")
+@entry_point
+def alert_underspend() -> dict[str, Any]:
+    """Fire the underspend alerts the brands' months and running flights call for (the
+    same service as ``manage.py alert_underspend``). Safe to run twice: each period alerts
+    at most once per brand-local day."""
+    try:
+        report = job_run(
+            job=JobName.ALERT_UNDERSPEND,
+            trigger=JobTrigger.BEAT,
+            actor=BEAT_ACTOR,
+            at=timezone.now(),
+            work=lambda at: underspend_check(at=at),
+            figures=underspend_figures,
+        )
+    except JobBusy as exc:
+        return {"job": JobName.ALERT_UNDERSPEND.value, "skipped": str(exc)}
+    return report.as_dict()
 
 
 # --- Split sweeps: a sweep as a chord, one task per brand range

@@ -40,6 +40,8 @@ VARIABLES = (
     "PLATFORM_CREDENTIALS",
     "ALERT_WEBHOOK_URL",
     "ALERT_DELIVERY_INTERVAL_MINUTES",
+    "ALERT_UNDERSPEND_MARGIN",
+    "ALERT_UNDERSPEND_INTERVAL_MINUTES",
     "SWEEP_SPLIT_CLAIM_SECONDS",
     "SWEEP_SPLIT_LEASE_SECONDS",
     "DEVTOOLS",
@@ -190,6 +192,18 @@ BAD_SETTINGS = [
         "mysql://u@h/db",
         "DATABASE_URL='mysql://u@h/db' is not a database URL",
         "or postgres://",
+    ),
+    (
+        "ALERT_UNDERSPEND_MARGIN",
+        "150",
+        "ALERT_UNDERSPEND_MARGIN='150' is over 100",
+        "use a percentage from 0 to 100, e.g. 10",
+    ),
+    (
+        "ALERT_UNDERSPEND_INTERVAL_MINUTES",
+        "0",
+        "ALERT_UNDERSPEND_INTERVAL_MINUTES='0' must be a positive whole number",
+        "e.g. ALERT_UNDERSPEND_INTERVAL_MINUTES=60",
     ),
 ]
 

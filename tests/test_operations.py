@@ -25,6 +25,7 @@ from django.test import Client, override_settings
 from ad_budget_system.celery import app
 from ad_budget_system.logfmt import QuietProbes
 from ads.tasks import (
+    alert_underspend,
     check_budget,
     enforce_dayparting,
     ledger_partitions,
@@ -45,7 +46,13 @@ def installed_long_ago(db: None) -> None:
 
 
 def all_jobs_ran() -> None:
-    for task in (check_budget, enforce_dayparting, prune_job_runs, ledger_partitions):
+    for task in (
+        check_budget,
+        enforce_dayparting,
+        prune_job_runs,
+        ledger_partitions,
+        alert_underspend,
+    ):
         task.apply().get()
     for reset in (reset_spend_daily, reset_spend_monthly):
         reset.apply().get()
@@ -147,6 +154,7 @@ def test_doctor_on_a_healthy_setup_prints_one_line_per_check_and_succeeds() -> N
         "beat reset_spend_monthly",
         "beat prune_job_runs",
         "beat ledger_partitions",
+        "beat alert_underspend",
         "worker",
         "outbox platform_pushes",
         "outbox alert_deliveries",
@@ -154,7 +162,7 @@ def test_doctor_on_a_healthy_setup_prints_one_line_per_check_and_succeeds() -> N
         "clock",
     ]
     assert all(line.startswith("ok   ") for line in lines[:-1]), lines
-    assert lines[-1] == "all 15 checks passed"
+    assert lines[-1] == "all 16 checks passed"
 
 
 @override_settings(BUDGET_CHECK_INTERVAL_MINUTES=1)

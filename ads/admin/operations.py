@@ -20,6 +20,8 @@ from ads.models import (
     Alert,
     AlertDelivery,
     AlertDeliveryState,
+    AlertKind,
+    AlertPeriod,
     BrandAlertSettings,
     JobOutcome,
     JobRun,
@@ -161,6 +163,7 @@ class AlertAdmin(BrandScoped, OperationsReadOnly):
         "kind",
         "period",
         "period_start",
+        "flight",
         "threshold",
         "spend",
         "budget",
@@ -169,7 +172,7 @@ class AlertAdmin(BrandScoped, OperationsReadOnly):
         "sent_at",
     )
     list_filter = ("kind", "period", "deliveries__state")
-    list_select_related = ("brand",)
+    list_select_related = ("brand", "flight")
     search_fields = ("brand__name",)
     date_hierarchy = "created_at"
     inlines = [AlertDeliveryInline]
@@ -178,6 +181,8 @@ class AlertAdmin(BrandScoped, OperationsReadOnly):
         "kind",
         "period",
         "period_start",
+        "flight",
+        "local_day",
         "threshold",
         "spend",
         "budget",
@@ -232,7 +237,7 @@ class AlertDeliveryAdmin(BrandScoped, OperationsReadOnly):
     brand_path = "alert__brand"
     list_display = ("for_alert", "channel", "target", "state", "attempts", "when", "error")
     list_filter = ("state", "channel")
-    list_select_related = ("alert__brand",)
+    list_select_related = ("alert__brand", "alert__flight")
     fields = (
         "alert",
         "channel",
@@ -250,8 +255,15 @@ class AlertDeliveryAdmin(BrandScoped, OperationsReadOnly):
     @admin.display(description="Alert", ordering="alert__created_at")
     def for_alert(self, delivery: AlertDelivery) -> str:
         alert = delivery.alert
-        what = "pacing" if alert.kind == "pacing" else f"{alert.threshold.normalize():f}%"
-        return f"{alert.brand.name}: {alert.get_period_display().lower()} {what}"
+        if alert.kind == AlertKind.THRESHOLD:
+            what = f"{alert.threshold.normalize():f}%"
+        else:
+            what = alert.kind
+        if alert.period == AlertPeriod.FLIGHT:
+            period = f"flight {alert.flight.name}" if alert.flight else "deleted flight"
+        else:
+            period = alert.get_period_display().lower()
+        return f"{alert.brand.name}: {period} {what}"
 
     @admin.display(description="Last error", ordering="last_error")
     def error(self, delivery: AlertDelivery) -> SafeString:
@@ -300,6 +312,7 @@ class BrandAlertSettingsAdmin(BrandScoped, admin.ModelAdmin):  # type: ignore[ty
         "webhook_enabled",
         "thresholds",
         "pacing_margin",
+        "underspend_margin",
     )
     list_select_related = ("brand",)
     search_fields = ("brand__name", "emails")

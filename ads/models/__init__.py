@@ -17,6 +17,7 @@ from ads.models.alerts import (
     AlertDelivery,
     AlertDeliveryState,
     AlertKind,
+    AlertPeriod,
     BrandAlertSettings,
 )
 from ads.models.base import Timestamped
@@ -73,6 +74,7 @@ __all__ = [
     "AlertDelivery",
     "AlertDeliveryState",
     "AlertKind",
+    "AlertPeriod",
     "ApiToken",
     "Brand",
     "BrandAccess",

@@ -1,26 +1,41 @@
 """Budget alerts: each brand's thresholds and recipients, the alerts fired (once each,
-decided by a unique constraint) and their outbox of deliveries by email and webhook."""
+decided by a unique constraint; an underspend alert once per brand-local day and period)
+and their outbox of deliveries by email and webhook."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 
 from ads.core import egress
 from ads.core.money import MoneyField
 from ads.core.percentages import parse_percentage_list
 from ads.models.brands import Brand
+from ads.models.flights import Flight
 from ads.models.ledger import SpendPeriod
 
 
 class AlertKind(models.TextChoices):
     THRESHOLD = "threshold", "Share of budget reached"
     PACING = "pacing", "Projected to exceed budget"
+    UNDERSPEND = "underspend", "Projected to fall short of budget"
+
+
+class AlertPeriod(models.TextChoices):
+    """What an alert judged: the brand-local day or month (the ledger's periods, same
+    values), or a flight's dates."""
+
+    DAY = SpendPeriod.DAY.value, "Day"
+    MONTH = SpendPeriod.MONTH.value, "Month"
+    FLIGHT = "flight", "Flight"
 
 
 class BrandAlertSettings(models.Model):
     """A brand's alert thresholds and recipients; anything left empty uses the global
-    setting (ALERT_THRESHOLDS, ALERT_PACING_MARGIN, ALERT_EMAILS, ALERT_WEBHOOK_URL)."""
+    setting (ALERT_THRESHOLDS, ALERT_PACING_MARGIN, ALERT_UNDERSPEND_MARGIN, ALERT_EMAILS,
+    ALERT_WEBHOOK_URL)."""
 
     brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="alert_settings")
     thresholds = models.CharField(
@@ -32,6 +47,14 @@ class BrandAlertSettings(models.Model):
         null=True,
         blank=True,
         help_text="Percent over budget the projection may reach before a pacing alert.",
+    )
+    underspend_margin = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Percent under budget the projection may fall before an underspend alert.",
     )
     emails = models.TextField(blank=True, help_text="The brand's contacts, comma-separated.")
     email_enabled = models.BooleanField(default=True)
@@ -61,17 +84,27 @@ class BrandAlertSettings(models.Model):
 
 
 class Alert(models.Model):
-    """One alert, fired once per (brand, kind, period, period start, threshold): the unique
-    constraint decides, also between concurrent writers."""
+    """One alert. A threshold or pacing alert fires once per (brand, kind, period, period
+    start, threshold); an underspend alert once per brand-local day (``local_day``) for the
+    brand's month, and once per day for each flight (``flight``; period ``flight``, its
+    start the flight's first date). Unique constraints decide, also between concurrent
+    writers."""
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="alerts")
     kind = models.CharField(max_length=16, choices=AlertKind.choices)
-    period = models.CharField(max_length=8, choices=SpendPeriod.choices)
+    period = models.CharField(max_length=8, choices=AlertPeriod.choices)
     period_start = models.DateField(help_text="Brand-local.")
     threshold = models.DecimalField(max_digits=7, decimal_places=2, help_text="Percent.")
     spend = MoneyField()
     budget = MoneyField()
     projected = MoneyField(null=True, blank=True)
+    # A deleted flight keeps its alerts (and their deliveries) for the record.
+    flight = models.ForeignKey(
+        Flight, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    local_day = models.DateField(
+        null=True, blank=True, help_text="Brand-local day an underspend alert was judged on."
+    )
     created_at = models.DateTimeField()
 
     class Meta:
@@ -79,11 +112,42 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["brand", "kind", "period", "period_start", "threshold"],
+                condition=~Q(kind=AlertKind.UNDERSPEND),
                 name="alert_once",
+            ),
+            models.UniqueConstraint(
+                fields=["brand", "period_start", "local_day"],
+                condition=Q(kind=AlertKind.UNDERSPEND, period=AlertPeriod.MONTH),
+                name="alert_underspend_month_daily",
+            ),
+            models.UniqueConstraint(
+                fields=["flight", "local_day"],
+                condition=Q(kind=AlertKind.UNDERSPEND, period=AlertPeriod.FLIGHT),
+                name="alert_underspend_flight_daily",
+            ),
+            # An underspend alert has its day, and a flight only for a flight's period
+            # (empty once the flight is deleted); the other kinds have neither.
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=AlertKind.UNDERSPEND, local_day__isnull=False)
+                    & (
+                        Q(period=AlertPeriod.MONTH, flight__isnull=True)
+                        | Q(period=AlertPeriod.FLIGHT)
+                    )
+                )
+                | (
+                    ~Q(kind=AlertKind.UNDERSPEND)
+                    & ~Q(period=AlertPeriod.FLIGHT)
+                    & Q(local_day__isnull=True, flight__isnull=True)
+                ),
+                name="alert_underspend_shape",
             ),
         ]
 
     def __str__(self) -> str:
+        if self.kind == AlertKind.UNDERSPEND:
+            what = f"flight {self.flight_id}" if self.period == AlertPeriod.FLIGHT else self.period
+            return f"{self.brand_id} underspend {what} {self.period_start} on {self.local_day}"
         return f"{self.brand_id} {self.kind} {self.period} {self.period_start} {self.threshold}%"
 
 

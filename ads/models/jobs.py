@@ -17,6 +17,7 @@ class JobName(models.TextChoices):
     RESET_SPEND_MONTHLY = "reset_spend_monthly", "Monthly reset"
     PRUNE_JOB_RUNS = "prune_job_runs", "Prune job history"
     LEDGER_PARTITIONS = "ledger_partitions", "Ledger partitions ahead"
+    ALERT_UNDERSPEND = "alert_underspend", "Underspend alerts"
 
 
 class JobTrigger(models.TextChoices):

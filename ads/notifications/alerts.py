@@ -35,10 +35,12 @@ from ads.core import http, metrics
 from ads.core.signing import signed_headers
 from ads.core.sql import adapt
 from ads.models import (
+    Alert,
     AlertChannel,
     AlertDelivery,
     AlertDeliveryState,
     AlertKind,
+    AlertPeriod,
     BrandAlertSettings,
     SpendPeriod,
 )
@@ -81,6 +83,8 @@ def alert_text(delivery: AlertDelivery) -> str:
     alert = delivery.alert
     what = "daily" if alert.period == SpendPeriod.DAY else "monthly"
     currency = alert.brand.currency
+    if alert.kind == AlertKind.UNDERSPEND:
+        return _underspend_text(alert)
     if alert.kind == AlertKind.PACING:
         return (
             f"{alert.brand.name}: {what} spend is projected to reach {alert.projected} "
@@ -91,6 +95,24 @@ def alert_text(delivery: AlertDelivery) -> str:
         f"{alert.brand.name}: {what} spend reached {alert.threshold.normalize():f}% of its "
         f"budget: {alert.spend} of {alert.budget} {currency} (period starting "
         f"{alert.period_start})."
+    )
+
+
+def _underspend_text(alert: Alert) -> str:
+    if alert.period == AlertPeriod.FLIGHT:
+        flight = alert.flight
+        what = (
+            f"flight {flight.name} ({flight.starts_on} to {flight.ends_on})"
+            if flight is not None
+            else f"a deleted flight (starting {alert.period_start})"
+        )
+        since = "so far"
+    else:
+        what, since = "monthly spend", f"so far; month starting {alert.period_start}"
+    return (
+        f"{alert.brand.name}: {what} is projected to reach {alert.projected} "
+        f"{alert.brand.currency}, more than {(100 - alert.threshold).normalize():f}% under its "
+        f"budget of {alert.budget} (spent {alert.spend} {since}; as of {alert.local_day})."
     )
 
 
@@ -230,7 +252,7 @@ def alerts_deliver(
         )
         if not claimed:
             break
-        deliveries = AlertDelivery.objects.select_related("alert__brand").in_bulk(
+        deliveries = AlertDelivery.objects.select_related("alert__brand", "alert__flight").in_bulk(
             [row[0] for row in claimed]
         )
         secrets = _secrets(deliveries)

@@ -24,7 +24,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -356,6 +355,9 @@ def _record(candidates: list[_Candidate], at: datetime) -> list[int]:
             for c in candidates
         ],
     )
+    # No conflict target: ``alert_once`` is a partial unique index (underspend alerts have
+    # their own, ``ads.services.underspend``), and a target would have to repeat its
+    # predicate; every unique index of the table is an "already fired" one.
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH {cte}
@@ -363,18 +365,14 @@ def _record(candidates: list[_Candidate], at: datetime) -> list[int]:
                 budget, projected, created_at)
             SELECT brand_id, kind, period, period_start, threshold, spend, budget, projected, %s
             FROM v WHERE 1 = 1
-            ON CONFLICT (brand_id, kind, period, period_start, threshold) DO NOTHING
+            ON CONFLICT DO NOTHING
             RETURNING id, brand_id, kind, period, period_start, threshold""",
             params + [adapt(at)],
         )
         new = cursor.fetchall()
     if not new:
         return []
-    deliveries = _deliveries_for(new, at)
-    AlertDelivery.objects.bulk_create(deliveries)
-    if deliveries:
-        # Best effort: the deliver_alerts beat job sends them whatever happens to the nudge.
-        transaction.on_commit(lambda: nudge.request(DELIVER_TASK))
+    alert_deliveries_add(alerts=[(row[0], row[1]) for row in new], at=at)
     for row in new:
         logger.info(
             "alert %s: brand %s %s %s %s%%",
@@ -388,11 +386,24 @@ def _record(candidates: list[_Candidate], at: datetime) -> list[int]:
     return [row[0] for row in new]
 
 
-def _deliveries_for(new: list[tuple[Any, ...]], at: datetime) -> list[AlertDelivery]:
+def alert_deliveries_add(*, alerts: Sequence[tuple[int, int]], at: datetime) -> int:
+    """Write the deliveries of new alerts, (alert id, brand id) pairs, to the outbox (one
+    per channel of the brand), and nudge their sending after commit. Helper: inside the
+    transaction that inserted the alerts, so an alert never exists without its deliveries.
+    How many were written."""
+    deliveries = _deliveries_for(alerts, at)
+    AlertDelivery.objects.bulk_create(deliveries)
+    if deliveries:
+        # Best effort: the deliver_alerts beat job sends them whatever happens to the nudge.
+        transaction.on_commit(lambda: nudge.request(DELIVER_TASK))
+    return len(deliveries)
+
+
+def _deliveries_for(new: Sequence[tuple[int, int]], at: datetime) -> list[AlertDelivery]:
     brand_ids = {row[1] for row in new}
     own = {s.brand_id: s for s in BrandAlertSettings.objects.filter(brand_id__in=brand_ids)}
     deliveries = []
-    for alert_id, brand_id, *_ in new:
+    for alert_id, brand_id in new:
         channels = channels_for(own.get(brand_id))
         for channel, target in channels:
             deliveries.append(
