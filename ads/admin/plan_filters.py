@@ -65,3 +65,18 @@ class SharedBudgetFilter(admin.SimpleListFilter):
         if chosen is None:
             return queryset
         return queryset.filter(shared_budget_id=chosen)
+
+
+class BrandFilter(admin.SimpleListFilter):
+    """By brand, offering only the user's brands (the related-field filter would list
+    every brand's name)."""
+
+    title = "brand"
+    parameter_name = "brand"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(str(brand.pk), brand.name) for brand in visible_brands(request).order_by("name")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        chosen = _chosen_id(self.value())
+        return queryset if chosen is None else queryset.filter(brand_id=chosen)
