@@ -35,6 +35,20 @@ def brands_lock(brand_ids: Iterable[int]) -> None:
         )
 
 
+def brands_lock_for_change(brand_ids: Iterable[int], at: datetime) -> None:
+    """``brands_lock`` for a staff change of what the rule reads (caps, flights, shared
+    budgets, the calendar): the brand rows are also rewritten, so a single-event statement
+    that was waiting for the lock sees that its snapshot is older than the change and takes
+    the general path (``ads.services.spend_single``)."""
+    ids = sorted(set(brand_ids))
+    brands_lock(ids)
+    if not ids:
+        return
+    clause, params = in_ids("id", ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE ads_brand SET updated_at = %s WHERE {clause}", [at] + params)
+
+
 @dataclass(frozen=True)
 class SpendTarget:
     """What recording spend needs to know of a campaign, read under its brand's lock.
