@@ -9,6 +9,7 @@ from ads.admin import audit  # noqa: F401
 from ads.admin import brands  # noqa: F401
 from ads.admin import campaigns  # noqa: F401
 from ads.admin import dashboard  # noqa: F401
+from ads.admin import flights  # noqa: F401
 from ads.admin import ledger  # noqa: F401
 from ads.admin import operations  # noqa: F401
 from ads.admin import platforms  # noqa: F401
