@@ -14,4 +14,5 @@ from ads.admin import ledger  # noqa: F401
 from ads.admin import operations  # noqa: F401
 from ads.admin import platforms  # noqa: F401
 from ads.admin import schedules  # noqa: F401
+from ads.admin import shared_budgets  # noqa: F401
 from ads.admin import tokens  # noqa: F401
