@@ -7,6 +7,7 @@ A plain list of imports: each module registers its own ModelAdmins.
 from ads.admin import access  # noqa: F401
 from ads.admin import audit  # noqa: F401
 from ads.admin import brands  # noqa: F401
+from ads.admin import budget_changes  # noqa: F401
 from ads.admin import campaigns  # noqa: F401
 from ads.admin import dashboard  # noqa: F401
 from ads.admin import flights  # noqa: F401

@@ -124,7 +124,10 @@ class FlightAdmin(BrandScoped, admin.ModelAdmin[Flight]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Flight]:
         queryset: QuerySet[Flight] = super().get_queryset(request)
-        return queryset.annotate(campaign_total=Count("memberships"))
+        # Explicit order: Meta.ordering does not apply to a query with an aggregate.
+        return queryset.annotate(campaign_total=Count("memberships")).order_by(
+            "brand__name", "starts_on", "name"
+        )
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any

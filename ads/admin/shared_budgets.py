@@ -106,7 +106,8 @@ class SharedBudgetAdmin(BrandScoped, admin.ModelAdmin[SharedBudget]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SharedBudget]:
         queryset: QuerySet[SharedBudget] = super().get_queryset(request)
-        return queryset.annotate(campaign_total=Count("campaigns"))
+        # Explicit order: Meta.ordering does not apply to a query with an aggregate.
+        return queryset.annotate(campaign_total=Count("campaigns")).order_by("brand__name", "name")
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
