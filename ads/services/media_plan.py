@@ -29,7 +29,7 @@ from ads.services.media_plan_csv import (
     PlanError,
     PlanInvalid,
     PlanRows,
-    plan_rows_parse,
+    plan_rows_read,
     plan_rows_write,
 )
 
@@ -320,8 +320,9 @@ def media_plan_read(
     """The sheet compared with what is stored; PlanInvalid with every error by line and
     column. Reads only: safe to run any number of times (the dry run, the admin's preview).
     ``brand_ids``: the brands the caller may plan (None: every brand)."""
-    rows = plan_rows_parse(data)
-    errors: list[PlanError] = []
+    # The file's own errors and those of its good rows against what is stored, together:
+    # one run lists everything to fix.
+    rows, errors = plan_rows_read(data)
     resolver = _Resolver(rows, brand_ids)
     plan = MediaPlan(
         flights=_flights(rows.flights, resolver, errors),

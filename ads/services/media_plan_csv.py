@@ -282,8 +282,9 @@ def _consistent(rows: PlanRows, errors: list[PlanError]) -> None:
         months.setdefault(month_key, entry.line)
 
 
-def plan_rows_parse(data: bytes) -> PlanRows:
-    """The sheet's rows, typed; PlanInvalid with every error found (by line and column)."""
+def plan_rows_read(data: bytes) -> tuple[PlanRows, list[PlanError]]:
+    """The sheet's good rows, typed, and every error found (by line and column); a file
+    that cannot be read at all (a bad header, too large) raises PlanInvalid."""
     if len(data) > MAX_BYTES:
         raise PlanInvalid([PlanError(None, None, f"the file is over {MAX_BYTES} bytes")])
     errors: list[PlanError] = []
@@ -308,6 +309,12 @@ def plan_rows_parse(data: bytes) -> PlanRows:
     except csv.Error as exc:
         errors.append(PlanError(reader.line_num, None, f"not readable as CSV: {exc}"))
     _consistent(rows, errors)
+    return rows, errors
+
+
+def plan_rows_parse(data: bytes) -> PlanRows:
+    """The sheet's rows, typed; PlanInvalid with every error found (by line and column)."""
+    rows, errors = plan_rows_read(data)
     if errors:
         raise PlanInvalid(errors)
     return rows
