@@ -3,12 +3,14 @@ deleted through ``ads.services.flights``, enforced at once."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -16,6 +18,7 @@ from django.utils.safestring import SafeString
 from ads.admin.access import BrandScoped, brand_filter
 from ads.admin.common import actor, report
 from ads.admin.display import bar, money, request_now
+from ads.admin.media_plan import import_view
 from ads.admin.plan_filters import BrandFilter
 from ads.admin.plan_forms import ServiceForm, campaigns_field, other_brands_campaigns
 from ads.models import Campaign, Flight
@@ -121,6 +124,14 @@ class FlightAdmin(BrandScoped, admin.ModelAdmin[Flight]):
         (None, {"fields": ["brand", "name", "starts_on", "ends_on", "budget", "members"]}),
         ("Where it stands (brand-local)", {"fields": ["figures"]}),
     ]
+
+    def get_urls(self) -> list[URLPattern]:
+        upload = path(
+            "import-plan/",
+            self.admin_site.admin_view(partial(import_view, self)),
+            name="ads_flight_import_plan",
+        )
+        return [upload, *super().get_urls()]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Flight]:
         queryset: QuerySet[Flight] = super().get_queryset(request)
