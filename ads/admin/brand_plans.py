@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from ads.admin.display import bar, local_time, money
+from ads.admin.display import bar, local_time, money, money_cell
 from ads.admin.flights import PACE_WORDS
 from ads.models import Brand, BudgetChange, BudgetTarget
 from ads.services.selectors.plans import (
@@ -76,12 +76,12 @@ def flights_table(plan: BrandPlan, brand: Brand) -> SafeString:
             f"{found.flight.starts_on} to {found.flight.ends_on}",
             bar(found.spend, found.flight.budget, currency),
             (
-                money(found.remaining, currency)
+                money_cell(found.remaining, currency)
                 if found.remaining >= 0
                 else f"over by {money(-found.remaining, currency)}"
             ),
             found.days_left,
-            money(found.projected, currency),
+            money_cell(found.projected, currency),
             pace_badge(found.pace),
             len(found.campaign_ids),
         )
@@ -150,11 +150,15 @@ def upcoming_table(plan: BrandPlan, brand: Brand) -> SafeString:
                 reverse("admin:ads_budgetchange_change", args=[change.pk]),
             ),
             _target(change),
-            "unchanged" if change.daily_budget is None else money(change.daily_budget, currency),
+            (
+                "unchanged"
+                if change.daily_budget is None
+                else money_cell(change.daily_budget, currency)
+            ),
             (
                 "unchanged"
                 if change.monthly_budget is None
-                else money(change.monthly_budget, currency)
+                else money_cell(change.monthly_budget, currency)
             ),
             change.created_by,
             local_time(change.created_at, brand.timezone),
@@ -176,9 +180,9 @@ def plan_links(brand: Brand) -> SafeString:
     return format_html(
         '<a class="button" href="{}">Export the media plan (CSV)</a> '
         '<a class="button" href="{}">Import a media plan</a>'
-        '<div class="help">The sheet has the columns brand, campaign, flight, starts_on, '
-        "ends_on, budget, month, monthly_budget; an exported plan imports back to no "
-        "change.</div>",
+        "<div><small>The sheet has the columns brand, campaign, flight, starts_on, ends_on, "
+        "budget, month, monthly_budget; an exported plan imports back to no change.</small>"
+        "</div>",
         reverse("admin:ads_brand_export_plan", args=[brand.pk]),
         reverse("admin:ads_flight_import_plan"),
     )

@@ -13,10 +13,11 @@ from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from ads.admin.access import BrandScoped, visible_brands
 from ads.admin.common import actor, report
-from ads.admin.display import local_time, money, request_now
+from ads.admin.display import local_time, money_cell, request_now
 from ads.admin.plan_filters import BrandFilter
 from ads.admin.plan_forms import ServiceForm
 from ads.core.periods import local_date
@@ -136,13 +137,13 @@ class BudgetChangeForm(ServiceForm):
 class BudgetChangeAdmin(BrandScoped, admin.ModelAdmin[BudgetChange]):
     form = BudgetChangeForm
     list_display = [
-        "effective_on",
+        "effective_from",
         "brand",
         "what",
         "daily",
         "monthly",
         "when_state",
-        "created_by",
+        "planned_by",
         "planned_at",
     ]
     list_filter = [BrandFilter, WhenFilter, "target"]
@@ -151,16 +152,28 @@ class BudgetChangeAdmin(BrandScoped, admin.ModelAdmin[BudgetChange]):
     date_hierarchy = "effective_on"
     ordering = ["effective_on", "brand__name", "id"]
     autocomplete_fields = ["brand", "campaign", "shared_budget"]
-    readonly_fields = ["what", "when_state", "created_by", "planned_at"]
+    readonly_fields = [
+        "what",
+        "when_state",
+        "planned_by",
+        "planned_at",
+        "effective_from",
+        "daily",
+        "monthly",
+    ]
     add_fields = ["brand", "target", "campaign", "shared_budget"]
     budget_fields = ["effective_on", "daily_budget", "monthly_budget"]
+    history_fields = ["effective_from", "daily", "monthly"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return [(None, {"fields": self.add_fields + self.budget_fields})]
+        # History is shown as the lists show it (amounts with their currency, ISO dates),
+        # not as disabled inputs.
+        budgets = self.budget_fields if self._is_future(request, obj) else self.history_fields
         return [
-            (None, {"fields": ["brand", "what", *self.budget_fields]}),
-            ("Planned", {"fields": ["when_state", "created_by", "planned_at"]}),
+            (None, {"fields": ["brand", "what", *budgets]}),
+            ("Planned", {"fields": ["when_state", "planned_by", "planned_at"]}),
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -195,7 +208,7 @@ class BudgetChangeAdmin(BrandScoped, admin.ModelAdmin[BudgetChange]):
         self.message_user(
             request,
             history_message(obj, brand_today(obj, request), verb),
-            messages.ERROR if request.method == "POST" or verb == "deleted" else messages.INFO,
+            messages.ERROR if request.method == "POST" or verb == "deleted" else messages.WARNING,
         )
         if request.method == "POST" or verb == "deleted":
             return HttpResponseRedirect(reverse("admin:ads_budgetchange_change", args=[obj.pk]))
@@ -221,6 +234,14 @@ class BudgetChangeAdmin(BrandScoped, admin.ModelAdmin[BudgetChange]):
             return refused
         return super().delete_view(request, object_id, extra_context)
 
+    @admin.display(description="From (brand-local)", ordering="effective_on")
+    def effective_from(self, obj: BudgetChange) -> str:
+        return obj.effective_on.isoformat()
+
+    @admin.display(description="Planned by", ordering="created_by")
+    def planned_by(self, obj: BudgetChange) -> str:
+        return obj.created_by
+
     @admin.display(description="Budgets of", ordering="target")
     def what(self, obj: BudgetChange) -> str:
         if obj.target == BudgetTarget.CAMPAIGN and obj.campaign is not None:
@@ -230,16 +251,16 @@ class BudgetChangeAdmin(BrandScoped, admin.ModelAdmin[BudgetChange]):
         return "The brand"
 
     @admin.display(description="Daily budget", ordering="daily_budget")
-    def daily(self, obj: BudgetChange) -> str:
-        return (
-            "unchanged" if obj.daily_budget is None else money(obj.daily_budget, obj.brand.currency)
-        )
+    def daily(self, obj: BudgetChange) -> SafeString | str:
+        if obj.daily_budget is None:
+            return "unchanged"
+        return money_cell(obj.daily_budget, obj.brand.currency)
 
     @admin.display(description="Monthly budget", ordering="monthly_budget")
-    def monthly(self, obj: BudgetChange) -> str:
+    def monthly(self, obj: BudgetChange) -> SafeString | str:
         if obj.monthly_budget is None:
             return "unchanged"
-        return money(obj.monthly_budget, obj.brand.currency)
+        return money_cell(obj.monthly_budget, obj.brand.currency)
 
     @admin.display(description="State")
     def when_state(self, obj: BudgetChange) -> str:

@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString
 
 from ads.admin.access import BrandScoped, brand_filter
 from ads.admin.common import actor, report
-from ads.admin.display import bar, money, request_now
+from ads.admin.display import bar, money, money_cell, request_now
 from ads.admin.media_plan import import_view
 from ads.admin.plan_filters import BrandFilter
 from ads.admin.plan_forms import ServiceForm, campaigns_field, other_brands_campaigns
@@ -179,8 +179,8 @@ class FlightAdmin(BrandScoped, admin.ModelAdmin[Flight]):
         return f"{obj.starts_on} to {obj.ends_on} ({obj.days()} days)"
 
     @admin.display(description="Budget", ordering="budget")
-    def budget_shown(self, obj: Flight) -> str:
-        return money(obj.budget, obj.brand.currency)
+    def budget_shown(self, obj: Flight) -> SafeString:
+        return money_cell(obj.budget, obj.brand.currency)
 
     @admin.display(description="Campaigns", ordering="campaign_total")
     def campaign_count(self, obj: Flight) -> int:

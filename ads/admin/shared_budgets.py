@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString
 
 from ads.admin.access import BrandScoped, brand_filter
 from ads.admin.common import actor, report
-from ads.admin.display import bar, money, request_now
+from ads.admin.display import bar, money_cell, request_now
 from ads.admin.plan_filters import BrandFilter
 from ads.admin.plan_forms import ServiceForm, campaigns_field, other_brands_campaigns
 from ads.models import Campaign, SharedBudget
@@ -144,12 +144,12 @@ class SharedBudgetAdmin(BrandScoped, admin.ModelAdmin[SharedBudget]):
         return shared
 
     @admin.display(description="Daily budget", ordering="daily_budget")
-    def daily(self, obj: SharedBudget) -> str:
-        return money(obj.daily_budget, obj.brand.currency)
+    def daily(self, obj: SharedBudget) -> SafeString:
+        return money_cell(obj.daily_budget, obj.brand.currency)
 
     @admin.display(description="Monthly budget", ordering="monthly_budget")
-    def monthly(self, obj: SharedBudget) -> str:
-        return money(obj.monthly_budget, obj.brand.currency)
+    def monthly(self, obj: SharedBudget) -> SafeString:
+        return money_cell(obj.monthly_budget, obj.brand.currency)
 
     @admin.display(description="Campaigns", ordering="campaign_total")
     def campaign_count(self, obj: SharedBudget) -> int:

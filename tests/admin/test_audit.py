@@ -11,7 +11,8 @@ import time_machine
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 
-from ads.models import Brand, ConfigAction, ConfigChange, Flight
+from ads.models import Brand, BudgetTarget, ConfigAction, ConfigChange, Flight
+from ads.services.budget_calendar import budget_change_create
 from ads.services.config_audit import config_change_record
 from tests.admin.conftest import NOON, text
 from tests.factories import make_brand, make_campaign
@@ -55,11 +56,34 @@ def test_the_audit_shows_who_planned_what_and_when_in_words(staff: Client) -> No
 
     assert "2026-06-10 14:00 CEST (Europe/Berlin)" in seen
     assert "api:planning-tool" in seen
-    assert "flight Black Friday" in seen
+    assert "Flight: Black Friday" in seen
     assert "Budget — 40,000.00 USD" in seen
     assert "Campaigns — Search, Social" in seen
     assert "Starts on — 2026-11-20" in seen
     assert '"budget"' not in page and "[" not in seen  # no raw JSON
+
+
+def test_ids_are_shown_by_name_and_values_in_words(staff: Client) -> None:
+    brand = make_brand("Acme")
+    search = make_campaign(brand, "Search")
+    budget_change_create(
+        brand_id=brand.pk,
+        target=BudgetTarget.CAMPAIGN,
+        target_id=search.pk,
+        effective_on=date(2026, 7, 1),
+        daily_budget="20",
+        monthly_budget=None,
+        at=NOON,
+        actor="planner",
+    )
+
+    html = staff.get("/admin/ads/configchange/").content.decode()
+    start = html.index('<table class="config-changes"')
+    table = text(html[start : html.index("</table>", start)])
+
+    assert "Budget change: campaign Acme / Search from 2026-07-01" in text(html)
+    assert "Campaign — Search" in table and "Target — Campaign" in table
+    assert "Shared budget" not in table  # a campaign's change names none
 
 
 def test_the_audit_is_read_only(staff: Client) -> None:

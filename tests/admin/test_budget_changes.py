@@ -202,12 +202,10 @@ def test_the_calendar_lists_who_planned_each_change_and_when(staff: Client) -> N
     page = text(staff.get("/admin/ads/budgetchange/", {"when": "upcoming"}).content.decode())
 
     assert (
-        "June 12, 2026 Acme Campaign Search 20.00 USD unchanged Upcoming (in 2 days) "
+        "2026-06-12 Acme Campaign Search 20.00 USD unchanged Upcoming (in 2 days) "
         "api:planning-tool 2026-06-10 08:00 EDT (America/New_York)"
     ) in page
-    assert (
-        "July 1, 2026 Acme The brand unchanged 5,000.00 USD Upcoming (in 21 days) planner" in page
-    )
+    assert "2026-07-01 Acme The brand unchanged 5,000.00 USD Upcoming (in 21 days) planner" in page
 
 
 def test_the_when_filter_follows_each_brands_own_today(staff: Client) -> None:
