@@ -8,6 +8,7 @@ page it ends on there, at the 1366 px the other screenshots use.
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
@@ -22,6 +23,7 @@ from pytest_django.live_server_helper import LiveServer
 from ads.models import Brand, BudgetChange, BudgetTarget, Flight, SharedBudget
 from ads.services.budget_calendar import budget_change_create
 from ads.services.flights import flight_create
+from ads.services.seeding import seed_demo
 from ads.services.shared_budgets import shared_budget_create
 from tests.browser.conftest import PASSWORD
 from tests.browser.test_console import log_in
@@ -215,3 +217,21 @@ def test_a_shared_budget_and_a_budget_change_in_force(
     expect(page.locator(".messagelist")).to_contain_text("it is history and cannot be changed")
     expect(page.locator("input[name=_save]")).to_have_count(0)
     shot(page, "admin-budget-change-history")
+
+
+def test_the_brand_list_shows_the_share_of_the_daily_budget_once(
+    page: Page, live_server: LiveServer, admin_user: User
+) -> None:
+    seed_demo(at=timezone.now())
+    call_command("check_budget", stdout=StringIO())
+
+    log_in(page, live_server, "boss")
+    page.goto(f"{live_server.url}/admin/ads/brand/")
+    expect(page.locator("#result_list thead")).not_to_contain_text("% of daily budget")
+    page.locator("#result_list thead").get_by_role("link", name="Today").click()
+    expect(page).to_have_url(re.compile(r"o=3"))
+    page.goto(f"{live_server.url}/admin/ads/brand/")
+    shot(page, "admin-brands")
+    page.goto(f"{live_server.url}/admin/ads/campaign/")
+    expect(page.locator("#changelist-filter")).to_contain_text("By flight")
+    shot(page, "admin-campaigns")
