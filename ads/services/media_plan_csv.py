@@ -32,9 +32,11 @@ from ads.core.money import MoneyError, parse_money
 FLIGHT_COLUMNS = ("brand", "campaign", "flight", "starts_on", "ends_on", "budget")
 CALENDAR_COLUMNS = ("month", "monthly_budget")
 COLUMNS = FLIGHT_COLUMNS + CALENDAR_COLUMNS
-# A plan is a few hundred rows; this bounds what one upload can make the server hold.
+# A plan is a few hundred rows; this bounds what one upload can make the server hold. 3 MB:
+# the admin's confirmation posts the sheet back base64-encoded (4 MB), under Django's 5 MB
+# DATA_UPLOAD_MAX_MEMORY_SIZE.
 MAX_ROWS = 20_000
-MAX_BYTES = 4 * 1024 * 1024
+MAX_BYTES = 3 * 1024 * 1024
 # Errors listed before "... and N more": enough to fix a sheet, not a megabyte of text.
 SHOWN_ERRORS = 50
 

@@ -167,3 +167,25 @@ def test_the_upload_needs_the_right_to_add_and_change_flights_and_budget_changes
     assert client.get(URL).status_code == 403
     assert upload(client, SHEET).status_code == 403
     assert not Flight.objects.exists()
+
+
+def test_a_confirmation_whose_sheet_came_back_broken_applies_nothing(
+    staff: Client, acme: Brand
+) -> None:
+    fields = confirm_fields(upload(staff, SHEET).content.decode())
+
+    page = staff.post(URL, {**fields, "content": "not base64!"}).content.decode()
+
+    assert "The sheet did not come back intact: upload it again." in page
+    assert not Flight.objects.exists()
+
+
+def test_names_beyond_ascii_survive_the_preview_and_confirmation(staff: Client) -> None:
+    brand = make_brand("Café Crème", daily="100", monthly="10000")
+    make_campaign(brand, "Été")
+    sheet = HEADER + "café crème,Été,Rentrée,2026-09-01,2026-09-30,500,,\n"
+
+    staff.post(URL, confirm_fields(upload(staff, sheet).content.decode()))
+
+    flight = Flight.objects.get()
+    assert (flight.name, [c.name for c in flight.campaigns.all()]) == ("Rentrée", ["Été"])

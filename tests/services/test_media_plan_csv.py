@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from ads.services.media_plan_csv import (
+    MAX_BYTES,
     MAX_ROWS,
     SHOWN_ERRORS,
     CalendarRow,
@@ -209,6 +210,12 @@ def test_too_many_rows_are_refused() -> None:
         MAX_ROWS + 1)))  # fmt: skip
 
     assert f"line {MAX_ROWS + 2}: more than {MAX_ROWS} rows" in found
+
+
+def test_a_file_over_the_size_limit_is_refused_unread() -> None:
+    data = HEADER.encode() + b" " * MAX_BYTES
+
+    assert errors_of(data) == [f"the file is over {MAX_BYTES} bytes"]
 
 
 def test_the_error_list_stops_after_a_few_dozen_with_a_count() -> None:
