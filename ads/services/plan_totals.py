@@ -37,7 +37,8 @@ def shared_totals_rebuild(shared_budget_ids: Iterable[int]) -> None:
 
 
 def flight_totals_rebuild(flight_ids: Iterable[int]) -> None:
-    """The totals of these flights: their campaigns' day totals over the flights' dates.
+    """The totals of these flights: their campaigns' day totals over the flights' dates (no
+    row for a flight without spend, as the ledger's write path leaves it).
     Helper: inside the caller's transaction, brands locked."""
     ids = sorted(set(flight_ids))
     if not ids:
@@ -48,10 +49,10 @@ def flight_totals_rebuild(flight_ids: Iterable[int]) -> None:
         clause, params = in_ids("f.id", ids)
         cursor.execute(
             f"""INSERT INTO ads_flightspend (flight_id, amount)
-            SELECT f.id, COALESCE(SUM(t.amount), 0)
+            SELECT f.id, SUM(t.amount)
             FROM ads_flight f
-            LEFT JOIN ads_flightcampaign fc ON fc.flight_id = f.id
-            LEFT JOIN ads_campaignperiodspend t ON t.campaign_id = fc.campaign_id
+            JOIN ads_flightcampaign fc ON fc.flight_id = f.id
+            JOIN ads_campaignperiodspend t ON t.campaign_id = fc.campaign_id
                 AND t.period = '{SpendPeriod.DAY.value}'
                 AND t.period_start >= f.starts_on AND t.period_start <= f.ends_on
             WHERE {clause}

@@ -124,7 +124,7 @@ def test_a_campaign_joining_a_flight_brings_its_spend_on_the_flights_dates() -> 
     assert FlightSpend.objects.get(flight=flight).amount == Decimal("70")
     assert state(campaign) == paused(PauseReason.FLIGHT_BUDGET)
     flight_update(flight_id=flight.pk, changes={"campaign_ids": []}, at=NOON, actor="alice")
-    assert FlightSpend.objects.get(flight=flight).amount == Decimal("0")
+    assert not FlightSpend.objects.filter(flight=flight).exists()
     assert state(campaign) == RUNNING
 
 
@@ -286,3 +286,84 @@ def test_manual_pause_outranks_the_flight_and_deleting_the_flight_frees_its_camp
     assert state(campaign) == RUNNING
     actions = list(ConfigChange.objects.order_by("id").values_list("action", "actor"))
     assert actions == [("created", "alice"), ("deleted", "alice")]
+
+
+@pytest.mark.drift
+def test_verify_totals_checks_flight_and_shared_budget_totals_and_fix_repairs_them() -> None:
+    from ads.models import SharedBudgetPeriodSpend
+    from ads.services.shared_budgets import shared_budget_create
+    from ads.services.verify import totals_verify
+
+    brand = make_brand(daily="100000", monthly="1000000")
+    campaign = make_campaign(brand)
+    flight, _ = flight_create(
+        brand_id=brand.pk,
+        name="Checked",
+        starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 11, 30),
+        budget="1000",
+        campaign_ids=[campaign.pk],
+        at=NOON,
+        actor="a",
+    )
+    shared, _ = shared_budget_create(
+        brand_id=brand.pk,
+        name="Pot",
+        daily_budget="1000",
+        monthly_budget=None,
+        campaign_ids=[campaign.pk],
+        at=NOON,
+        actor="a",
+    )
+    spend(campaign, "70", at=NOON)
+    clean = totals_verify(at=NOON)
+    assert clean.differences == []
+    assert (clean.checked["flight"], clean.checked["shared_budget"]) == (1, 2)
+
+    FlightSpend.objects.filter(flight=flight).update(amount=Decimal("1"))
+    SharedBudgetPeriodSpend.objects.filter(shared_budget=shared, period="day").delete()
+    found = totals_verify(at=NOON)
+    assert sorted((d.owner_kind, d.period) for d in found.differences) == [
+        ("flight", "flight"),
+        ("shared_budget", "day"),
+    ]
+    totals_verify(at=NOON, fix=True)
+    assert totals_verify(at=NOON).differences == []
+    assert FlightSpend.objects.get(flight=flight).amount == Decimal("70")
+
+
+def test_spend_that_would_overflow_a_flights_total_is_refused_not_a_crash() -> None:
+    from ads.services.spend import spend_record
+    from ads.services.spend_events import SpendEventInput
+
+    brand = make_brand(daily="1000000000000", monthly="1000000000000")
+    campaign = make_campaign(brand)
+    flight, _ = flight_create(
+        brand_id=brand.pk,
+        name="Across months",
+        starts_on=date(2026, 10, 1),
+        ends_on=date(2026, 11, 30),
+        budget="1000000000000",
+        campaign_ids=[campaign.pk],
+        at=NOON,
+        actor="a",
+    )
+    days = [datetime(2026, 10, 31, 12, tzinfo=UTC)] * 5 + [datetime(2026, 11, 1, 12, tzinfo=UTC)]
+    days += [datetime(2026, 11, 1, 12, tzinfo=UTC)] * 4
+    result = spend_record(
+        events=[
+            SpendEventInput(
+                campaign_id=campaign.pk,
+                amount="1000000000000",
+                occurred_at=when,
+                source="huge",
+                external_id=f"h{n}",
+            )
+            for n, when in enumerate(days)
+        ],
+        at=NOON,
+    )
+    refused = [o for o in result.outcomes if o.status == "rejected"]
+    assert refused and all("flight" in (o.reason or "") for o in refused)
+    stored = FlightSpend.objects.get(flight=flight).amount
+    assert stored == Decimal(1000000000000) * (len(days) - len(refused))
