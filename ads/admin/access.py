@@ -16,7 +16,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import Field, QuerySet
 from django.http import Http404, HttpRequest
 
-from ads.models import AdAccount, Brand, BrandAccess, Campaign
+from ads.models import AdAccount, Brand, BrandAccess, Campaign, SharedBudget
 from ads.services.access import allowed_brand_ids
 
 
@@ -56,6 +56,8 @@ class BrandScoped:
             kwargs["queryset"] = brand_filter(Campaign.objects.all(), request, "brand")
         elif db_field.related_model is AdAccount:
             kwargs["queryset"] = brand_filter(AdAccount.objects.all(), request, "brand")
+        elif db_field.related_model is SharedBudget:
+            kwargs["queryset"] = brand_filter(SharedBudget.objects.all(), request, "brand")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
     def formfield_for_manytomany(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -10,15 +11,25 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from ads.admin.access import BrandScoped
 from ads.admin.brand_budgets import change_budgets
+from ads.admin.brand_plans import (
+    BrandPlan,
+    brand_plan,
+    flights_table,
+    plan_links,
+    shared_table,
+    upcoming_table,
+)
 from ads.admin.common import actor, report
 from ads.admin.display import FULL, WARN, bar, local_time, money, request_now
 from ads.admin.forms import TimezoneInput, positive
+from ads.admin.media_plan import export_view
 from ads.models import Brand, Campaign, SpendEvent
 from ads.services.campaigns import brand_change_check, brand_save
 from ads.services.selectors.budgets import (
@@ -76,6 +87,10 @@ def _report_of(brand: Brand) -> BrandBudgetReport | None:
     return getattr(brand, "budget_report", None)
 
 
+def _plan_of(brand: Brand) -> BrandPlan | None:
+    return getattr(brand, "plan", None)
+
+
 def period_cell(period: PeriodBudget, currency: str) -> SafeString:
     """A budget period in one cell: the bar, then what is left and the projection."""
     projected = "—" if period.projected is None else money(period.projected, currency)
@@ -91,15 +106,36 @@ def period_cell(period: PeriodBudget, currency: str) -> SafeString:
 class BrandAdmin(BrandScoped, admin.ModelAdmin[Brand]):
     form = BrandForm
     brand_path = ""
-    list_display = ["name", "local_now", "today", "daily_pct", "this_month", "campaign_count"]
+    list_display = ["name", "local_now", "today", "this_month", "campaign_count"]
     list_filter = [BudgetUseFilter, "currency"]
     search_fields = ["name"]
     actions = [change_budgets]
-    readonly_fields = ["local_now", "today", "this_month", "timezone_fixed"]
+    readonly_fields = [
+        "local_now",
+        "today",
+        "this_month",
+        "timezone_fixed",
+        "flights",
+        "shared_budgets",
+        "upcoming_changes",
+        "media_plan",
+    ]
     fieldsets = [
         (None, {"fields": ["name", "timezone", "currency", "daily_budget", "monthly_budget"]}),
         ("Where it stands (brand-local)", {"fields": ["local_now", "today", "this_month"]}),
+        (
+            "Its plan",
+            {"fields": ["flights", "shared_budgets", "upcoming_changes", "media_plan"]},
+        ),
     ]
+
+    def get_urls(self) -> list[URLPattern]:
+        export = path(
+            "<path:object_id>/export-plan/",
+            self.admin_site.admin_view(partial(export_view, self)),
+            name="ads_brand_export_plan",
+        )
+        return [export, *super().get_urls()]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Brand]:
         # A subquery, not a join and GROUP BY: only the rows on the page are counted.
@@ -130,6 +166,7 @@ class BrandAdmin(BrandScoped, admin.ModelAdmin[Brand]):
             setattr(brand, "budget_report", brand_report_of(brand, at=request_now(request)))
             has_spend = SpendEvent.objects.filter(campaign__brand_id=brand.pk).exists()
             setattr(brand, "has_spend", has_spend)
+            setattr(brand, "plan", brand_plan(brand, at=request_now(request)))
         return brand
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -173,22 +210,36 @@ class BrandAdmin(BrandScoped, admin.ModelAdmin[Brand]):
         found = _report_of(obj)
         return "—" if found is None else local_time(found.local_time, obj.timezone)
 
-    @admin.display(description="Today")
+    # The bar shows the % of the daily budget, so the column sorts by it (a column of its
+    # own would repeat the figure).
+    @admin.display(description="Today", ordering="-day_pct")
     def today(self, obj: Brand) -> SafeString | str:
         found = _report_of(obj)
         return "—" if found is None else period_cell(found.day, obj.currency)
-
-    @admin.display(description="% of daily budget", ordering="-day_pct")
-    def daily_pct(self, obj: Brand) -> str:
-        found = _report_of(obj)
-        if found is None:
-            return "—"
-        return f"{found.day.spend * 100 / found.day.budget:.0f} %"
 
     @admin.display(description="This month")
     def this_month(self, obj: Brand) -> SafeString | str:
         found = _report_of(obj)
         return "—" if found is None else period_cell(found.month, obj.currency)
+
+    @admin.display(description="Flights")
+    def flights(self, obj: Brand) -> SafeString | str:
+        found = _plan_of(obj)
+        return "—" if found is None else flights_table(found, obj)
+
+    @admin.display(description="Shared budgets")
+    def shared_budgets(self, obj: Brand) -> SafeString | str:
+        found = _plan_of(obj)
+        return "—" if found is None else shared_table(found, obj)
+
+    @admin.display(description="Upcoming budget changes")
+    def upcoming_changes(self, obj: Brand) -> SafeString | str:
+        found = _plan_of(obj)
+        return "—" if found is None else upcoming_table(found, obj)
+
+    @admin.display(description="Media plan")
+    def media_plan(self, obj: Brand) -> SafeString:
+        return plan_links(obj)
 
     @admin.display(description="Campaigns", ordering="campaign_total")
     def campaign_count(self, obj: Brand) -> int:

@@ -25,6 +25,7 @@ from ads.admin.corrections import correction_link, correction_view
 from ads.admin.display import badge, bar, local_time, request_now
 from ads.admin.forms import move_unique_errors, positive
 from ads.admin.history import history_table
+from ads.admin.plan_filters import FlightFilter, SharedBudgetFilter
 from ads.models import Campaign, CampaignStatus, DaypartWindow, PauseReason, Weekday
 from ads.services.campaigns import campaign_change_check, campaign_save
 from ads.services.selectors.budgets import brand_budget_report
@@ -157,7 +158,15 @@ class CampaignAdmin(BrandScoped, admin.ModelAdmin[Campaign]):
         "schedule",
         "enabled",
     ]
-    list_filter = ["status", "pause_reason", ChangedFilter, "enabled", "schedule"]
+    list_filter = [
+        "status",
+        "pause_reason",
+        ChangedFilter,
+        "enabled",
+        "schedule",
+        FlightFilter,
+        SharedBudgetFilter,
+    ]
     list_select_related = ["brand", "schedule"]
     search_fields = ["name", "external_id", "brand__name"]
     readonly_fields = [

@@ -28,6 +28,11 @@ def money(amount: Decimal | None, currency: str) -> str:
     return f"{shown:,.{places}f} {currency}"
 
 
+def money_cell(amount: Decimal | None, currency: str) -> SafeString:
+    """``money`` kept on one line in a table cell (a narrow column would break it)."""
+    return format_html('<span style="white-space:nowrap">{}</span>', money(amount, currency))
+
+
 def amount(value: Decimal, currency: str) -> str:
     """``money`` without the code, where the same code follows at once."""
     return money(value, currency).rsplit(" ", 1)[0]

@@ -35,7 +35,7 @@ def admin_pages(campaign: Campaign) -> list[tuple[str, str]]:
     return [
         ("dashboard", "/admin/"),
         ("brand list", "/admin/ads/brand/"),
-        ("brand list by % of daily budget", "/admin/ads/brand/?o=-4"),
+        ("brand list by % of daily budget", "/admin/ads/brand/?o=-3"),
         ("brand list, at or above 80 %", "/admin/ads/brand/?budget_used=warn"),
         ("campaign list", "/admin/ads/campaign/"),
         ("campaign list, paused", "/admin/ads/campaign/?status__exact=paused"),

@@ -52,9 +52,18 @@ def test_brand_list_sorts_by_share_of_daily_budget_most_spent_first(staff: Clien
     spend(make_campaign(low), "10", at=NOON)
     spend(make_campaign(high), "90", at=NOON)
 
-    response = staff.get("/admin/ads/brand/", {"o": "4"})  # the "% of daily budget" column
+    response = staff.get("/admin/ads/brand/", {"o": "3"})  # "Today": its bar shows the %
 
     assert [b.name for b in response.context["cl"].result_list] == ["High", "Low"]
+
+
+def test_brand_list_shows_the_share_of_the_daily_budget_once_in_its_bar(staff: Client) -> None:
+    spend(make_campaign(make_brand("Acme", daily="100")), "85", at=NOON)
+
+    page = staff.get("/admin/ads/brand/").content.decode()
+
+    assert "% of daily budget" not in page
+    assert text(page).count("85 %") == 1
 
 
 def test_budget_filter_keeps_brands_at_or_above_80_or_at_100_percent(staff: Client) -> None:

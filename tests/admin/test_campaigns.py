@@ -171,7 +171,8 @@ def test_campaign_list_query_count_does_not_grow_with_its_rows(
     many = count_queries("/admin/ads/campaign/")
 
     assert many == one
-    assert many <= 10
+    # The page's own, and the flight and shared-budget filters' choices (one query each).
+    assert many <= 12
 
 
 def test_bulk_pause_first_shows_counts_per_brand_and_changes_nothing(staff: Client) -> None:
