@@ -188,6 +188,9 @@ def test_the_openapi_schema_is_public(db: None) -> None:
         "/api/v1/spend/daily-totals",
         "/api/v1/campaigns/{campaign_id}",
         "/api/v1/brands/{brand_id}/budget",
+        "/api/v1/brands",
+        "/api/v1/brands/{brand_id}",
+        "/api/v1/campaigns",
     }
     assert schema["components"]["securitySchemes"]["BearerToken"] == {
         "type": "http",

@@ -64,6 +64,10 @@ def test_a_campaign_shows_its_state_and_the_brand_budget_lines(api: ApiClient) -
             line("brand", "month", "2026-06-01", "30.00", "1000.00", "970.00"),
         ],
         "schedule": None,
+        # Its settings (for the management API; the same read for every token).
+        "daily_budget": None,
+        "monthly_budget": None,
+        "shared_budget": None,
     }
 
 
