@@ -10,12 +10,12 @@ from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import (
+    AfterValidator,
     ConfigDict,
     Field,
     PlainValidator,
     StrictBool,
     StrictInt,
-    StringConstraints,
     WithJsonSchema,
     field_validator,
 )
@@ -86,8 +86,20 @@ IsoDate = Annotated[
     ),
 ]
 IdIn = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
-Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ExternalId = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+
+
+def _length(most: int) -> AfterValidator:
+    def check(value: str) -> str:
+        value = value.strip()
+        if not 1 <= len(value) <= most:
+            raise ValueError(f"must have 1 to {most} characters (spaces around it aside)")
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[Text, _length(200), Field(min_length=1, max_length=200)]
+ExternalId = Annotated[Text, _length(128), Field(min_length=1, max_length=128)]
 
 
 class TransitionOut(Schema):
