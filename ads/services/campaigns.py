@@ -14,12 +14,15 @@ from ads.models import (
     ConfigAction,
     DaypartSchedule,
     DaypartWindow,
+    FlightCampaign,
+    SharedBudget,
     SpendEvent,
     Trigger,
     find_overlaps,
 )
 from ads.services.config_audit import config_change_record, snapshot
-from ads.services.locks import brands_lock
+from ads.services.locks import brands_lock, brands_lock_for_change
+from ads.services.plan_totals import shared_totals_rebuild
 from ads.services.reconcile import log_transitions, reconcile_locked
 from ads.services.rule import Scope, Transition
 
@@ -85,6 +88,16 @@ def campaign_change_check(*, campaign_id: int | None, brand_id: int) -> None:
                 "spend counts towards the brand it was spent for."
             }
         )
+    if stored_brand != brand_id and (
+        FlightCampaign.objects.filter(campaign_id=campaign_id).exists()
+        or Campaign.objects.filter(pk=campaign_id, shared_budget__isnull=False).exists()
+    ):
+        raise ValidationError(
+            {
+                "brand": "A campaign in a flight or shared budget cannot move to another "
+                "brand: take it out of them first."
+            }
+        )
 
 
 # What the configuration audit records of each (ConfigChange: the fields that changed).
@@ -130,6 +143,25 @@ def brand_save(*, brand: Brand, at: datetime, actor: str) -> list[Transition]:
     return transitions
 
 
+def _shared_budget_check(campaign: Campaign, stored: int | None) -> None:
+    """A campaign joins a shared budget of its own brand, and one in another shared budget
+    is refused, never moved silently (``ads.services.shared_budgets``)."""
+    new = campaign.shared_budget_id
+    if new is None or new == stored:
+        return
+    target = SharedBudget.objects.filter(pk=new).first()
+    if target is None or target.brand_id != campaign.brand_id:
+        raise ValidationError({"shared_budget": "Choose a shared budget of the campaign's brand."})
+    if stored is not None:
+        other = SharedBudget.objects.get(pk=stored)
+        raise ValidationError(
+            {
+                "shared_budget": f"The campaign is already in shared budget {other.name!r}: "
+                "remove it there first (a campaign shares at most one)."
+            }
+        )
+
+
 def campaign_save(*, campaign: Campaign, at: datetime, actor: str) -> list[Transition]:
     """Create or update a campaign's settings, audit them and enforce them at once. Safe to
     run twice (a second run changes nothing, so it records nothing).
@@ -139,16 +171,17 @@ def campaign_save(*, campaign: Campaign, at: datetime, actor: str) -> list[Trans
     """
     with transaction.atomic():
         adding = campaign._state.adding
-        stored_brand = (
-            Campaign.objects.values_list("brand_id", flat=True).get(pk=campaign.pk)
+        stored_brand, stored_shared = (
+            Campaign.objects.values_list("brand_id", "shared_budget_id").get(pk=campaign.pk)
             if not adding
-            else campaign.brand_id
+            else (campaign.brand_id, None)
         )
-        brands_lock({stored_brand, campaign.brand_id})
+        brands_lock_for_change({stored_brand, campaign.brand_id}, at)
         campaign_change_check(
             campaign_id=None if adding else campaign.pk,
             brand_id=campaign.brand_id,
         )
+        _shared_budget_check(campaign, stored_shared)
         before = (
             None if adding else snapshot(Campaign.objects.get(pk=campaign.pk), CAMPAIGN_AUDITED)
         )
@@ -173,9 +206,12 @@ def campaign_save(*, campaign: Campaign, at: datetime, actor: str) -> list[Trans
             actor=actor,
             at=at,
         )
-        transitions = reconcile_locked(
-            at=at, trigger=Trigger.SETUP, actor=actor, scope=Scope(campaign_ids=(campaign.pk,))
-        )
+        if campaign.shared_budget_id != stored_shared:
+            shared_totals_rebuild([v for v in (stored_shared, campaign.shared_budget_id) if v])
+            scope = Scope(brand_ids=(campaign.brand_id,))  # the shared budget's others too
+        else:
+            scope = Scope(campaign_ids=(campaign.pk,))
+        transitions = reconcile_locked(at=at, trigger=Trigger.SETUP, actor=actor, scope=scope)
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     campaign.refresh_from_db(fields=list(Campaign.ENGINE_FIELDS))
     return transitions

@@ -27,13 +27,8 @@ from ads.core.transactions import run_with_retry
 from ads.models import ReportedDailyTotal, SpendEvent, SpendKind, Trigger
 from ads.services.alerts import alerts_record_locked
 from ads.services.ingest import CampaignInfo, CampaignResolver, parse_instant
-from ads.services.ledger import (
-    LedgerKey,
-    LedgerRow,
-    TotalsOverflow,
-    ledger_and_totals_add,
-    totals_room,
-)
+from ads.services.ledger import LedgerRow, TotalsOverflow, ledger_and_totals_add, totals_room
+from ads.services.ledger_reads import LedgerKey
 from ads.services.locks import brands_lock
 from ads.services.reconcile import SYSTEM_ACTOR, log_transitions, reconcile_locked
 from ads.services.rule import Scope, Transition

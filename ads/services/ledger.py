@@ -14,23 +14,17 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DataError, connection
 
 from ads.core.money import MAX_TOTAL_MICROS, money_text
-from ads.core.sql import adapt, as_aware, as_date, dialect, in_ids, rows_cte
+from ads.core.sql import adapt, as_date, dialect, in_ids, rows_cte
 from ads.models import SpendKind, SpendPeriod
+from ads.services.ledger_reads import LedgerKey, recorded_keys
 
 # "numeric value out of range": a period total would pass what a BIGINT holds.
 NUMERIC_OUT_OF_RANGE = "22003"
-
-
-# (source, external_id, kind): the ledger's unique key, the primary key of ads_spendeventkey
-# (a table of its own: the ledger is partitioned by month). The kind is part of it so that
-# rows the system writes (adjustments, corrections) can never collide with a client's event
-# id.
-LedgerKey = tuple[str, str, str]
 
 
 class TotalsOverflow(Exception):
@@ -56,16 +50,21 @@ class LedgerRow:
         return (self.source, self.external_id, self.kind.value)
 
 
-TotalKey = tuple[int, str, date]  # (campaign or brand id, period, period start)
+TotalKey = tuple[int, str, date]  # (campaign, brand or shared budget id, period, start)
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """What the ledger holds (or this batch inserted) under an event key."""
+class NewTotals(NamedTuple):
+    """The totals a write touched, as they are after it: day and month totals of campaigns,
+    brands and shared budgets by ``TotalKey``, and flights' totals by flight id (with the
+    flight's budget and brand, read in the same statement)."""
 
-    campaign_id: int
-    micros: int
-    occurred_at: datetime
+    campaign: dict[TotalKey, int]
+    brand: dict[TotalKey, int]
+    shared: dict[TotalKey, int]
+    flight: dict[int, tuple[int, int, int]]  # flight id: (total, budget, brand id)
+
+
+NO_TOTALS = NewTotals({}, {}, {}, {})
 
 
 def _ledger_cte(
@@ -174,38 +173,101 @@ def _total(value: object) -> int:
     return value
 
 
-def add_spend_to_totals(
-    rows: Sequence[tuple[int, int, date, int]],
-) -> tuple[dict[TotalKey, int], dict[TotalKey, int]]:
-    """Add (campaign, brand, local date, micros) rows to the day and month totals of both
-    the campaign and the brand; return the new campaign and brand totals touched.
-    Helper: runs inside the caller's transaction."""
+def _groups(rows: Sequence[tuple[int, int, date, int]]) -> tuple[dict[int, int], dict[Any, int]]:
+    """The shared budget of each of these rows' campaigns, and the flight each row's
+    (campaign, date) counts toward: two queries, only where campaigns are in any."""
+    campaign_ids = sorted({row[0] for row in rows})
+    clause, params = in_ids("c.id", campaign_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.id, c.shared_budget_id FROM ads_campaign c "
+            f"WHERE {clause} AND c.shared_budget_id IS NOT NULL",
+            params,
+        )
+        shared = {campaign_id: shared_id for campaign_id, shared_id in cursor.fetchall()}
+        clause, params = in_ids("fc.campaign_id", campaign_ids)
+        cursor.execute(
+            "SELECT fc.campaign_id, f.id, f.starts_on, f.ends_on FROM ads_flightcampaign fc "
+            f"JOIN ads_flight f ON f.id = fc.flight_id WHERE {clause}",
+            params,
+        )
+        memberships = cursor.fetchall()
+    flights: dict[Any, int] = {}
+    for campaign_id, flight_id, starts_on, ends_on in memberships:
+        first, last = as_date(starts_on), as_date(ends_on)
+        for row in rows:
+            if row[0] == campaign_id and first <= row[2] <= last:
+                flights[(campaign_id, row[2])] = flight_id
+    return shared, flights
+
+
+def add_spend_to_totals(rows: Sequence[tuple[int, int, date, int]]) -> NewTotals:
+    """Add (campaign, brand, local date, micros) rows to the day and month totals of the
+    campaign, the brand and the campaign's shared budget, and to the total of the flight
+    holding that date; return the new totals touched. Helper: inside the caller's
+    transaction (SQLite's path; PostgreSQL fuses it into the ledger statement)."""
+    if not rows:
+        return NO_TOTALS
+    shared_of, flight_of = _groups(rows)
     campaign_sums: dict[TotalKey, int] = defaultdict(int)
     brand_sums: dict[TotalKey, int] = defaultdict(int)
+    shared_sums: dict[TotalKey, int] = defaultdict(int)
+    flight_sums: dict[int, int] = defaultdict(int)
     for campaign_id, brand_id, day, micros in rows:
+        shared_id = shared_of.get(campaign_id)
         for period, start in ((SpendPeriod.DAY, day), (SpendPeriod.MONTH, day.replace(day=1))):
             campaign_sums[(campaign_id, period.value, start)] += micros
             brand_sums[(brand_id, period.value, start)] += micros
+            if shared_id is not None:
+                shared_sums[(shared_id, period.value, start)] += micros
+        flight_id = flight_of.get((campaign_id, day))
+        if flight_id is not None:
+            flight_sums[flight_id] += micros
     # Sorted, so concurrent batches touch total rows in the same order.
-    return (
+    return NewTotals(
         _add_to_totals(
             "ads_campaignperiodspend", "campaign_id", dict(sorted(campaign_sums.items()))
         ),
         _add_to_totals("ads_brandperiodspend", "brand_id", dict(sorted(brand_sums.items()))),
+        _add_to_totals(
+            "ads_sharedbudgetperiodspend", "shared_budget_id", dict(sorted(shared_sums.items()))
+        ),
+        _add_to_flights(dict(sorted(flight_sums.items()))),
     )
+
+
+def _add_to_flights(sums: dict[int, int]) -> dict[int, tuple[int, int, int]]:
+    """Upsert flight totals; return each flight's new total, budget and brand."""
+    if not sums:
+        return {}
+    cte, params = rows_cte("v", (("flight_id", "bigint"), ("amount", "bigint")), list(sums.items()))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH {cte}
+            INSERT INTO ads_flightspend (flight_id, amount)
+            SELECT flight_id, amount FROM v WHERE 1 = 1
+            ON CONFLICT (flight_id) DO UPDATE SET amount = ads_flightspend.amount + excluded.amount
+            RETURNING flight_id, amount""",
+            params,
+        )
+        found = {row[0]: _total(row[1]) for row in cursor.fetchall()}
+        clause, params = in_ids("id", sorted(found))
+        cursor.execute(f"SELECT id, budget, brand_id FROM ads_flight WHERE {clause}", params)
+        flights = {row[0]: (int(row[1]), int(row[2])) for row in cursor.fetchall()}
+    return {flight_id: (amount, *flights[flight_id]) for flight_id, amount in found.items()}
 
 
 def ledger_and_totals_add(
     rows: Sequence[LedgerRow], at: datetime
-) -> tuple[set[LedgerKey], tuple[dict[TotalKey, int], dict[TotalKey, int]]]:
-    """Insert ledger rows once and add exactly the rows that were new to the day and month
-    totals of their campaigns and brands: the keys inserted, and the new campaign and brand
+) -> tuple[set[LedgerKey], NewTotals]:
+    """Insert ledger rows once and add exactly the rows that were new to the totals of
+    their campaigns, brands, shared budgets and flights: the keys inserted, and the new
     totals. The only way the ledger and the totals are written together, so the totals
     cannot drift from the ledger. Raises TotalsOverflow (the caller's transaction must then
     roll back; see ``totals_room``). Helper: inside the caller's transaction, after the
     brands are locked."""
     if not rows:
-        return set(), ({}, {})
+        return set(), NO_TOTALS
     if not dialect().writing_ctes:
         inserted = ledger_insert(rows, at)
         new = [
@@ -296,18 +358,32 @@ PERIOD_START = (
 
 def totals_upsert_sql(table: str, owner: str, returning: str) -> str:
     """Add the CTE `new` (owner, period, period_start, amount) to a totals table with
-    ``amount = amount + excluded.amount`` (never read-modify-write)."""
+    ``amount = amount + excluded.amount`` (never read-modify-write); rows without an owner
+    (a campaign in no shared budget) add nothing."""
     return f"""INSERT INTO {table} ({owner}, period, period_start, amount)
-        SELECT {owner}, period, period_start, SUM(amount) FROM new
+        SELECT {owner}, period, period_start, SUM(amount) FROM new WHERE {owner} IS NOT NULL
         GROUP BY {owner}, period, period_start
         ON CONFLICT ({owner}, period, period_start)
         DO UPDATE SET amount = {table}.amount + excluded.amount
         RETURNING {returning}"""
 
 
+# A flight's total from the `new` rows of its days (`flight_id` set on day rows only).
+FLIGHT_UPSERT = """INSERT INTO ads_flightspend (flight_id, amount)
+        SELECT flight_id, SUM(amount) FROM new WHERE flight_id IS NOT NULL GROUP BY flight_id
+        ON CONFLICT (flight_id) DO UPDATE SET amount = ads_flightspend.amount + excluded.amount
+        RETURNING flight_id, amount"""
+# The flight whose dates hold the row's local date, of the flights of its campaign (they
+# never overlap, so at most one).
+FLIGHT_OF_ROW = """(SELECT f.id FROM ads_flightcampaign fc JOIN ads_flight f ON f.id = fc.flight_id
+        WHERE fc.campaign_id = v.campaign_id AND v.local_date >= f.starts_on
+            AND v.local_date <= f.ends_on
+        LIMIT 1)"""
+
+
 def _ledger_and_totals_fused(
     rows: Sequence[LedgerRow], at: datetime
-) -> tuple[set[LedgerKey], tuple[dict[TotalKey, int], dict[TotalKey, int]]]:
+) -> tuple[set[LedgerKey], NewTotals]:
     """The same as the two steps, in one statement (PostgreSQL's data-modifying CTEs): the
     totals are summed from exactly the rows the insert returned. On a single-event API call
     the two round trips saved are a fifth of the request."""
@@ -318,6 +394,11 @@ def _ledger_and_totals_fused(
     )
     brands = totals_upsert_sql(
         "ads_brandperiodspend", "brand_id", returning.format(owner="brand_id")
+    )
+    shared = totals_upsert_sql(
+        "ads_sharedbudgetperiodspend",
+        "shared_budget_id",
+        returning.format(owner="shared_budget_id"),
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -339,73 +420,34 @@ def _ledger_and_totals_fused(
             ),
             new AS (
                 SELECT v.campaign_id, v.brand_id, v.amount, p.period,
-                    {PERIOD_START} AS period_start
+                    {PERIOD_START} AS period_start, cg.shared_budget_id,
+                    CASE WHEN p.period = '{SpendPeriod.DAY.value}' THEN {FLIGHT_OF_ROW} END
+                        AS flight_id
                 FROM ins JOIN v ON v.source = ins.source AND v.external_id = ins.external_id
                     AND v.kind = ins.kind
+                JOIN ads_campaign cg ON cg.id = v.campaign_id
                 CROSS JOIN {PERIODS}
             ),
             c AS ({campaigns}),
-            b AS ({brands})
+            b AS ({brands}),
+            s AS ({shared}),
+            fu AS ({FLIGHT_UPSERT})
             SELECT 'event', NULL::bigint, source, NULL::date, NULL::bigint, external_id, kind
                 FROM ins
             UNION ALL SELECT 'campaign', owner, period, period_start, amount, NULL, NULL FROM c
-            UNION ALL SELECT 'brand', owner, period, period_start, amount, NULL, NULL FROM b""",
+            UNION ALL SELECT 'brand', owner, period, period_start, amount, NULL, NULL FROM b
+            UNION ALL SELECT 'shared', owner, period, period_start, amount, NULL, NULL FROM s
+            UNION ALL SELECT 'flight', fu.flight_id, NULL, NULL, fu.amount, f.budget::text,
+                f.brand_id::text FROM fu JOIN ads_flight f ON f.id = fu.flight_id""",
             params + [adapt(at)],
         )
         inserted: set[LedgerKey] = set()
-        campaign_totals: dict[TotalKey, int] = {}
-        brand_totals: dict[TotalKey, int] = {}
+        totals = NewTotals({}, {}, {}, {})
         for what, owner, period, start, amount, external_id, kind in cursor.fetchall():
             if what == "event":
                 inserted.add((period, external_id, kind))
-            elif what == "campaign":
-                campaign_totals[(owner, period, start)] = int(amount)
+            elif what == "flight":
+                totals.flight[owner] = (int(amount), int(external_id), int(kind))
             else:
-                brand_totals[(owner, period, start)] = int(amount)
-    return inserted, (campaign_totals, brand_totals)
-
-
-def _recorded_rows(
-    keys: Sequence[LedgerKey], columns: str, *, events: bool
-) -> list[tuple[Any, ...]]:
-    """The recorded keys among ``keys`` (``sk``), with their ledger rows (``e``: by id and
-    date, one partition's primary key) if ``events``."""
-    if not keys:
-        return []
-    cte, params = rows_cte(
-        "k", (("source", "text"), ("external_id", "text"), ("kind", "text")), keys
-    )
-    join = (
-        " JOIN ads_spendevent e ON e.id = sk.event_id AND e.local_date = sk.local_date"
-        if events
-        else ""
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""WITH {cte} SELECT {columns} FROM ads_spendeventkey sk
-            JOIN k ON k.source = sk.source AND k.external_id = sk.external_id
-                AND k.kind = sk.kind{join}""",
-            params,
-        )
-        return list(cursor.fetchall())
-
-
-def recorded_keys(keys: Sequence[LedgerKey]) -> list[LedgerKey]:
-    """Which of these keys the ledger already holds, in one query."""
-    return [
-        (row[0], row[1], row[2])
-        for row in _recorded_rows(keys, "sk.source, sk.external_id, sk.kind", events=False)
-    ]
-
-
-def recorded_events(keys: Sequence[LedgerKey]) -> dict[LedgerKey, Recorded]:
-    """What the ledger holds under these keys, in one query (none: no query)."""
-    rows = _recorded_rows(
-        keys,
-        "sk.source, sk.external_id, sk.kind, e.campaign_id, e.amount, e.occurred_at",
-        events=True,
-    )
-    return {
-        (source, external_id, kind): Recorded(campaign_id, int(amount), as_aware(occurred_at))
-        for source, external_id, kind, campaign_id, amount, occurred_at in rows
-    }
+                getattr(totals, what)[(owner, period, start)] = int(amount)
+    return inserted, totals

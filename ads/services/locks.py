@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 
-from ads.core.sql import dialect, in_ids, lock_clause
+from ads.core.periods import local_date
+from ads.core.sql import as_date, dialect, in_ids, lock_clause
 from ads.models import BrandAlertSettings
 from ads.services.alerts import AlertBrand
+from ads.services.ledger import NewTotals
 
 
 def brands_lock(brand_ids: Iterable[int]) -> None:
@@ -33,10 +35,25 @@ def brands_lock(brand_ids: Iterable[int]) -> None:
         )
 
 
+def brands_lock_for_change(brand_ids: Iterable[int], at: datetime) -> None:
+    """``brands_lock`` for a staff change of what the rule reads (caps, flights, shared
+    budgets, the calendar): the brand rows are also rewritten, so a single-event statement
+    that was waiting for the lock sees that its snapshot is older than the change and takes
+    the general path (``ads.services.spend_single``)."""
+    ids = sorted(set(brand_ids))
+    brands_lock(ids)
+    if not ids:
+        return
+    clause, params = in_ids("id", ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE ads_brand SET updated_at = %s WHERE {clause}", [at] + params)
+
+
 @dataclass(frozen=True)
 class SpendTarget:
     """What recording spend needs to know of a campaign, read under its brand's lock.
-    Budgets and caps are micro-units; caps are None where the campaign has none."""
+    Budgets and caps are micro-units, as stored (the calendar may put others in force:
+    ``SpendTargets.calendar``); caps are None where the campaign has none."""
 
     brand_id: int
     timezone: str
@@ -51,6 +68,9 @@ class SpendTarget:
     alert_settings_id: int | None = None
     alert_thresholds: str = ""
     alert_margin: Decimal | None = None
+    shared_budget_id: int | None = None
+    shared_daily: int | None = None
+    shared_monthly: int | None = None
 
     def alert_brand(self) -> AlertBrand:
         own = (
@@ -67,38 +87,139 @@ class SpendTarget:
 
 
 @dataclass(frozen=True)
+class CalendarEntry:
+    """One budget change of the calendar (``BudgetChange``), amounts in micro-units."""
+
+    target: str
+    owner_id: int
+    effective_on: date
+    daily: int | None
+    monthly: int | None
+
+
+def in_force(
+    calendar: Sequence[CalendarEntry],
+    target: str,
+    owner_id: int,
+    stored: int | None,
+    which: str,
+    first: date,
+    last: date,
+) -> int | None:
+    """The lowest ``which`` ('daily' or 'monthly') budget in force on any day from
+    ``first`` to ``last``: the latest change effective on or before ``first`` (else the
+    stored budget), and every change effective within. The lowest, so that a screen built
+    on it never misses a budget reached (the rule then decides exactly)."""
+    entries = sorted(
+        (e for e in calendar if e.target == target and e.owner_id == owner_id),
+        key=lambda e: e.effective_on,
+    )
+    value = stored
+    candidates: list[int] = []
+    for entry in entries:
+        amount = entry.daily if which == "daily" else entry.monthly
+        if amount is None:
+            continue
+        if entry.effective_on <= first:
+            value = amount
+        elif entry.effective_on <= last:
+            candidates.append(amount)
+    if value is not None:
+        candidates.append(value)
+    return min(candidates) if candidates else None
+
+
+@dataclass(frozen=True)
 class SpendTargets:
     campaigns: dict[int, SpendTarget]
+    calendar: tuple[CalendarEntry, ...] = ()
 
-    def alert_brands(self) -> list[AlertBrand]:
-        """Each brand of these campaigns once, as the alert rule needs it."""
+    def _budget(
+        self, target: str, owner_id: int, stored: int | None, period: str, start: date
+    ) -> int | None:
+        if not self.calendar:
+            return stored
+        if period == "day":
+            return in_force(self.calendar, target, owner_id, stored, "daily", start, start)
+        last = _month_end(start)
+        return in_force(self.calendar, target, owner_id, stored, "monthly", start, last)
+
+    def alert_brands(self, at: datetime) -> list[AlertBrand]:
+        """Each brand of these campaigns once, as the alert rule needs it: the budgets in
+        force on the brand-local day of ``at``."""
         first = {t.brand_id: t for t in self.campaigns.values()}
-        return [target.alert_brand() for target in first.values()]
+        brands = []
+        for target in first.values():
+            day = local_date(at, target.timezone)
+            daily = self._budget("brand", target.brand_id, target.brand_daily, "day", day)
+            monthly = in_force(
+                self.calendar, "brand", target.brand_id, target.brand_monthly, "monthly", day, day
+            )
+            brands.append(
+                replace(target, brand_daily=daily or 0, brand_monthly=monthly or 0).alert_brand()
+            )
+        return brands
 
-    def reached(
-        self,
-        campaign_totals: dict[tuple[int, str, date], int],
-        brand_totals: dict[tuple[int, str, date], int],
-    ) -> tuple[int, ...]:
-        """Brands where one of these totals is at or past its budget or cap."""
-        budgets = {t.brand_id: (t.brand_daily, t.brand_monthly) for t in self.campaigns.values()}
-        hit = {
-            brand_id
-            for (brand_id, period, _), amount in brand_totals.items()
-            if amount >= budgets[brand_id][0 if period == "day" else 1]
-        }
-        for (campaign_id, period, _), amount in campaign_totals.items():
+    def reached(self, totals: NewTotals) -> tuple[int, ...]:
+        """Brands where one of these totals is at or past its budget or cap (at the lowest
+        budget the calendar puts in force over the total's period)."""
+        stored = {t.brand_id: (t.brand_daily, t.brand_monthly) for t in self.campaigns.values()}
+        hit: set[int] = set()
+        for (brand_id, period, start), amount in totals.brand.items():
+            budget = stored[brand_id][0 if period == "day" else 1]
+            limit = self._budget("brand", brand_id, budget, period, start)
+            if limit is not None and amount >= limit:
+                hit.add(brand_id)
+        for (campaign_id, period, start), amount in totals.campaign.items():
             target = self.campaigns[campaign_id]
             cap = target.daily_cap if period == "day" else target.monthly_cap
-            if cap is not None and amount >= cap:
+            limit = self._budget("campaign", campaign_id, cap, period, start)
+            if limit is not None and amount >= limit:
                 hit.add(target.brand_id)
+        shared = {
+            t.shared_budget_id: t for t in self.campaigns.values() if t.shared_budget_id is not None
+        }
+        for (shared_id, period, start), amount in totals.shared.items():
+            target = shared[shared_id]
+            own = target.shared_daily if period == "day" else target.shared_monthly
+            limit = self._budget("shared_budget", shared_id, own, period, start)
+            if limit is not None and amount >= limit:
+                hit.add(target.brand_id)
+        for flight_total, flight_budget, brand_id in totals.flight.values():
+            if flight_total >= flight_budget:
+                hit.add(brand_id)
         return tuple(sorted(hit))
+
+
+def _month_end(start: date) -> date:
+    following = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def calendar_read(brand_ids: Iterable[int]) -> tuple[CalendarEntry, ...]:
+    """The budget calendars of these brands (one query)."""
+    ids = sorted(set(brand_ids))
+    if not ids:
+        return ()
+    clause, params = in_ids("brand_id", ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT target, CASE target WHEN 'campaign' THEN campaign_id "
+            "WHEN 'shared_budget' THEN shared_budget_id ELSE brand_id END, effective_on, "
+            f"daily_budget, monthly_budget FROM ads_budgetchange WHERE {clause}",
+            params,
+        )
+        return tuple(
+            CalendarEntry(target, owner_id, as_date(day), daily, monthly)
+            for target, owner_id, day, daily, monthly in cursor.fetchall()
+        )
 
 
 def campaigns_lock(campaign_ids: Sequence[int], *, lock: bool = True) -> SpendTargets:
     """Lock the brands of these campaigns (in id order, as ``brands_lock``) and read what
-    recording spend needs in the same query, so budgets cannot change until commit.
-    Unknown ids are simply absent. ``lock=False`` only reads (dry runs)."""
+    recording spend needs in the same query, so budgets cannot change until commit (the
+    calendar in a second query, only for brands that have one). Unknown ids are simply
+    absent. ``lock=False`` only reads (dry runs)."""
     if not campaign_ids:
         return SpendTargets({})
     clause, params = in_ids("c.id", campaign_ids)
@@ -106,20 +227,24 @@ def campaigns_lock(campaign_ids: Sequence[int], *, lock: bool = True) -> SpendTa
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.id, b.id, b.timezone, b.currency, b.daily_budget, b.monthly_budget, "
-            "c.daily_budget, c.monthly_budget, s.id, s.thresholds, s.pacing_margin "
+            "c.daily_budget, c.monthly_budget, s.id, s.thresholds, s.pacing_margin, "
+            "c.shared_budget_id, sb.daily_budget, sb.monthly_budget, "
+            "EXISTS (SELECT 1 FROM ads_budgetchange bc WHERE bc.brand_id = b.id) "
             "FROM ads_campaign c JOIN ads_brand b ON b.id = c.brand_id "
             "LEFT JOIN ads_brandalertsettings s ON s.brand_id = b.id "
+            "LEFT JOIN ads_sharedbudget sb ON sb.id = c.shared_budget_id "
             f"WHERE {clause} ORDER BY b.id{suffix}",
             params,
         )
         rows = cursor.fetchall()
-    return SpendTargets({row[0]: _target(row) for row in rows})
+    calendar = calendar_read(row[1] for row in rows if row[14])
+    return SpendTargets({row[0]: _target(row) for row in rows}, calendar)
 
 
 def _target(row: tuple[Any, ...]) -> SpendTarget:
     """A row of ``campaigns_lock``'s query (campaign id first)."""
     _, brand_id, zone, currency, daily, monthly, cap_daily, cap_monthly = row[:8]
-    settings_id, thresholds, margin = row[8:]
+    settings_id, thresholds, margin, shared_id, shared_daily, shared_monthly = row[8:14]
     return SpendTarget(
         brand_id,
         zone,
@@ -132,4 +257,7 @@ def _target(row: tuple[Any, ...]) -> SpendTarget:
         thresholds or "",
         # SQLite hands a decimal column back as a float: through text, as Django's field does.
         None if margin is None else Decimal(str(margin)),
+        shared_id,
+        shared_daily,
+        shared_monthly,
     )

@@ -66,7 +66,8 @@ def money_sql(column: str) -> str:
 SNAPSHOT_SQL = (
     "jsonb_build_object("
     + ", ".join(f"'{key}', {money_sql('e.' + key)}" for key in MONEY_COLUMNS)
-    + ", 'timezone', e.timezone, 'local_time', e.local_time, 'schedule_open', "
+    + ", 'flight_id', e.flight_id, 'shared_budget_id', e.shared_budget_id"
+    ", 'timezone', e.timezone, 'local_time', e.local_time, 'schedule_open', "
     "CASE WHEN e.schedule_id IS NULL THEN NULL ELSE e.schedule_open = 1 END)"
 )
 # ``RETURNED`` with the figures as money text, made by the database: 40,000 transitions
@@ -202,6 +203,8 @@ def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
         key: None if row[key] is None else money_text(row[key]) for key in MONEY_COLUMNS
     }
     snapshot.update(
+        flight_id=row["flight_id"],
+        shared_budget_id=row["shared_budget_id"],
         timezone=row["timezone"],
         local_time=row["local_time"],
         schedule_open=bool(row["schedule_open"]) if row["schedule_id"] else None,

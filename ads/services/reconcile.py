@@ -1,10 +1,4 @@
-"""The engine: the one place that decides whether a campaign runs.
-
-At an instant ``at`` a campaign should be RUNNING iff it is enabled, its brand's spend for
-the brand-local day and month of ``at`` is below the brand's budgets, its own spend is below
-its own caps, and it has no schedule or ``at`` falls (brand-local wall clock) inside one of
-its windows. Otherwise it is PAUSED with the reason that lasts longest (``_DESIRED_REASON``).
-Reaching a budget counts as exhausted (spend >= budget pauses).
+"""The engine: moving campaigns to what the rule (``ads.services.rule``) says.
 
 ``reconcile`` evaluates that rule (``ads.services.rule``) for a set of campaigns in SQL, and
 moves only those whose stored status or reason differ (``ads.services.moves``), writing one

@@ -1,10 +1,13 @@
 """The rule: the one place that decides whether a campaign runs.
 
-At an instant ``at`` a campaign should be RUNNING iff it is enabled, its brand's spend for
-the brand-local day and month of ``at`` is below the brand's budgets, its own spend is below
-its own caps, and it has no schedule or ``at`` falls (brand-local wall clock) inside one of
-its windows. Otherwise it is PAUSED with the reason that lasts longest (``DESIRED_REASON``).
-Reaching a budget counts as exhausted (spend >= budget pauses).
+At an instant ``at`` a campaign should be RUNNING iff it is enabled; it is in no flight, or
+the brand-local date of ``at`` falls in one of its flights and that flight's spend is below
+its budget; its brand's, its shared budget's and its own spend for the brand-local day and
+month of ``at`` are below their budgets in force that day (the budget calendar's latest
+change, else the stored budget); and it has no schedule or ``at`` falls (brand-local wall
+clock) inside one of its windows. Otherwise it is PAUSED with the reason that lasts
+longest (``DESIRED_REASON``). Reaching a budget counts as exhausted (spend >= budget
+pauses).
 
 The rule is evaluated for a set of campaigns in SQL (``evaluate_sql``), from a ``Clock``
 computed in Python; ``plan`` gives the transitions it calls for, ``evaluate`` its inputs and
@@ -24,48 +27,19 @@ from django.db import connection
 
 from ads.core.money import from_micros, money_text
 from ads.core.periods import LocalPeriod, local_period
-from ads.core.sql import in_ids, rows_cte
-from ads.models import CampaignStatus, DaypartWindow, PauseReason, SpendPeriod, schedule_is_open
+from ads.core.sql import rows_cte
+from ads.models import (
+    BudgetTarget,
+    CampaignStatus,
+    DaypartWindow,
+    PauseReason,
+    SpendPeriod,
+    schedule_is_open,
+)
+from ads.services.rule_plans import flights_sql, in_force_sql
 
-
-@dataclass(frozen=True)
-class Scope:
-    """Which campaigns to evaluate: all, or those of some brands and/or some campaigns."""
-
-    brand_ids: tuple[int, ...] | None = None
-    campaign_ids: tuple[int, ...] | None = None
-    # Brands with lo <= id < hi (hi None: no end), for sweeps split over workers.
-    brand_range: tuple[int, int | None] | None = None
-
-    def where(self) -> tuple[str, list[Any]]:
-        clauses, params = ["1 = 1"], []
-        if self.brand_range is not None:
-            lo, hi = self.brand_range
-            clauses.append("c.brand_id >= %s")
-            params.append(lo)
-            if hi is not None:
-                clauses.append("c.brand_id < %s")
-                params.append(hi)
-        for column, ids in (("c.brand_id", self.brand_ids), ("c.id", self.campaign_ids)):
-            if ids is not None:
-                clause, clause_params = in_ids(column, ids)
-                clauses.append(clause)
-                params += clause_params
-        return " AND ".join(clauses), params
-
-    def totals_joins(self) -> dict[str, str]:
-        """Extra conditions on the totals joins: a brand range reads only its own brands'
-        totals, not every brand's (the same brands ``where`` admits, so nothing evaluated
-        loses a total). Literal integers, so the planner sizes the range. (The campaign
-        totals have no brand column; see ARCHITECTURE.md, "Split sweeps".)"""
-        joins = dict.fromkeys(("bd", "bm", "cd", "cm"), "")
-        if self.brand_range is not None:
-            lo, hi = int(self.brand_range[0]), self.brand_range[1]
-            for alias in ("bd", "bm"):
-                upper = "" if hi is None else f" AND {alias}.brand_id < {int(hi)}"
-                joins[alias] = f" AND {alias}.brand_id >= {lo}{upper}"
-        return joins
-
+# Re-exported: callers take the rule's scope with the rule.
+from ads.services.scope import Scope as Scope
 
 ALL = Scope()
 
@@ -191,29 +165,54 @@ def clock(at: datetime, scope: Scope) -> Clock:
 
 
 # The rule, in precedence order: the reason that lasts longest first (any month-long reason
-# before any day-long one), so the reason shown says when the campaign can run again.
-# Amounts are integer micro-units on both sides.
+# before any day-long one), so the reason shown says when the campaign can run again: outside
+# its flights until staff extend one (or the next starts), a flight's budget until the flight
+# ends. Budgets are those in force today (the calendar's latest change, else the stored
+# one); amounts are integer micro-units on both sides.
+BRAND_DAILY = "COALESCE(ib.daily, b.daily_budget)"
+BRAND_MONTHLY = "COALESCE(ib.monthly, b.monthly_budget)"
+CAMPAIGN_DAILY = "COALESCE(ic.daily, c.daily_budget)"
+CAMPAIGN_MONTHLY = "COALESCE(ic.monthly, c.monthly_budget)"
+SHARED_DAILY = "COALESCE(ish.daily, sb.daily_budget)"
+SHARED_MONTHLY = "COALESCE(ish.monthly, sb.monthly_budget)"
 DESIRED_REASON = f"""
     CASE
         WHEN NOT c.enabled THEN '{PauseReason.MANUAL}'
-        WHEN COALESCE(bm.amount, 0) >= b.monthly_budget THEN '{PauseReason.BRAND_MONTHLY_BUDGET}'
-        WHEN c.monthly_budget IS NOT NULL AND COALESCE(cm.amount, 0) >= c.monthly_budget
+        WHEN fl.campaign_id IS NOT NULL AND fl.flight_id IS NULL
+            THEN '{PauseReason.OUTSIDE_FLIGHT}'
+        WHEN fl.flight_id IS NOT NULL AND COALESCE(fs.amount, 0) >= f.budget
+            THEN '{PauseReason.FLIGHT_BUDGET}'
+        WHEN COALESCE(bm.amount, 0) >= {BRAND_MONTHLY} THEN '{PauseReason.BRAND_MONTHLY_BUDGET}'
+        WHEN {SHARED_MONTHLY} IS NOT NULL AND COALESCE(sm.amount, 0) >= {SHARED_MONTHLY}
+            THEN '{PauseReason.SHARED_MONTHLY_BUDGET}'
+        WHEN {CAMPAIGN_MONTHLY} IS NOT NULL AND COALESCE(cm.amount, 0) >= {CAMPAIGN_MONTHLY}
             THEN '{PauseReason.CAMPAIGN_MONTHLY_BUDGET}'
-        WHEN COALESCE(bd.amount, 0) >= b.daily_budget THEN '{PauseReason.BRAND_DAILY_BUDGET}'
-        WHEN c.daily_budget IS NOT NULL AND COALESCE(cd.amount, 0) >= c.daily_budget
+        WHEN COALESCE(bd.amount, 0) >= {BRAND_DAILY} THEN '{PauseReason.BRAND_DAILY_BUDGET}'
+        WHEN {SHARED_DAILY} IS NOT NULL AND COALESCE(sd.amount, 0) >= {SHARED_DAILY}
+            THEN '{PauseReason.SHARED_DAILY_BUDGET}'
+        WHEN {CAMPAIGN_DAILY} IS NOT NULL AND COALESCE(cd.amount, 0) >= {CAMPAIGN_DAILY}
             THEN '{PauseReason.CAMPAIGN_DAILY_BUDGET}'
         WHEN c.schedule_id IS NOT NULL AND o.schedule_id IS NULL
             THEN '{PauseReason.OUTSIDE_SCHEDULE}'
     END"""
 
 EVALUATE = f"""
+    WITH inf AS {{in_force}}, fl AS {{flights}}
     SELECT c.id AS campaign_id, c.name AS campaign_name, c.brand_id, c.status, c.pause_reason,
         {DESIRED_REASON} AS desired_reason,
-        COALESCE(bd.amount, 0) AS brand_day_spend, b.daily_budget AS brand_daily_budget,
-        COALESCE(bm.amount, 0) AS brand_month_spend, b.monthly_budget AS brand_monthly_budget,
-        COALESCE(cd.amount, 0) AS campaign_day_spend, c.daily_budget AS campaign_daily_budget,
+        COALESCE(bd.amount, 0) AS brand_day_spend, {BRAND_DAILY} AS brand_daily_budget,
+        COALESCE(bm.amount, 0) AS brand_month_spend, {BRAND_MONTHLY} AS brand_monthly_budget,
+        COALESCE(cd.amount, 0) AS campaign_day_spend, {CAMPAIGN_DAILY} AS campaign_daily_budget,
         COALESCE(cm.amount, 0) AS campaign_month_spend,
-        c.monthly_budget AS campaign_monthly_budget,
+        {CAMPAIGN_MONTHLY} AS campaign_monthly_budget,
+        c.shared_budget_id,
+        CASE WHEN sb.id IS NULL THEN NULL ELSE COALESCE(sd.amount, 0) END AS shared_day_spend,
+        {SHARED_DAILY} AS shared_daily_budget,
+        CASE WHEN sb.id IS NULL THEN NULL ELSE COALESCE(sm.amount, 0) END AS shared_month_spend,
+        {SHARED_MONTHLY} AS shared_monthly_budget,
+        CASE WHEN fl.campaign_id IS NULL THEN 0 ELSE 1 END AS in_flight, fl.flight_id,
+        CASE WHEN f.id IS NULL THEN NULL ELSE COALESCE(fs.amount, 0) END AS flight_spend,
+        f.budget AS flight_budget,
         c.schedule_id, CASE WHEN o.schedule_id IS NULL THEN 0 ELSE 1 END AS schedule_open,
         b.timezone, z.local_time
     FROM ads_campaign c
@@ -227,13 +226,30 @@ EVALUATE = f"""
         AND cd.period = '{SpendPeriod.DAY}' AND cd.period_start = z.day{{cd}}
     LEFT JOIN ads_campaignperiodspend cm ON cm.campaign_id = c.id
         AND cm.period = '{SpendPeriod.MONTH}' AND cm.period_start = z.month{{cm}}
+    LEFT JOIN ads_sharedbudget sb ON sb.id = c.shared_budget_id
+    LEFT JOIN ads_sharedbudgetperiodspend sd ON sd.shared_budget_id = c.shared_budget_id
+        AND sd.period = '{SpendPeriod.DAY}' AND sd.period_start = z.day
+    LEFT JOIN ads_sharedbudgetperiodspend sm ON sm.shared_budget_id = c.shared_budget_id
+        AND sm.period = '{SpendPeriod.MONTH}' AND sm.period_start = z.month
+    LEFT JOIN fl ON fl.campaign_id = c.id
+    LEFT JOIN ads_flight f ON f.id = fl.flight_id
+    LEFT JOIN ads_flightspend fs ON fs.flight_id = fl.flight_id
+    LEFT JOIN inf ib ON ib.target = '{BudgetTarget.BRAND}' AND ib.owner_id = c.brand_id
+    LEFT JOIN inf ic ON ic.target = '{BudgetTarget.CAMPAIGN}' AND ic.owner_id = c.id
+    LEFT JOIN inf ish ON ish.target = '{BudgetTarget.SHARED_BUDGET}'
+        AND ish.owner_id = c.shared_budget_id
     LEFT JOIN open_schedules o ON o.schedule_id = c.schedule_id AND o.tz = b.timezone
     WHERE {{where}}
 """
 
 
 def evaluate_sql(scope: Scope, where: str) -> str:
-    return EVALUATE.format(where=where, **scope.totals_joins())
+    return EVALUATE.format(
+        where=where,
+        flights=flights_sql(scope),
+        in_force=in_force_sql(scope),
+        **scope.totals_joins(),
+    )
 
 
 # Stored state differs from the rule. `status` follows `pause_reason` (a check constraint
@@ -245,12 +261,18 @@ DIFFERS = "COALESCE(e.pause_reason, '') <> COALESCE(e.desired_reason, '')"
 # given, or on a resume the reason lifted.
 FIGURES = f"""
     CASE COALESCE(e.desired_reason, e.pause_reason)
+        WHEN '{PauseReason.FLIGHT_BUDGET}' THEN e.flight_spend
+        WHEN '{PauseReason.SHARED_MONTHLY_BUDGET}' THEN e.shared_month_spend
+        WHEN '{PauseReason.SHARED_DAILY_BUDGET}' THEN e.shared_day_spend
         WHEN '{PauseReason.BRAND_MONTHLY_BUDGET}' THEN e.brand_month_spend
         WHEN '{PauseReason.BRAND_DAILY_BUDGET}' THEN e.brand_day_spend
         WHEN '{PauseReason.CAMPAIGN_MONTHLY_BUDGET}' THEN e.campaign_month_spend
         WHEN '{PauseReason.CAMPAIGN_DAILY_BUDGET}' THEN e.campaign_day_spend
     END AS spend,
     CASE COALESCE(e.desired_reason, e.pause_reason)
+        WHEN '{PauseReason.FLIGHT_BUDGET}' THEN e.flight_budget
+        WHEN '{PauseReason.SHARED_MONTHLY_BUDGET}' THEN e.shared_monthly_budget
+        WHEN '{PauseReason.SHARED_DAILY_BUDGET}' THEN e.shared_daily_budget
         WHEN '{PauseReason.BRAND_MONTHLY_BUDGET}' THEN e.brand_monthly_budget
         WHEN '{PauseReason.BRAND_DAILY_BUDGET}' THEN e.brand_daily_budget
         WHEN '{PauseReason.CAMPAIGN_MONTHLY_BUDGET}' THEN e.campaign_monthly_budget
@@ -329,6 +351,7 @@ def evaluate(*, at: datetime, scope: Scope) -> list[dict[str, Any]]:
             if row[key] is not None:
                 row[key] = from_micros(row[key])
         row["schedule_open"] = bool(row["schedule_open"]) if row["schedule_id"] else None
+        row["in_flight"] = bool(row["in_flight"])
         row["local_time"] = at_clock.periods[row["timezone"]].local
     return rows
 
@@ -342,4 +365,10 @@ MONEY_COLUMNS = (
     "campaign_daily_budget",
     "campaign_month_spend",
     "campaign_monthly_budget",
+    "shared_day_spend",
+    "shared_daily_budget",
+    "shared_month_spend",
+    "shared_monthly_budget",
+    "flight_spend",
+    "flight_budget",
 )

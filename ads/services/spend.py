@@ -91,14 +91,16 @@ def spend_record(
             # New positive spend can change the rule's verdict only by making a total reach
             # its limit; only those brands are reconciled here (a batch spread over a
             # thousand brands would otherwise re-evaluate all of them).
-            limited = targets.reached(*totals)
+            limited = targets.reached(totals)
             transitions: list[Transition] = []
             if limited:
                 transitions = reconcile_locked(
                     at=at, trigger=Trigger.SPEND, actor=actor, scope=Scope(brand_ids=limited)
                 )
             # Judged from the new totals the statement returned: no query unless one is due.
-            alerts_record_for_totals_locked(brands=targets.alert_brands(), totals=totals[1], at=at)
+            alerts_record_for_totals_locked(
+                brands=targets.alert_brands(at), totals=totals.brand, at=at
+            )
             if dry_run:
                 # Everything was done as for real, so the answer is exactly what recording
                 # would do; rolling back undoes it (and drops any after-commit work).

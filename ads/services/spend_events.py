@@ -15,7 +15,8 @@ from typing import Any, cast
 
 from ads.core.money import MoneyError, money_text, parse_money, to_micros
 from ads.core.periods import instant_problem, local_date
-from ads.services.ledger import LedgerKey, LedgerRow, Recorded, recorded_events
+from ads.services.ledger import LedgerRow
+from ads.services.ledger_reads import LedgerKey, Recorded, recorded_events
 from ads.services.locks import SpendTargets
 from ads.services.rule import Transition
 from ads.services.spend_input import MAX_ID

@@ -33,14 +33,22 @@ from ads.core.transactions import run_with_retry
 from ads.models import BrandAlertSettings, SpendPeriod, Trigger
 from ads.services.alerts import alerts_record_for_totals
 from ads.services.ledger import (
+    FLIGHT_UPSERT,
     NEXT_EVENT_ID,
     NUMERIC_OUT_OF_RANGE,
     PERIOD_START,
     PERIODS,
+    NewTotals,
     TotalKey,
     totals_upsert_sql,
 )
-from ads.services.locks import SpendTarget, SpendTargets, brands_lock
+from ads.services.locks import (
+    CalendarEntry,
+    SpendTarget,
+    SpendTargets,
+    brands_lock,
+    in_force,
+)
 from ads.services.reconcile import reconcile_locked
 from ads.services.rule import Scope, Transition
 from ads.services.spend_events import (
@@ -85,26 +93,42 @@ def _zones_reload() -> _Zones:
     return _zones
 
 
+_PERIOD_AMOUNT = "period, amount"
 _ONE_EVENT = f"""
     WITH t AS (
         SELECT c.id, c.brand_id, b.timezone, b.currency, b.daily_budget, b.monthly_budget,
             c.daily_budget AS cap_daily, c.monthly_budget AS cap_monthly,
             s.id AS alert_settings, s.thresholds AS alert_thresholds,
-            s.pacing_margin AS alert_margin
+            s.pacing_margin AS alert_margin, c.shared_budget_id,
+            sb.daily_budget AS shared_daily, sb.monthly_budget AS shared_monthly,
+            b.xmin::text AS version
         FROM ads_campaign c JOIN ads_brand b ON b.id = c.brand_id
         LEFT JOIN ads_brandalertsettings s ON s.brand_id = b.id
+        LEFT JOIN ads_sharedbudget sb ON sb.id = c.shared_budget_id
         WHERE c.id = %(campaign)s
         FOR NO KEY UPDATE OF b
     ),
     v AS (
         SELECT t.id AS campaign_id, t.brand_id, %(kind)s::text AS kind,
             %(amount)s::bigint AS amount, %(occurred_at)s::timestamptz AS occurred_at,
-            z.local_date, %(source)s::text AS source, %(external_id)s::text AS external_id
+            z.local_date, %(source)s::text AS source, %(external_id)s::text AS external_id,
+            t.shared_budget_id
         FROM t
         JOIN unnest(%(zones)s::text[], %(dates)s::date[]) AS z(zone, local_date)
             ON z.zone = t.timezone
         WHERE (%(currency)s::text IS NULL OR upper(%(currency)s::text) = t.currency)
             AND (%(allowed)s::bigint[] IS NULL OR t.brand_id = ANY(%(allowed)s::bigint[]))
+            -- The brand row as locked is the one this statement's snapshot read: no staff
+            -- change (flights, shared budgets, calendar, caps: each updates the brand row)
+            -- committed while this statement waited for the lock.
+            AND t.version = (SELECT b2.xmin::text FROM ads_brand b2 WHERE b2.id = t.brand_id)
+    ),
+    fv AS (
+        SELECT f.id AS flight_id, f.budget
+        FROM v JOIN ads_flightcampaign fc ON fc.campaign_id = v.campaign_id
+        JOIN ads_flight f ON f.id = fc.flight_id
+        WHERE v.local_date >= f.starts_on AND v.local_date <= f.ends_on
+        LIMIT 1
     ),
     ins AS (
         INSERT INTO ads_spendeventkey (source, external_id, kind, local_date, event_id)
@@ -121,17 +145,31 @@ _ONE_EVENT = f"""
         FROM v CROSS JOIN ins
     ),
     new AS (
-        SELECT v.campaign_id, v.brand_id, v.amount, p.period, {PERIOD_START} AS period_start
+        SELECT v.campaign_id, v.brand_id, v.amount, p.period, {PERIOD_START} AS period_start,
+            v.shared_budget_id,
+            CASE WHEN p.period = '{SpendPeriod.DAY.value}' THEN (SELECT flight_id FROM fv) END
+                AS flight_id
         FROM v CROSS JOIN {PERIODS}
         WHERE EXISTS (SELECT FROM ins)
     ),
     ct AS ({totals_upsert_sql("ads_campaignperiodspend", "campaign_id", "period, amount")}),
-    bt AS ({totals_upsert_sql("ads_brandperiodspend", "brand_id", "period, amount")})
+    bt AS ({totals_upsert_sql("ads_brandperiodspend", "brand_id", "period, amount")}),
+    st AS ({totals_upsert_sql("ads_sharedbudgetperiodspend", "shared_budget_id", _PERIOD_AMOUNT)}),
+    fu AS ({FLIGHT_UPSERT})
     SELECT t.brand_id, (SELECT local_date FROM v), t.currency, t.daily_budget,
         t.monthly_budget, t.cap_daily, t.cap_monthly, (SELECT count(*) FROM ins),
         (SELECT array_agg(period || ':' || amount) FROM ct),
         (SELECT array_agg(period || ':' || amount) FROM bt),
-        t.timezone, t.alert_settings, t.alert_thresholds, t.alert_margin
+        t.timezone, t.alert_settings, t.alert_thresholds, t.alert_margin,
+        (SELECT array_agg(period || ':' || amount) FROM st), (SELECT amount FROM fu),
+        (SELECT flight_id FROM fv), (SELECT budget FROM fv), t.shared_budget_id,
+        t.shared_daily, t.shared_monthly,
+        (SELECT array_agg(bc.target || ':' || CASE bc.target
+                WHEN 'campaign' THEN bc.campaign_id WHEN 'shared_budget' THEN bc.shared_budget_id
+                ELSE bc.brand_id END
+            || ':' || bc.effective_on || ':' || COALESCE(bc.daily_budget::text, '')
+            || ':' || COALESCE(bc.monthly_budget::text, ''))
+         FROM ads_budgetchange bc WHERE bc.brand_id = t.brand_id)
     FROM t
 """
 
@@ -148,6 +186,24 @@ def _execute_prepared(sql: str, params: dict[str, Any]) -> tuple[Any, ...] | Non
     if connection.queries_logged:
         connection.queries_log.append({"sql": sql, "time": f"{time.perf_counter() - started:.3f}"})
     return found
+
+
+def _calendar(entries: Sequence[str] | None) -> tuple[CalendarEntry, ...]:
+    """The brand's budget calendar as the statement returned it, entries as
+    ``target:owner:date:daily:monthly`` (an empty amount: the change does not set it)."""
+    found = []
+    for entry in entries or ():
+        target, owner, day, daily, monthly = entry.split(":")
+        found.append(
+            CalendarEntry(
+                target,
+                int(owner),
+                date.fromisoformat(day),
+                int(daily) if daily else None,
+                int(monthly) if monthly else None,
+            )
+        )
+    return tuple(found)
 
 
 def spend_record_one(
@@ -201,7 +257,9 @@ def spend_record_one(
         return {item.index: unknown}, []
     brand_id, day, currency, daily, monthly, cap_daily, cap_monthly = found[:7]
     inserted, campaign_totals, brand_totals = found[7:10]
-    zone, alert_settings, alert_thresholds, alert_margin = found[10:]
+    zone, alert_settings, alert_thresholds, alert_margin = found[10:14]
+    shared_totals, flight_total, flight_id, flight_budget = found[14:18]
+    shared_id, shared_daily, shared_monthly, calendar_entries = found[18:]
     if allowed_brand_ids is not None and brand_id not in allowed_brand_ids:
         return {item.index: unknown}, []
     problem = currency_problem(event.currency, currency)
@@ -222,8 +280,26 @@ def spend_record_one(
 
     campaign_new = keyed(event.campaign_id, campaign_totals)
     brand_new = keyed(brand_id, brand_totals)
-    target = SpendTarget(brand_id, zone, currency, daily, monthly, cap_daily, cap_monthly)
-    reached = SpendTargets({event.campaign_id: target}).reached(campaign_new, brand_new)
+    totals = NewTotals(
+        campaign_new,
+        brand_new,
+        keyed(shared_id, shared_totals or []),
+        {} if flight_id is None else {flight_id: (flight_total, flight_budget, brand_id)},
+    )
+    target = SpendTarget(
+        brand_id,
+        zone,
+        currency,
+        daily,
+        monthly,
+        cap_daily,
+        cap_monthly,
+        shared_budget_id=shared_id,
+        shared_daily=shared_daily,
+        shared_monthly=shared_monthly,
+    )
+    calendar = _calendar(calendar_entries)
+    reached = SpendTargets({event.campaign_id: target}, calendar).reached(totals)
     transitions: list[Transition] = []
     if reached:
         # The event is committed; the pause follows at once, under the brand's lock and
@@ -258,8 +334,12 @@ def spend_record_one(
         lambda: alerts_record_for_totals(
             brand_id=brand_id,
             zone=zone,
-            daily_budget=from_micros(daily),
-            monthly_budget=from_micros(monthly),
+            daily_budget=from_micros(
+                in_force(calendar, "brand", brand_id, daily, "daily", local.day, local.day) or 0
+            ),
+            monthly_budget=from_micros(
+                in_force(calendar, "brand", brand_id, monthly, "monthly", local.day, local.day) or 0
+            ),
             own=own,
             day_total=brand_new.get((brand_id, SpendPeriod.DAY.value, local.day)),
             month_total=brand_new.get((brand_id, SpendPeriod.MONTH.value, local.month)),

@@ -1,8 +1,10 @@
 """Proof that the period totals follow the ledger: recompute them from it, compare, repair.
 
-The ledger (``ads_spendevent``) is the truth; ``ads_campaignperiodspend`` and
-``ads_brandperiodspend`` are running sums of it per brand-local day and month (the date is
-``local_date``, fixed on each ledger row when it was recorded). The check is one statement:
+The ledger (``ads_spendevent``) is the truth; ``ads_campaignperiodspend``,
+``ads_brandperiodspend`` and ``ads_sharedbudgetperiodspend`` are running sums of it per
+brand-local day and month (the date is ``local_date``, fixed on each ledger row when it was
+recorded; a shared budget's are its campaigns' of today), ``ads_flightspend`` the sum of a
+flight's campaigns over its dates. The check is one statement:
 the ledger grouped by owner and period, joined with the totals tables with FULL OUTER JOIN
 semantics, so a total that differs, a total with no ledger rows (an orphan) and ledger rows
 with no total are all reported. Its cost is a scan of the periods checked, whatever the
@@ -32,9 +34,13 @@ logger = logging.getLogger(__name__)
 
 CAMPAIGN = "campaign"
 BRAND = "brand"
+SHARED = "shared_budget"
+FLIGHT = "flight"  # one total per flight: period "flight", period_start its first date
+KINDS = (CAMPAIGN, BRAND, SHARED, FLIGHT)
 _TABLES = {
     CAMPAIGN: ("ads_campaignperiodspend", "campaign_id"),
     BRAND: ("ads_brandperiodspend", "brand_id"),
+    SHARED: ("ads_sharedbudgetperiodspend", "shared_budget_id"),
 }
 # Brands repaired per transaction: each chunk holds its brands' locks (which block ingestion
 # for those brands) only as long as it takes to rewrite their totals and reconcile them.
@@ -48,7 +54,7 @@ class Difference:
     """One period total that does not equal the ledger. Amounts are micro-units; ``stored``
     is None when there is no totals row, ``ledger`` None when no ledger row falls in it."""
 
-    owner_kind: str  # "campaign" | "brand"
+    owner_kind: str  # "campaign" | "brand" | "shared_budget" | "flight"
     owner_id: int
     brand_id: int | None  # None: a campaign total whose campaign no longer exists
     period: str
@@ -114,7 +120,7 @@ class VerifyResult:
         scope = [f"brand {self.brand_id}" if self.brand_id is not None else "all brands"]
         if self.since is not None:
             scope.append(f"periods from {self.since.isoformat()}")
-        checked = ", ".join(f"{self.checked.get(k, 0)} {k} totals" for k in (CAMPAIGN, BRAND))
+        checked = ", ".join(f"{self.checked.get(k, 0)} {k.replace('_', ' ')} totals" for k in KINDS)
         line = (
             f"verify_totals at {self.at.isoformat()} ({'; '.join(scope)}): {checked} checked, "
             f"{len(self.differences)} differ from the ledger"
@@ -180,6 +186,11 @@ def _compare_sql(*, brand_ids: Sequence[int] | None, since: date | None) -> tupl
     ledger_brands = brand_filter("c.brand_id")
     day_from = since_filter("local_day", day)
     day_from_again = since_filter("local_day", day)
+    # (Each filter's parameters are added in the order its text appears in the statement.)
+    shared_from = since_filter("local_day", day)
+    # A flight is checked whole, so only flights that start within the ledger read.
+    flights_from = since_filter("f.starts_on", month)
+    flight_brands = brand_filter("f.brand_id")
     periods = (
         f"(t.period = '{day}'{since_filter('t.period_start', day)} OR "
         f"t.period = '{month}'{since_filter('t.period_start', month)})"
@@ -190,13 +201,20 @@ def _compare_sql(*, brand_ids: Sequence[int] | None, since: date | None) -> tupl
         f"t.period = '{month}'{since_filter('t.period_start', month)})"
     )
     brand_brands = brand_filter("t.brand_id")
+    shared_periods = (
+        f"(t.period = '{day}'{since_filter('t.period_start', day)} OR "
+        f"t.period = '{month}'{since_filter('t.period_start', month)})"
+    )
+    shared_brands = brand_filter("sb.brand_id")
+    stored_flights_from = since_filter("f.starts_on", month)
+    stored_flight_brands = brand_filter("f.brand_id")
     sql = f"""
         WITH cd AS (
-            SELECT e.campaign_id AS owner_id, c.brand_id, e.local_date AS local_day,
-                SUM(e.amount) AS amount
+            SELECT e.campaign_id AS owner_id, c.brand_id, c.shared_budget_id,
+                e.local_date AS local_day, SUM(e.amount) AS amount
             FROM ads_spendevent e JOIN ads_campaign c ON c.id = e.campaign_id
             WHERE 1 = 1{ledger_from}{ledger_brands}
-            GROUP BY e.campaign_id, c.brand_id, e.local_date
+            GROUP BY e.campaign_id, c.brand_id, c.shared_budget_id, e.local_date
         ),
         ledger AS (
             SELECT '{CAMPAIGN}' AS kind, owner_id, brand_id, '{day}' AS period,
@@ -211,6 +229,22 @@ def _compare_sql(*, brand_ids: Sequence[int] | None, since: date | None) -> tupl
             UNION ALL
             SELECT '{BRAND}', brand_id, brand_id, '{month}', {_month("local_day")}, SUM(amount)
             FROM cd GROUP BY brand_id, {_month("local_day")}
+            UNION ALL
+            SELECT '{SHARED}', shared_budget_id, brand_id, '{day}', local_day, SUM(amount)
+            FROM cd WHERE shared_budget_id IS NOT NULL{shared_from}
+            GROUP BY shared_budget_id, brand_id, local_day
+            UNION ALL
+            SELECT '{SHARED}', shared_budget_id, brand_id, '{month}', {_month("local_day")},
+                SUM(amount)
+            FROM cd WHERE shared_budget_id IS NOT NULL
+            GROUP BY shared_budget_id, brand_id, {_month("local_day")}
+            UNION ALL
+            SELECT '{FLIGHT}', f.id, f.brand_id, '{FLIGHT}', f.starts_on, SUM(cd.amount)
+            FROM cd JOIN ads_flightcampaign fc ON fc.campaign_id = cd.owner_id
+            JOIN ads_flight f ON f.id = fc.flight_id
+                AND cd.local_day >= f.starts_on AND cd.local_day <= f.ends_on
+            WHERE 1 = 1{flights_from}{flight_brands}
+            GROUP BY f.id, f.brand_id, f.starts_on
         ),
         stored AS (
             SELECT '{CAMPAIGN}' AS kind, t.campaign_id AS owner_id, c.brand_id, t.period,
@@ -221,6 +255,16 @@ def _compare_sql(*, brand_ids: Sequence[int] | None, since: date | None) -> tupl
             SELECT '{BRAND}', t.brand_id, t.brand_id, t.period, t.period_start, t.amount
             FROM ads_brandperiodspend t
             WHERE {periods_b}{brand_brands}
+            UNION ALL
+            SELECT '{SHARED}', t.shared_budget_id, sb.brand_id, t.period, t.period_start,
+                t.amount
+            FROM ads_sharedbudgetperiodspend t
+            JOIN ads_sharedbudget sb ON sb.id = t.shared_budget_id
+            WHERE {shared_periods}{shared_brands}
+            UNION ALL
+            SELECT '{FLIGHT}', t.flight_id, f.brand_id, '{FLIGHT}', f.starts_on, t.amount
+            FROM ads_flightspend t JOIN ads_flight f ON f.id = t.flight_id
+            WHERE 1 = 1{stored_flights_from}{stored_flight_brands}
         ),
         -- FULL OUTER JOIN semantics as one grouping: each key has at most one row on
         -- each side, so a missing side stays NULL.
@@ -252,7 +296,7 @@ def _compare(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    checked = {CAMPAIGN: 0, BRAND: 0}
+    checked = dict.fromkeys(KINDS, 0)
     differences = []
     for what, kind, owner_id, brand_id, period, start, stored, ledger in rows:
         if what == "checked":
@@ -281,6 +325,15 @@ def _repair(differences: Sequence[Difference]) -> None:
     the engine reads a missing total as 0 anyway, and a zero row would be reported as an
     orphan by the next check, so deleting is what leaves exactly what ingestion would have.
     """
+    flights = [d for d in differences if d.owner_kind == FLIGHT]
+    with connection.cursor() as cursor:
+        for d in flights:
+            cursor.execute("DELETE FROM ads_flightspend WHERE flight_id = %s", [d.owner_id])
+            if d.ledger is not None:
+                cursor.execute(
+                    "INSERT INTO ads_flightspend (flight_id, amount) VALUES (%s, %s)",
+                    [d.owner_id, d.ledger],
+                )
     for kind, (table, owner) in _TABLES.items():
         mine = [d for d in differences if d.owner_kind == kind]
         upserts = [
@@ -383,6 +436,8 @@ def _log(result: VerifyResult) -> None:
         "differences": len(result.differences),
         "checked_campaign_totals": result.checked.get(CAMPAIGN, 0),
         "checked_brand_totals": result.checked.get(BRAND, 0),
+        "checked_shared_budget_totals": result.checked.get(SHARED, 0),
+        "checked_flight_totals": result.checked.get(FLIGHT, 0),
         "brand_id": result.brand_id,
         "since": None if result.since is None else result.since.isoformat(),
         "fix": result.fix,
@@ -404,7 +459,8 @@ def totals_verify(
     fix: bool = False,
     actor: str = SYSTEM_ACTOR,
 ) -> VerifyResult:
-    """Compare every period total (campaign and brand, day and month) with the ledger.
+    """Compare every total (campaign, brand and shared budget, day and month; and each
+    flight's) with the ledger.
 
     ``brand_id`` narrows to one brand; ``since`` to periods starting on or after it (month
     totals: the month containing it). With ``fix``, each differing total is set to the

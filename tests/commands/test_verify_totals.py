@@ -54,7 +54,10 @@ def zero_the_brand_day(brand_id: int) -> None:
 def test_no_drift_prints_the_summary_and_exits_zero(over_budget: list[Campaign]) -> None:
     out = run()
 
-    assert "20 campaign totals, 2 brand totals checked, 0 differ from the ledger." in out
+    assert (
+        "20 campaign totals, 2 brand totals, 0 shared budget totals, 0 flight totals checked, 0 differ from the ledger."
+        in out
+    )
     assert "differs:" not in out
 
 
@@ -110,7 +113,10 @@ def test_brand_and_since_narrow_the_check(
     since = run("--since", "2026-06-01")  # other's drift is on 21 May
 
     brand_id = over_budget[0].brand_id
-    assert f"(brand {brand_id}): 20 campaign totals, 2 brand totals checked, 0 differ" in clean
+    assert (
+        f"(brand {brand_id}): 20 campaign totals, 2 brand totals, 0 shared budget totals, 0 flight totals checked, 0 differ"
+        in clean
+    )
     assert "(all brands; periods from 2026-06-01)" in since and "0 differ" in since
 
 

@@ -79,7 +79,7 @@ def test_no_drift_after_ingestion_through_the_services() -> None:
     assert result.differences == []
     assert not result.unresolved
     # a, t: 2 days in 2 months each; b: 1 day. Brands: UTC 3 days in 2 months, Tokyo 2 + 2.
-    assert result.checked == {"campaign": 10, "brand": 9}
+    assert result.checked == {"campaign": 10, "brand": 9, "shared_budget": 0, "flight": 0}
     # The restatement really lowered the day, and the check agreed with that.
     day = CampaignPeriodSpend.objects.get(campaign=a, period="day", period_start=JUNE_10)
     assert day.amount == Decimal("10.00")

@@ -7,13 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from ads.core.periods import local_period
-from ads.models import (
-    Campaign,
-    CampaignStatus,
-    DaypartWindow,
-)
+from ads.core.periods import LocalPeriod, local_period
+from ads.models import Campaign, CampaignStatus, DaypartWindow, Flight, SharedBudget
 from ads.services.openings import Opening, opening_current, opening_next
 from ads.services.rule import Scope, evaluate
 
@@ -22,13 +19,25 @@ _ZERO = Decimal("0.00")
 
 @dataclass(frozen=True)
 class BudgetLine:
-    scope: str  # "brand" | "campaign"
-    period: str  # "day" | "month"
+    scope: str  # "brand" | "campaign" | "shared_budget" | "flight"
+    period: str  # "day" | "month" | "flight" (the flight's dates)
     period_start: date
     spend: Decimal
     budget: Decimal
     remaining: Decimal
     exhausted: bool
+    name: str | None = None  # the shared budget's or flight's name
+    period_end: date | None = None  # a flight's last date
+
+
+@dataclass(frozen=True)
+class FlightState:
+    """The campaign's flights as the rule sees them at ``at``: the flight holding the
+    brand-local day (None: none does, so a campaign in flights is outside them)."""
+
+    current_id: int | None
+    current_name: str | None
+    flights: list[tuple[str, date, date]]  # every flight of the campaign: name, first, last
 
 
 @dataclass(frozen=True)
@@ -49,9 +58,18 @@ class CampaignExplanation:
     should_be_reason: str | None
     budgets: list[BudgetLine]
     schedule: ScheduleState | None
+    flight: FlightState | None = None  # None: in no flight
 
 
-def _line(scope: str, period: str, start: date, spend: Decimal, budget: Decimal) -> BudgetLine:
+def _line(
+    scope: str,
+    period: str,
+    start: date,
+    spend: Decimal,
+    budget: Decimal,
+    name: str | None = None,
+    end: date | None = None,
+) -> BudgetLine:
     return BudgetLine(
         scope=scope,
         period=period,
@@ -60,7 +78,51 @@ def _line(scope: str, period: str, start: date, spend: Decimal, budget: Decimal)
         budget=budget,
         remaining=max(budget - spend, _ZERO),
         exhausted=spend >= budget,
+        name=name,
+        period_end=end,
     )
+
+
+def _plan_lines(
+    campaign: Campaign, row: dict[str, Any], period: LocalPeriod
+) -> tuple[list[BudgetLine], FlightState | None]:
+    """The shared budget's and the current flight's lines, and the flights' state."""
+    lines = []
+    if row["shared_budget_id"] is not None:
+        name = SharedBudget.objects.values_list("name", flat=True).get(pk=row["shared_budget_id"])
+        for which, start, spent in (
+            ("day", period.day, row["shared_day_spend"]),
+            ("month", period.month, row["shared_month_spend"]),
+        ):
+            budget = row[f"shared_{'daily' if which == 'day' else 'monthly'}_budget"]
+            if budget is not None:
+                lines.append(_line("shared_budget", which, start, spent, budget, name))
+    if not row["in_flight"]:
+        return lines, None
+    flights = list(
+        Flight.objects.filter(memberships__campaign=campaign)
+        .order_by("starts_on")
+        .values_list("id", "name", "starts_on", "ends_on")
+    )
+    current = next((f for f in flights if f[0] == row["flight_id"]), None)
+    if current is not None:
+        lines.append(
+            _line(
+                "flight",
+                "flight",
+                current[2],
+                row["flight_spend"],
+                row["flight_budget"],
+                current[1],
+                current[3],
+            )
+        )
+    state = FlightState(
+        current_id=None if current is None else current[0],
+        current_name=None if current is None else current[1],
+        flights=[(name, first, last) for _, name, first, last in flights],
+    )
+    return lines, state
 
 
 def campaign_explain(*, campaign_id: int, at: datetime) -> CampaignExplanation | None:
@@ -96,6 +158,8 @@ def campaign_explain(*, campaign_id: int, at: datetime) -> CampaignExplanation |
                 row["campaign_monthly_budget"],
             )
         )
+    plan_lines, flight = _plan_lines(campaign, row, period)
+    budgets += plan_lines
     schedule = None
     if campaign.schedule is not None:
         windows = list(DaypartWindow.objects.filter(schedule=campaign.schedule))
@@ -115,6 +179,7 @@ def campaign_explain(*, campaign_id: int, at: datetime) -> CampaignExplanation |
         should_be_reason=reason,
         budgets=budgets,
         schedule=schedule,
+        flight=flight,
     )
 
 
@@ -142,11 +207,12 @@ def spend_effect(
     day = local_period(occurred_at, explained.campaign.brand.timezone).day
     effects = []
     for line in explained.budgets:
-        counts = (
-            line.period_start == day
-            if line.period == "day"
-            else line.period_start == day.replace(day=1)
-        )
+        if line.period == "flight":
+            counts = line.period_start <= day <= (line.period_end or day)
+        elif line.period == "day":
+            counts = line.period_start == day
+        else:
+            counts = line.period_start == day.replace(day=1)
         if counts:
             effects.append(SpendEffect(line=line, after=line.spend + amount))
     return effects
