@@ -25,11 +25,13 @@ from ads.api.common import (
 )
 from ads.api.manage_schemas import READ_ONLY, BrandListOut, BrandOut, BrandPatch, BrandWriteOut
 from ads.core.currency import budget_problem
-from ads.models import Brand
+from ads.core.periods import local_date
+from ads.models import Brand, BudgetTarget
 from ads.services.campaigns import brand_save
 from ads.services.preconditions import brand_write
 from ads.services.rule import Transition
 from ads.services.selectors.catalog import brand_get, brands_visible
+from ads.services.selectors.plans import BudgetsInForce, budgets_in_force
 
 router = Router(tags=["brands"])
 
@@ -44,6 +46,17 @@ def brand_state(brand: Brand) -> dict[str, Any]:
         "daily_budget": brand.daily_budget,
         "monthly_budget": brand.monthly_budget,
     }
+
+
+def _detail(brand: Brand) -> dict[str, Any]:
+    in_force = budgets_in_force(
+        brand_id=brand.pk,
+        target=BudgetTarget.BRAND,
+        owner_id=brand.pk,
+        stored=BudgetsInForce(brand.daily_budget, brand.monthly_budget),
+        on=local_date(timezone.now(), brand.timezone),
+    )
+    return {**brand_state(brand), "budgets_in_force": in_force.__dict__}
 
 
 def _version(brand_id: int) -> str | None:
@@ -72,9 +85,8 @@ def brand_detail(request: HttpRequest, brand_id: Id, response: HttpResponse) -> 
     brand = _visible(request, brand_id)
     if brand is None:
         return Status(404, not_found("brand", brand_id))
-    state = brand_state(brand)
-    tagged(response, etag(state))
-    return Status(200, state)
+    tagged(response, etag(brand_state(brand)))
+    return Status(200, _detail(brand))
 
 
 @router.patch(
@@ -87,7 +99,9 @@ def brand_patch(
     request: HttpRequest, brand_id: Id, payload: BrandPatch, response: HttpResponse
 ) -> Status[Any]:
     """Set the daily and/or monthly budget, enforced at once: the answer lists the campaigns
-    it paused or resumed. Name, time zone and currency are read only. With If-Match, only if
+    it paused or resumed. These are the brand's own budgets, in force on the days no budget
+    change is (plan one with POST /brands/{id}/budget-changes to change them from a date).
+    Name, time zone and currency are read only. With If-Match, only if
     the brand is still as last read (else 412)."""
     brand = _visible(request, brand_id)
     if brand is None:
@@ -119,6 +133,6 @@ def brand_patch(
         expected=if_match(request),
         version=lambda: _version(brand_id),
     )
-    state = brand_state(brand_get(brand_id=brand_id) or brand)
-    tagged(response, etag(state))
-    return Status(200, {**state, "transitions": transitions_body(transitions)})
+    stored = brand_get(brand_id=brand_id) or vanished("brand", brand_id)
+    tagged(response, etag(brand_state(stored)))
+    return Status(200, {**_detail(stored), "transitions": transitions_body(transitions)})

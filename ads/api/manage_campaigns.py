@@ -59,6 +59,7 @@ SETTABLE = {
     "monthly_budget": "monthly_budget",
     "schedule": "schedule_id",
     "enabled": "enabled",
+    "shared_budget": "shared_budget_id",
 }
 
 
@@ -68,7 +69,6 @@ def campaign_state(campaign: Campaign) -> dict[str, Any]:
         "id": campaign.pk,
         "brand": campaign.brand_id,
         **{name: getattr(campaign, attribute) for name, attribute in SETTABLE.items()},
-        "shared_budget": campaign.shared_budget_id,
     }
 
 
@@ -122,6 +122,18 @@ def _campaign_body(explained: CampaignExplanation) -> dict[str, Any]:
                 "open": schedule.open,
                 "current_window": _opening(schedule.current),
                 "next_window": _opening(schedule.next),
+            }
+        ),
+        "flight": (
+            None
+            if explained.flight is None
+            else {
+                "current_id": explained.flight.current_id,
+                "current_name": explained.flight.current_name,
+                "flights": [
+                    {"name": name, "starts_on": first, "ends_on": last}
+                    for name, first, last in explained.flight.flights
+                ],
             }
         ),
         "daily_budget": campaign.daily_budget,
@@ -202,11 +214,11 @@ def _check(changes: Mapping[str, Any], *, brand_id: int, currency: str) -> None:
 def _apply(
     campaign: Campaign, changes: Mapping[str, Any], *, at: Any, actor: str
 ) -> list[Transition]:
+    # One service call, one audit row: campaign_save also takes the campaign into (or out
+    # of) a shared budget, refusing one already in another.
     for name, value in changes.items():
-        if name in SETTABLE:
-            setattr(campaign, SETTABLE[name], value)
-    transitions = campaign_save(campaign=campaign, at=at, actor=actor)
-    return transitions
+        setattr(campaign, SETTABLE[name], value)
+    return campaign_save(campaign=campaign, at=at, actor=actor)
 
 
 @router.post(

@@ -128,7 +128,10 @@ class BrandItemOut(Schema):
 
 
 class BrandOut(BrandItemOut):
-    pass
+    budgets_in_force: BudgetsInForceOut = Field(
+        description="Today's budgets (brand-local): for each, the latest budget change "
+        "effective on or before today, else the budget above."
+    )
 
 
 class BrandWriteOut(BrandOut):
@@ -191,6 +194,11 @@ class _CampaignFields(Schema):
     daily_budget: MoneyIn | None = Field(default=None, description="Cap per day; null: none.")
     monthly_budget: MoneyIn | None = Field(default=None, description="Cap per month; null: none.")
     schedule: IdIn | None = Field(default=None, description="Schedule id; null: any time.")
+    shared_budget: IdIn | None = Field(
+        default=None,
+        description="Shared budget id (of the campaign's brand); null: none. A campaign already "
+        "in another shared budget is refused (422), never moved silently: leave that one first.",
+    )
 
 
 class CampaignCreate(_CampaignFields):

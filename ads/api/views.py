@@ -6,7 +6,7 @@ import logging
 from typing import Annotated, Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -15,7 +15,13 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field
 
-from ads.api import manage_brands, manage_campaigns
+from ads.api import (
+    manage_brands,
+    manage_budget_changes,
+    manage_campaigns,
+    manage_flights,
+    manage_shared_budgets,
+)
 from ads.api.auth import INGEST, STATUS
 from ads.api.common import Id, NotFound, actor_of, not_found, token_of
 from ads.api.parser import ExactNumberParser, UnsupportedMediaType
@@ -124,6 +130,15 @@ def _stale(request: HttpRequest, exc: PreconditionFailed) -> HttpResponse:
 @api.exception_handler(NotFound)
 def _gone(request: HttpRequest, exc: NotFound) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=404)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def _deleted_meanwhile(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
+    # What the request named was there when it was checked and gone when a service read it
+    # again under the brand's lock: deleted by a concurrent request.
+    return api.create_response(
+        request, {"detail": "not found: it was deleted while this request ran"}, status=404
+    )
 
 
 @api.exception_handler(Exception)
@@ -247,5 +262,11 @@ def brand_budget(request: HttpRequest, brand_id: Id) -> Status[dict[str, Any]]:
     return Status(200, _brand_body(report))
 
 
-api.add_router("", manage_brands.router)
-api.add_router("", manage_campaigns.router)
+for module in (
+    manage_brands,
+    manage_campaigns,
+    manage_flights,
+    manage_shared_budgets,
+    manage_budget_changes,
+):
+    api.add_router("", module.router)

@@ -7,7 +7,7 @@ from collections.abc import Collection
 
 from django.db.models import QuerySet
 
-from ads.models import Brand, Campaign, DaypartSchedule, SharedBudget
+from ads.models import Brand, BudgetChange, Campaign, DaypartSchedule, SharedBudget
 
 
 def brands_visible(*, brand_ids: Collection[int] | None) -> QuerySet[Brand]:
@@ -46,3 +46,12 @@ def shared_budget_brand(*, shared_budget_id: int) -> int | None:
     return (
         SharedBudget.objects.filter(pk=shared_budget_id).values_list("brand_id", flat=True).first()
     )
+
+
+def budget_changes_of_brand(*, brand_id: int) -> QuerySet[BudgetChange]:
+    """The brand's budget calendar, past and future, by date."""
+    return BudgetChange.objects.filter(brand_id=brand_id).order_by("effective_on", "id")
+
+
+def budget_change_get(*, change_id: int) -> BudgetChange | None:
+    return BudgetChange.objects.select_related("brand").filter(pk=change_id).first()
