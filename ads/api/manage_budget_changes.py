@@ -22,6 +22,7 @@ from ads.api.common import (
     tagged,
     token_of,
     transitions_body,
+    vanished,
 )
 from ads.api.plan_schemas import (
     BudgetChangeCreate,
@@ -118,8 +119,10 @@ def budget_changes_create(
         at=timezone.now(),
         actor=actor_of(request),
     )
-    tagged(response, etag(change_state(change)))
-    return Status(201, {**_body(change, brand), "transitions": transitions_body(transitions)})
+    # As stored (amounts at the money field's precision), like every later read of it.
+    stored = budget_change_get(change_id=change.pk) or vanished("budget change", change.pk)
+    tagged(response, etag(change_state(stored)))
+    return Status(201, {**_body(stored, brand), "transitions": transitions_body(transitions)})
 
 
 @router.delete(

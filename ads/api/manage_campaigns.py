@@ -203,10 +203,10 @@ def _check(changes: Mapping[str, Any], *, brand_id: int, currency: str) -> None:
     }
     schedule = changes.get("schedule")
     if schedule is not None and schedule_get(schedule_id=schedule) is None:
-        problems["schedule"] = f"schedule: no schedule {schedule}"
+        problems["schedule"] = f"no schedule {schedule}"
     shared = changes.get("shared_budget")
     if shared is not None and shared_budget_brand(shared_budget_id=shared) != brand_id:
-        problems["shared_budget"] = f"shared_budget: no shared budget {shared} in this brand"
+        problems["shared_budget"] = f"no shared budget {shared} in this brand"
     if problems:
         raise ValidationError(problems)
 
