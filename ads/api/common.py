@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, NoReturn, cast
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Path
+from ninja import Header, Path
 
 from ads.api.schemas import ErrorOut
 from ads.services.rule import Transition
@@ -18,6 +18,16 @@ from ads.services.tokens import AuthenticatedToken
 
 # A path id is a PostgreSQL bigint; anything else is a 422, not a query.
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+# Documented on every write; read with if_match().
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The ETag of your last read: the write applies only if the object is "
+        "still as you read it, else 412 (absent: the write applies regardless).",
+    ),
+]
 
 READ_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 # A write also refuses a body it cannot read (400, 413, 415) and a stale If-Match (412).
@@ -60,10 +70,9 @@ def etag(state: Mapping[str, Any]) -> str:
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
-def if_match(request: HttpRequest) -> list[str] | None:
-    """The ETags of ``If-Match`` (None when absent: the write is unconditional). Weak tags
-    never match (RFC 9110: If-Match compares strongly)."""
-    header = request.headers.get("If-Match")
+def if_match(header: str | None) -> list[str] | None:
+    """The ETags of an ``If-Match`` header (None when absent: the write is unconditional).
+    Weak tags never match (RFC 9110: If-Match compares strongly)."""
     if header is None:
         return None
     tags = [tag.strip() for tag in header.split(",")]

@@ -14,6 +14,7 @@ from ads.api.common import (
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
+    IfMatch,
     actor_of,
     etag,
     if_match,
@@ -96,7 +97,11 @@ def brand_detail(request: HttpRequest, brand_id: Id, response: HttpResponse) -> 
     summary="Change a brand's budgets",
 )
 def brand_patch(
-    request: HttpRequest, brand_id: Id, payload: BrandPatch, response: HttpResponse
+    request: HttpRequest,
+    brand_id: Id,
+    payload: BrandPatch,
+    response: HttpResponse,
+    precondition: IfMatch = None,
 ) -> Status[Any]:
     """Set the daily and/or monthly budget, enforced at once: the answer lists the campaigns
     it paused or resumed. These are the brand's own budgets, in force on the days no budget
@@ -130,7 +135,7 @@ def brand_patch(
     transitions = brand_write(
         brand_id=brand_id,
         write=write,
-        expected=if_match(request),
+        expected=if_match(precondition),
         version=lambda: _version(brand_id),
     )
     stored = brand_get(brand_id=brand_id) or vanished("brand", brand_id)

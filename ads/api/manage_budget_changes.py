@@ -15,6 +15,7 @@ from ads.api.common import (
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
+    IfMatch,
     actor_of,
     etag,
     if_match,
@@ -131,7 +132,9 @@ def budget_changes_create(
     auth=MANAGE,
     summary="Delete a planned budget change",
 )
-def budget_change_remove(request: HttpRequest, change_id: Id) -> Status[Any]:
+def budget_change_remove(
+    request: HttpRequest, change_id: Id, precondition: IfMatch = None
+) -> Status[Any]:
     """Future changes only (one effective today or before is history: 422). With If-Match
     (the ETag its creation answered), only if unchanged since."""
     change = budget_change_get(change_id=change_id)
@@ -141,7 +144,7 @@ def budget_change_remove(request: HttpRequest, change_id: Id) -> Status[Any]:
     transitions = brand_write(
         brand_id=change.brand_id,
         write=lambda: budget_change_delete(change_id=change_id, at=at, actor=actor),
-        expected=if_match(request),
+        expected=if_match(precondition),
         version=lambda: _version(change_id),
     )
     return Status(200, {"id": change_id, "transitions": transitions_body(transitions)})

@@ -16,6 +16,7 @@ from ads.api.common import (
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
+    IfMatch,
     actor_of,
     etag,
     if_match,
@@ -160,6 +161,10 @@ def campaigns_list(
     request: HttpRequest, brand: Annotated[int, Query(ge=1, le=MAX_ID, description="Brand id")]
 ) -> Status[Any]:
     """Every campaign of the brand, by id, with its settings and status."""
+    unknown = sorted(set(request.GET) - {"brand"})
+    if unknown:
+        # A mistyped filter must not silently list everything it meant to narrow.
+        raise ValidationError({unknown[0]: "unknown query parameter (this list takes brand)"})
     if not token_of(request).allows(brand) or brand_get(brand_id=brand) is None:
         return Status(404, not_found("brand", brand))
     items = [
@@ -257,7 +262,11 @@ def campaign_create(
     summary="Change a campaign",
 )
 def campaign_patch(
-    request: HttpRequest, campaign_id: Id, payload: CampaignPatch, response: HttpResponse
+    request: HttpRequest,
+    campaign_id: Id,
+    payload: CampaignPatch,
+    response: HttpResponse,
+    precondition: IfMatch = None,
 ) -> Status[Any]:
     """Change the fields sent (null clears a cap, the schedule or the shared budget),
     enforced at once: the answer lists the transitions. Its brand is read only. With
@@ -279,7 +288,7 @@ def campaign_patch(
     transitions = brand_write(
         brand_id=found.brand_id,
         write=write,
-        expected=if_match(request),
+        expected=if_match(precondition),
         version=lambda: _version(campaign_id),
     )
     body = _answer(campaign_id, response)

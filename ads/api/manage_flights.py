@@ -14,6 +14,7 @@ from ads.api.common import (
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
+    IfMatch,
     actor_of,
     etag,
     if_match,
@@ -147,7 +148,11 @@ def flight_detail(request: HttpRequest, flight_id: Id, response: HttpResponse) -
     summary="Change a flight",
 )
 def flight_patch(
-    request: HttpRequest, flight_id: Id, payload: FlightPatch, response: HttpResponse
+    request: HttpRequest,
+    flight_id: Id,
+    payload: FlightPatch,
+    response: HttpResponse,
+    precondition: IfMatch = None,
 ) -> Status[Any]:
     """Change the fields sent (`campaigns` replaces the set), enforced at once: a flight
     that ended can be extended and its campaigns resume. With If-Match, only if the flight
@@ -167,7 +172,7 @@ def flight_patch(
     transitions = brand_write(
         brand_id=report.flight.brand_id,
         write=write,
-        expected=if_match(request),
+        expected=if_match(precondition),
         version=lambda: _version(flight_id),
     )
     return Status(200, _answer(flight_id, transitions, response))
@@ -179,7 +184,7 @@ def flight_patch(
     auth=MANAGE,
     summary="Delete a flight",
 )
-def flight_remove(request: HttpRequest, flight_id: Id) -> Status[Any]:
+def flight_remove(request: HttpRequest, flight_id: Id, precondition: IfMatch = None) -> Status[Any]:
     """Its campaigns follow their other flights, or none (and run as campaigns in no flight
     do); the answer lists the transitions. With If-Match, only if unchanged since read."""
     report = _visible(request, flight_id)
@@ -189,7 +194,7 @@ def flight_remove(request: HttpRequest, flight_id: Id) -> Status[Any]:
     transitions = brand_write(
         brand_id=report.flight.brand_id,
         write=lambda: flight_delete(flight_id=flight_id, at=at, actor=actor),
-        expected=if_match(request),
+        expected=if_match(precondition),
         version=lambda: _version(flight_id),
     )
     return Status(200, {"id": flight_id, "transitions": transitions_body(transitions)})

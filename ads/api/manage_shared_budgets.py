@@ -14,6 +14,7 @@ from ads.api.common import (
     READ_ERRORS,
     WRITE_ERRORS,
     Id,
+    IfMatch,
     actor_of,
     etag,
     if_match,
@@ -155,7 +156,11 @@ def shared_budget_detail(
     summary="Change a shared budget",
 )
 def shared_budget_patch(
-    request: HttpRequest, shared_budget_id: Id, payload: SharedBudgetPatch, response: HttpResponse
+    request: HttpRequest,
+    shared_budget_id: Id,
+    payload: SharedBudgetPatch,
+    response: HttpResponse,
+    precondition: IfMatch = None,
 ) -> Status[Any]:
     """Change the fields sent (`campaigns` replaces the set; a campaign in another shared
     budget is refused, naming it), enforced at once. With If-Match, only if the shared
@@ -177,7 +182,7 @@ def shared_budget_patch(
     transitions = brand_write(
         brand_id=report.shared_budget.brand_id,
         write=write,
-        expected=if_match(request),
+        expected=if_match(precondition),
         version=lambda: _version(shared_budget_id),
     )
     return Status(200, _answer(shared_budget_id, transitions, response))
@@ -189,7 +194,9 @@ def shared_budget_patch(
     auth=MANAGE,
     summary="Delete a shared budget",
 )
-def shared_budget_remove(request: HttpRequest, shared_budget_id: Id) -> Status[Any]:
+def shared_budget_remove(
+    request: HttpRequest, shared_budget_id: Id, precondition: IfMatch = None
+) -> Status[Any]:
     """Its campaigns leave it and run on their other budgets; the answer lists the
     transitions. With If-Match, only if unchanged since read."""
     report = _visible(request, shared_budget_id)
@@ -199,7 +206,7 @@ def shared_budget_remove(request: HttpRequest, shared_budget_id: Id) -> Status[A
     transitions = brand_write(
         brand_id=report.shared_budget.brand_id,
         write=lambda: shared_budget_delete(shared_budget_id=shared_budget_id, at=at, actor=actor),
-        expected=if_match(request),
+        expected=if_match(precondition),
         version=lambda: _version(shared_budget_id),
     )
     return Status(200, {"id": shared_budget_id, "transitions": transitions_body(transitions)})

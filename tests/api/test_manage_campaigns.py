@@ -51,6 +51,9 @@ def test_another_brands_list_is_a_404_and_a_list_needs_its_brand() -> None:
     assert "Globex" not in client.get(f"/campaigns?brand={other.pk}").content.decode()
     assert client.get("/campaigns").status_code == 422
     assert client.get("/campaigns?brand=abc").status_code == 422
+    mistyped = client.get(f"/campaigns?brand={brand.pk}&brnd={other.pk}")
+    assert mistyped.status_code == 422
+    assert mistyped.json()["detail"].startswith("brnd: unknown query parameter")
 
 
 def test_creating_a_campaign_answers_its_state_with_an_etag_and_audits_it() -> None:
