@@ -4,6 +4,7 @@ settings), created and changed (name, external id, caps, schedule, enabled, shar
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
@@ -217,7 +218,7 @@ def _check(changes: Mapping[str, Any], *, brand_id: int, currency: str) -> None:
 
 
 def _apply(
-    campaign: Campaign, changes: Mapping[str, Any], *, at: Any, actor: str
+    campaign: Campaign, changes: Mapping[str, Any], *, at: datetime, actor: str
 ) -> list[Transition]:
     # One service call, one audit row: campaign_save also takes the campaign into (or out
     # of) a shared budget, refusing one already in another.
@@ -237,20 +238,13 @@ def campaign_create(
 ) -> Status[Any]:
     """A new campaign of a brand, enforced at once (the answer lists the transition if it
     starts paused). Its name and external id are unique within the brand."""
-    brand = (
-        None if not token_of(request).allows(payload.brand) else brand_get(brand_id=payload.brand)
-    )
+    brand = brand_get(brand_id=payload.brand) if token_of(request).allows(payload.brand) else None
     if brand is None:
         return Status(404, not_found("brand", payload.brand))
     changes = payload.model_dump(exclude={"brand"})
     _check(changes, brand_id=brand.pk, currency=brand.currency)
-    at, actor = timezone.now(), actor_of(request)
     campaign = Campaign(brand=brand)
-
-    def write() -> list[Transition]:
-        return _apply(campaign, changes, at=at, actor=actor)
-
-    transitions = brand_write(brand_id=brand.pk, write=write)
+    transitions = _apply(campaign, changes, at=timezone.now(), actor=actor_of(request))
     body = _answer(campaign.pk, response)
     return Status(201, {**body, "transitions": transitions_body(transitions)})
 
