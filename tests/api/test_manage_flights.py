@@ -250,3 +250,36 @@ def test_a_field_that_cannot_be_cleared_or_set_is_refused(body: dict[str, Any]) 
 
     assert response.status_code == 422
     assert next(iter(body)) in response.json()["detail"]
+
+
+def test_days_left_count_the_brands_dates_at_utc_plus_14() -> None:
+    # At noon UTC on June 10 it is already 02:00 on June 11 in Kiritimati (UTC+14).
+    brand = make_brand("Line Islands", timezone="Pacific/Kiritimati")
+    campaign = make_campaign(brand)
+    client = manager(brand)
+
+    starting = client.post(
+        f"/brands/{brand.pk}/flights",
+        flight_body(starts_on="2026-06-11", ends_on="2026-06-11", campaigns=[campaign.pk]),
+    )
+    ended = client.post(
+        f"/brands/{brand.pk}/flights",
+        flight_body(name="Yesterday there", starts_on="2026-06-10", ends_on="2026-06-10"),
+    )
+
+    assert (starting.json()["days_left"], starting.json()["transitions"]) == (1, [])
+    assert state(campaign) == ("running", None)
+    assert (ended.json()["days_left"], ended.json()["pace"]) == (0, "ended")
+
+
+def test_the_openapi_schema_documents_each_management_operation() -> None:
+    schema = manager().get("/openapi.json").json()
+
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert operation.get("description"), (method, path)
+            if method in ("patch", "delete"):
+                assert {"403", "404", "412", "422"} <= set(operation["responses"]), (method, path)
+                assert any(p["name"] == "If-Match" for p in operation["parameters"]), path
+    flight = schema["components"]["schemas"]["FlightOut"]["properties"]
+    assert "negative when over" in flight["remaining"]["description"]
