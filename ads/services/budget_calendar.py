@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,11 +22,11 @@ from ads.models import (
     SharedBudget,
     Trigger,
 )
-from ads.services.config_audit import config_change_record, snapshot
+from ads.services.config_audit import snapshot
 from ads.services.locks import brands_lock_for_change
-from ads.services.plan_checks import brand_today, monthly_not_below_daily, planned_budget
-from ads.services.reconcile import log_transitions, reconcile_locked
-from ads.services.rule import Scope, Transition
+from ads.services.plan_checks import brand_enforce, brand_today, plan_budgets, plan_record
+from ads.services.reconcile import log_transitions
+from ads.services.rule import Transition
 
 FIELDS = ("target", "campaign", "shared_budget", "effective_on", "daily_budget", "monthly_budget")
 CHANGEABLE = frozenset({"effective_on", "daily_budget", "monthly_budget"})
@@ -47,15 +46,6 @@ def _effective_on(value: object, brand: Brand, at: datetime) -> date:
     return value
 
 
-def _budgets(brand: Brand, daily: object, monthly: object) -> tuple[Decimal | None, ...]:
-    day = planned_budget(daily, brand, "daily_budget", required=False)
-    month = planned_budget(monthly, brand, "monthly_budget", required=False)
-    if day is None and month is None:
-        raise ValidationError({"daily_budget": "Give a daily budget, a monthly budget or both."})
-    monthly_not_below_daily(day, month)
-    return day, month
-
-
 def _save(change: BudgetChange) -> None:
     try:
         with transaction.atomic():
@@ -67,32 +57,6 @@ def _save(change: BudgetChange) -> None:
                 f"{change.effective_on} exists already: change that one instead."
             }
         ) from None
-
-
-def _enforce(change: BudgetChange, at: datetime, actor: str) -> list[Transition]:
-    return reconcile_locked(
-        at=at, trigger=Trigger.SETUP, actor=actor, scope=Scope(brand_ids=(change.brand_id,))
-    )
-
-
-def _record(
-    change: BudgetChange,
-    action: ConfigAction,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    at: datetime,
-    actor: str,
-) -> None:
-    config_change_record(
-        brand_id=change.brand_id,
-        obj=change,
-        object_type="budget_change",
-        action=action,
-        before=before,
-        after=after,
-        actor=actor,
-        at=at,
-    )
 
 
 def budget_change_create(
@@ -113,7 +77,7 @@ def budget_change_create(
     with transaction.atomic():
         brands_lock_for_change([brand_id], at)
         brand = Brand.objects.get(pk=brand_id)
-        day, month = _budgets(brand, daily_budget, monthly_budget)
+        day, month = plan_budgets(brand, daily_budget, monthly_budget)
         change = BudgetChange(
             brand=brand,
             target=target,
@@ -141,8 +105,17 @@ def budget_change_create(
                     {"target": f"No shared budget of this brand has id {target_id}."}
                 )
         _save(change)
-        _record(change, ConfigAction.CREATED, None, snapshot(change, FIELDS), at, actor)
-        transitions = _enforce(change, at, actor)
+        plan_record(
+            change,
+            change.brand_id,
+            "budget_change",
+            ConfigAction.CREATED,
+            None,
+            snapshot(change, FIELDS),
+            at,
+            actor,
+        )
+        transitions = brand_enforce(change.brand_id, at, actor)
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     return change, transitions
 
@@ -174,15 +147,24 @@ def budget_change_update(
         before = snapshot(change, FIELDS)
         if "effective_on" in changes:
             change.effective_on = _effective_on(changes["effective_on"], change.brand, at)
-        change.daily_budget, change.monthly_budget = _budgets(
+        change.daily_budget, change.monthly_budget = plan_budgets(
             change.brand,
             changes.get("daily_budget", change.daily_budget),
             changes.get("monthly_budget", change.monthly_budget),
         )
         change.updated_at = at
         _save(change)
-        _record(change, ConfigAction.CHANGED, before, snapshot(change, FIELDS), at, actor)
-        transitions = _enforce(change, at, actor)
+        plan_record(
+            change,
+            change.brand_id,
+            "budget_change",
+            ConfigAction.CHANGED,
+            before,
+            snapshot(change, FIELDS),
+            at,
+            actor,
+        )
+        transitions = brand_enforce(change.brand_id, at, actor)
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     return change, transitions
 
@@ -194,8 +176,17 @@ def budget_change_delete(*, change_id: int, at: datetime, actor: str) -> list[Tr
         brands_lock_for_change([brand_id], at)
         change = BudgetChange.objects.select_related("brand").get(pk=change_id)
         _future(change, at, "deleted")
-        _record(change, ConfigAction.DELETED, snapshot(change, FIELDS), None, at, actor)
+        plan_record(
+            change,
+            change.brand_id,
+            "budget_change",
+            ConfigAction.DELETED,
+            snapshot(change, FIELDS),
+            None,
+            at,
+            actor,
+        )
         change.delete()
-        transitions = _enforce(change, at, actor)
+        transitions = brand_enforce(change.brand_id, at, actor)
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     return transitions

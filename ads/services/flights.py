@@ -14,12 +14,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from ads.models import Brand, ConfigAction, Flight, FlightCampaign, Trigger
-from ads.services.config_audit import config_change_record, snapshot
+from ads.services.config_audit import snapshot
 from ads.services.locks import brands_lock_for_change
-from ads.services.plan_checks import brand_campaigns, planned_budget
+from ads.services.plan_checks import (
+    brand_campaigns,
+    brand_enforce,
+    plan_name,
+    plan_record,
+    planned_budget,
+)
 from ads.services.plan_totals import flight_totals_rebuild
-from ads.services.reconcile import log_transitions, reconcile_locked
-from ads.services.rule import Scope, Transition
+from ads.services.reconcile import log_transitions
+from ads.services.rule import Transition
 
 FIELDS = ("name", "starts_on", "ends_on", "budget")
 CHANGEABLE = frozenset(FIELDS) | {"campaign_ids"}
@@ -43,15 +49,6 @@ def _dates(starts_on: object, ends_on: object) -> tuple[date, date]:
             {"ends_on": f"The flight cannot end ({ends_on}) before it starts ({starts_on})."}
         )
     return starts_on, ends_on
-
-
-def _name(value: object) -> str:
-    name = str(value or "").strip()
-    if not name:
-        raise ValidationError({"name": "Give the flight a name."})
-    if len(name) > 200:
-        raise ValidationError({"name": "A name has at most 200 characters."})
-    return name
 
 
 def _overlaps_check(
@@ -93,12 +90,6 @@ def _save(flight: Flight) -> None:
         ) from None
 
 
-def _enforce(brand_id: int, at: datetime, actor: str) -> list[Transition]:
-    return reconcile_locked(
-        at=at, trigger=Trigger.SETUP, actor=actor, scope=Scope(brand_ids=(brand_id,))
-    )
-
-
 def flight_create(
     *,
     brand_id: int,
@@ -119,24 +110,23 @@ def flight_create(
         first, last = _dates(starts_on, ends_on)
         amount = planned_budget(budget, brand, "budget", required=True)
         assert amount is not None
-        flight = Flight(brand=brand, name=_name(name), starts_on=first, ends_on=last, budget=amount)
+        flight = Flight(
+            brand=brand,
+            name=plan_name(name, "flight"),
+            starts_on=first,
+            ends_on=last,
+            budget=amount,
+        )
         campaigns = brand_campaigns(brand_id, campaign_ids, "campaigns")
         ids = [campaign.pk for campaign in campaigns]
         _overlaps_check(None, ids, first, last)
         _save(flight)
         _members_set(flight, ids)
         flight_totals_rebuild([flight.pk])
-        config_change_record(
-            brand_id=brand_id,
-            obj=flight,
-            object_type="flight",
-            action=ConfigAction.CREATED,
-            before=None,
-            after=_state(flight),
-            actor=actor,
-            at=at,
+        plan_record(
+            flight, brand_id, "flight", ConfigAction.CREATED, None, _state(flight), at, actor
         )
-        transitions = _enforce(brand_id, at, actor)
+        transitions = brand_enforce(brand_id, at, actor)
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     return flight, transitions
 
@@ -156,7 +146,7 @@ def flight_update(
         flight = Flight.objects.select_related("brand").get(pk=flight_id)
         before = _state(flight)
         if "name" in changes:
-            flight.name = _name(changes["name"])
+            flight.name = plan_name(changes["name"], "flight")
         if "budget" in changes:
             amount = planned_budget(changes["budget"], flight.brand, "budget", required=True)
             assert amount is not None
@@ -173,17 +163,10 @@ def flight_update(
         _save(flight)
         _members_set(flight, ids)
         flight_totals_rebuild([flight.pk])
-        config_change_record(
-            brand_id=brand_id,
-            obj=flight,
-            object_type="flight",
-            action=ConfigAction.CHANGED,
-            before=before,
-            after=_state(flight),
-            actor=actor,
-            at=at,
+        plan_record(
+            flight, brand_id, "flight", ConfigAction.CHANGED, before, _state(flight), at, actor
         )
-        transitions = _enforce(brand_id, at, actor)
+        transitions = brand_enforce(brand_id, at, actor)
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     return flight, transitions
 
@@ -196,17 +179,8 @@ def flight_delete(*, flight_id: int, at: datetime, actor: str) -> list[Transitio
         brands_lock_for_change([brand_id], at)
         flight = Flight.objects.get(pk=flight_id)
         before = _state(flight)
-        config_change_record(
-            brand_id=brand_id,
-            obj=flight,
-            object_type="flight",
-            action=ConfigAction.DELETED,
-            before=before,
-            after=None,
-            actor=actor,
-            at=at,
-        )
+        plan_record(flight, brand_id, "flight", ConfigAction.DELETED, before, None, at, actor)
         flight.delete()
-        transitions = _enforce(brand_id, at, actor)
+        transitions = brand_enforce(brand_id, at, actor)
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     return transitions

@@ -290,6 +290,18 @@ def totals_room(rows: Sequence[LedgerRow]) -> tuple[list[LedgerRow], dict[Ledger
     known = set(recorded_keys([r.key for r in rows]))
     fresh = [r for r in rows if r.key not in known]
     totals = _current_totals(fresh)
+    # A flight's total spans its dates, so it can pass the limit before any month does.
+    flight_of: dict[Any, int] = {}
+    if fresh:
+        _, flight_of = _groups([(r.campaign_id, r.brand_id, r.local_date, r.micros) for r in fresh])
+        flight_totals = dict(
+            _rows(
+                "SELECT flight_id, amount FROM ads_flightspend WHERE flight_id IN "
+                f"({', '.join(str(int(f)) for f in set(flight_of.values())) or 'NULL'})"
+            )
+        )
+        for flight_id, amount in flight_totals.items():
+            totals[("flight", flight_id, "flight", date.min)] = int(amount)
     fits: list[LedgerRow] = []
     refused: dict[LedgerKey, str] = {}
     for row in rows:
@@ -303,11 +315,20 @@ def totals_room(rows: Sequence[LedgerRow]) -> tuple[list[LedgerRow], dict[Ledger
             ("brand", row.brand_id, SpendPeriod.DAY.value, row.local_date),
             ("brand", row.brand_id, SpendPeriod.MONTH.value, month),
         ]
+        flight_id = flight_of.get((row.campaign_id, row.local_date))
+        if flight_id is not None:
+            keys.append(("flight", flight_id, "flight", date.min))
         over = next(
             (k for k in keys if abs(totals.get(k, 0) + row.micros) > MAX_TOTAL_MICROS), None
         )
         if over is not None:
             owner, owner_id, period, start = over
+            if owner == "flight":
+                refused[row.key] = (
+                    f"this amount would take flight {owner_id}'s total past "
+                    f"{money_text(MAX_TOTAL_MICROS)}, the most a total can hold"
+                )
+                continue
             refused[row.key] = (
                 f"this amount would take {owner} {owner_id}'s "
                 f"{'daily' if period == SpendPeriod.DAY else 'monthly'} total for "
@@ -319,6 +340,12 @@ def totals_room(rows: Sequence[LedgerRow]) -> tuple[list[LedgerRow], dict[Ledger
             totals[k] = totals.get(k, 0) + row.micros
         fits.append(row)
     return fits, refused
+
+
+def _rows(sql: str) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
 
 
 def _current_totals(rows: Sequence[LedgerRow]) -> dict[tuple[str, int, str, date], int]:

@@ -1,18 +1,24 @@
-"""Checks the planning services share: the campaigns named belong to the brand, a planned
-budget suits the brand's currency, and the brand-local today a change is judged against."""
+"""What the planning services (flights, shared budgets, the calendar) share: the campaigns
+named belong to the brand, a name and a planned budget are acceptable, the brand-local today
+a change is judged against, and enforcing and auditing a change."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from ads.core.currency import budget_problem
 from ads.core.money import MoneyError, parse_money
 from ads.core.periods import local_date
-from ads.models import Brand, Campaign
+from ads.models import Brand, Campaign, ConfigAction, Trigger
+from ads.services.config_audit import config_change_record
+from ads.services.reconcile import reconcile_locked
+from ads.services.rule import Scope, Transition
 
 
 def brand_campaigns(brand_id: int, campaign_ids: Sequence[int], field: str) -> list[Campaign]:
@@ -53,3 +59,52 @@ def monthly_not_below_daily(daily: Decimal | None, monthly: Decimal | None) -> N
         raise ValidationError(
             {"monthly_budget": "The monthly budget cannot be below the daily budget."}
         )
+
+
+def plan_name(value: object, what: str) -> str:
+    name = str(value or "").strip()
+    if not name:
+        raise ValidationError({"name": f"Give the {what} a name."})
+    if len(name) > 200:
+        raise ValidationError({"name": "A name has at most 200 characters."})
+    return name
+
+
+def plan_budgets(brand: Brand, daily: object, monthly: object) -> tuple[Decimal | None, ...]:
+    """An optional daily and an optional monthly budget, at least one, monthly not below
+    daily."""
+    day = planned_budget(daily, brand, "daily_budget", required=False)
+    month = planned_budget(monthly, brand, "monthly_budget", required=False)
+    if day is None and month is None:
+        raise ValidationError({"daily_budget": "Give a daily budget, a monthly budget or both."})
+    monthly_not_below_daily(day, month)
+    return day, month
+
+
+def brand_enforce(brand_id: int, at: datetime, actor: str) -> list[Transition]:
+    """Reconcile the brand after a change of its plans (its locks held by the caller)."""
+    return reconcile_locked(
+        at=at, trigger=Trigger.SETUP, actor=actor, scope=Scope(brand_ids=(brand_id,))
+    )
+
+
+def plan_record(
+    obj: models.Model,
+    brand_id: int,
+    object_type: str,
+    action: ConfigAction,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    at: datetime,
+    actor: str,
+) -> None:
+    config_change_record(
+        brand_id=brand_id,
+        obj=obj,
+        object_type=object_type,
+        action=action,
+        before=before,
+        after=after,
+        actor=actor,
+        at=at,
+    )

@@ -36,7 +36,7 @@ from ads.models import (
     SpendPeriod,
     schedule_is_open,
 )
-from ads.services.rule_plans import flights_sql, in_force_sql
+from ads.services.rule_plans import flights_sql, in_force_sql, shared_sql
 
 # Re-exported: callers take the rule's scope with the rule.
 from ads.services.scope import Scope as Scope
@@ -173,22 +173,22 @@ BRAND_DAILY = "COALESCE(ib.daily, b.daily_budget)"
 BRAND_MONTHLY = "COALESCE(ib.monthly, b.monthly_budget)"
 CAMPAIGN_DAILY = "COALESCE(ic.daily, c.daily_budget)"
 CAMPAIGN_MONTHLY = "COALESCE(ic.monthly, c.monthly_budget)"
-SHARED_DAILY = "COALESCE(ish.daily, sb.daily_budget)"
-SHARED_MONTHLY = "COALESCE(ish.monthly, sb.monthly_budget)"
+SHARED_DAILY = "sh.daily"
+SHARED_MONTHLY = "sh.monthly"
 DESIRED_REASON = f"""
     CASE
         WHEN NOT c.enabled THEN '{PauseReason.MANUAL}'
         WHEN fl.campaign_id IS NOT NULL AND fl.flight_id IS NULL
             THEN '{PauseReason.OUTSIDE_FLIGHT}'
-        WHEN fl.flight_id IS NOT NULL AND COALESCE(fs.amount, 0) >= f.budget
+        WHEN fl.flight_id IS NOT NULL AND fl.spend >= fl.budget
             THEN '{PauseReason.FLIGHT_BUDGET}'
         WHEN COALESCE(bm.amount, 0) >= {BRAND_MONTHLY} THEN '{PauseReason.BRAND_MONTHLY_BUDGET}'
-        WHEN {SHARED_MONTHLY} IS NOT NULL AND COALESCE(sm.amount, 0) >= {SHARED_MONTHLY}
+        WHEN {SHARED_MONTHLY} IS NOT NULL AND sh.month_spend >= {SHARED_MONTHLY}
             THEN '{PauseReason.SHARED_MONTHLY_BUDGET}'
         WHEN {CAMPAIGN_MONTHLY} IS NOT NULL AND COALESCE(cm.amount, 0) >= {CAMPAIGN_MONTHLY}
             THEN '{PauseReason.CAMPAIGN_MONTHLY_BUDGET}'
         WHEN COALESCE(bd.amount, 0) >= {BRAND_DAILY} THEN '{PauseReason.BRAND_DAILY_BUDGET}'
-        WHEN {SHARED_DAILY} IS NOT NULL AND COALESCE(sd.amount, 0) >= {SHARED_DAILY}
+        WHEN {SHARED_DAILY} IS NOT NULL AND sh.day_spend >= {SHARED_DAILY}
             THEN '{PauseReason.SHARED_DAILY_BUDGET}'
         WHEN {CAMPAIGN_DAILY} IS NOT NULL AND COALESCE(cd.amount, 0) >= {CAMPAIGN_DAILY}
             THEN '{PauseReason.CAMPAIGN_DAILY_BUDGET}'
@@ -197,7 +197,7 @@ DESIRED_REASON = f"""
     END"""
 
 EVALUATE = f"""
-    WITH inf AS {{in_force}}, fl AS {{flights}}
+    WITH inf AS {{in_force}}, fl AS {{flights}}, sh AS {{shared}}
     SELECT c.id AS campaign_id, c.name AS campaign_name, c.brand_id, c.status, c.pause_reason,
         {DESIRED_REASON} AS desired_reason,
         COALESCE(bd.amount, 0) AS brand_day_spend, {BRAND_DAILY} AS brand_daily_budget,
@@ -206,13 +206,11 @@ EVALUATE = f"""
         COALESCE(cm.amount, 0) AS campaign_month_spend,
         {CAMPAIGN_MONTHLY} AS campaign_monthly_budget,
         c.shared_budget_id,
-        CASE WHEN sb.id IS NULL THEN NULL ELSE COALESCE(sd.amount, 0) END AS shared_day_spend,
-        {SHARED_DAILY} AS shared_daily_budget,
-        CASE WHEN sb.id IS NULL THEN NULL ELSE COALESCE(sm.amount, 0) END AS shared_month_spend,
-        {SHARED_MONTHLY} AS shared_monthly_budget,
+        sh.day_spend AS shared_day_spend, {SHARED_DAILY} AS shared_daily_budget,
+        sh.month_spend AS shared_month_spend, {SHARED_MONTHLY} AS shared_monthly_budget,
         CASE WHEN fl.campaign_id IS NULL THEN 0 ELSE 1 END AS in_flight, fl.flight_id,
-        CASE WHEN f.id IS NULL THEN NULL ELSE COALESCE(fs.amount, 0) END AS flight_spend,
-        f.budget AS flight_budget,
+        CASE WHEN fl.flight_id IS NULL THEN NULL ELSE fl.spend END AS flight_spend,
+        fl.budget AS flight_budget,
         c.schedule_id, CASE WHEN o.schedule_id IS NULL THEN 0 ELSE 1 END AS schedule_open,
         b.timezone, z.local_time
     FROM ads_campaign c
@@ -226,18 +224,10 @@ EVALUATE = f"""
         AND cd.period = '{SpendPeriod.DAY}' AND cd.period_start = z.day{{cd}}
     LEFT JOIN ads_campaignperiodspend cm ON cm.campaign_id = c.id
         AND cm.period = '{SpendPeriod.MONTH}' AND cm.period_start = z.month{{cm}}
-    LEFT JOIN ads_sharedbudget sb ON sb.id = c.shared_budget_id
-    LEFT JOIN ads_sharedbudgetperiodspend sd ON sd.shared_budget_id = c.shared_budget_id
-        AND sd.period = '{SpendPeriod.DAY}' AND sd.period_start = z.day
-    LEFT JOIN ads_sharedbudgetperiodspend sm ON sm.shared_budget_id = c.shared_budget_id
-        AND sm.period = '{SpendPeriod.MONTH}' AND sm.period_start = z.month
+    LEFT JOIN sh ON sh.shared_budget_id = c.shared_budget_id
     LEFT JOIN fl ON fl.campaign_id = c.id
-    LEFT JOIN ads_flight f ON f.id = fl.flight_id
-    LEFT JOIN ads_flightspend fs ON fs.flight_id = fl.flight_id
     LEFT JOIN inf ib ON ib.target = '{BudgetTarget.BRAND}' AND ib.owner_id = c.brand_id
     LEFT JOIN inf ic ON ic.target = '{BudgetTarget.CAMPAIGN}' AND ic.owner_id = c.id
-    LEFT JOIN inf ish ON ish.target = '{BudgetTarget.SHARED_BUDGET}'
-        AND ish.owner_id = c.shared_budget_id
     LEFT JOIN open_schedules o ON o.schedule_id = c.schedule_id AND o.tz = b.timezone
     WHERE {{where}}
 """
@@ -248,6 +238,7 @@ def evaluate_sql(scope: Scope, where: str) -> str:
         where=where,
         flights=flights_sql(scope),
         in_force=in_force_sql(scope),
+        shared=shared_sql(scope),
         **scope.totals_joins(),
     )
 

@@ -11,7 +11,7 @@ caller's parameter order stays as it was.
 
 from __future__ import annotations
 
-from ads.models import BudgetTarget
+from ads.models import BudgetTarget, SpendPeriod
 from ads.services.scope import Scope
 
 # Past this many ids, the filter is left off: scanning every row is then no dearer.
@@ -44,18 +44,45 @@ def _ints(ids: tuple[int, ...]) -> str:
 
 def flights_sql(scope: Scope) -> str:
     """Per campaign in any flight: ``flight_id``, the flight whose dates hold the brand's
-    day (NULL: none does, so the campaign is outside its flights). A campaign's flights
-    never overlap, so at most one holds a day; MAX picks it."""
+    day (NULL: none does, so the campaign is outside its flights), with that flight's
+    ``budget`` and ``spend``. A campaign's flights never overlap, so at most one holds a
+    day; MAX picks it. Built over the flights' campaigns only, then joined once."""
     return f"""(
-        SELECT fc.campaign_id,
-            MAX(CASE WHEN fz.day >= f.starts_on AND fz.day <= f.ends_on THEN f.id END)
-                AS flight_id
-        FROM ads_flightcampaign fc
-        JOIN ads_flight f ON f.id = fc.flight_id
-        JOIN ads_brand fb ON fb.id = f.brand_id
-        JOIN zones fz ON fz.tz = fb.timezone
-        WHERE 1 = 1{scope_filter(scope, brand="f.brand_id", campaign="fc.campaign_id")}
-        GROUP BY fc.campaign_id
+        SELECT g.campaign_id, g.flight_id, f.budget, COALESCE(fs.amount, 0) AS spend
+        FROM (
+            SELECT fc.campaign_id,
+                MAX(CASE WHEN fz.day >= f.starts_on AND fz.day <= f.ends_on THEN f.id END)
+                    AS flight_id
+            FROM ads_flightcampaign fc
+            JOIN ads_flight f ON f.id = fc.flight_id
+            JOIN ads_brand fb ON fb.id = f.brand_id
+            JOIN zones fz ON fz.tz = fb.timezone
+            WHERE 1 = 1{scope_filter(scope, brand="f.brand_id", campaign="fc.campaign_id")}
+            GROUP BY fc.campaign_id
+        ) g
+        LEFT JOIN ads_flight f ON f.id = g.flight_id
+        LEFT JOIN ads_flightspend fs ON fs.flight_id = g.flight_id
+    )"""
+
+
+def shared_sql(scope: Scope) -> str:
+    """Per shared budget of the brands in scope: its day and month spend on the brand's day
+    and its budgets in force that day (the calendar CTE ``inf``, else the stored ones).
+    Built over the shared budgets only, then joined once."""
+    return f"""(
+        SELECT sb.id AS shared_budget_id,
+            COALESCE(ish.daily, sb.daily_budget) AS daily,
+            COALESCE(ish.monthly, sb.monthly_budget) AS monthly,
+            COALESCE(sd.amount, 0) AS day_spend, COALESCE(sm.amount, 0) AS month_spend
+        FROM ads_sharedbudget sb
+        JOIN ads_brand sbb ON sbb.id = sb.brand_id
+        JOIN zones sz ON sz.tz = sbb.timezone
+        LEFT JOIN ads_sharedbudgetperiodspend sd ON sd.shared_budget_id = sb.id
+            AND sd.period = '{SpendPeriod.DAY}' AND sd.period_start = sz.day
+        LEFT JOIN ads_sharedbudgetperiodspend sm ON sm.shared_budget_id = sb.id
+            AND sm.period = '{SpendPeriod.MONTH}' AND sm.period_start = sz.month
+        LEFT JOIN inf ish ON ish.target = '{BudgetTarget.SHARED_BUDGET}' AND ish.owner_id = sb.id
+        WHERE 1 = 1{scope_filter(scope, brand="sb.brand_id", campaign=None)}
     )"""
 
 

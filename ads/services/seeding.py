@@ -14,10 +14,23 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from ads.core.credentials import binding_problem
-from ads.models import AdAccount, Brand, Campaign, DaypartSchedule, DaypartWindow, Platform, Trigger
+from ads.core.periods import local_date
+from ads.models import (
+    AdAccount,
+    Brand,
+    BudgetTarget,
+    Campaign,
+    DaypartSchedule,
+    DaypartWindow,
+    Platform,
+    Trigger,
+)
+from ads.services.budget_calendar import budget_change_create
+from ads.services.flights import flight_create
 from ads.services.platform_links import campaign_platform_link
 from ads.services.reconcile import reconcile
 from ads.services.rule import ReconcileResult, Scope
+from ads.services.shared_budgets import shared_budget_create
 from ads.services.spend import spend_record
 from ads.services.spend_events import SpendEventInput
 
@@ -267,8 +280,52 @@ def seed_demo(*, at: datetime, ad_accounts: bool = False) -> SeedReport:
         # check below decide then follow as pushes of their own.
         _ensure_demo_ad_accounts(report, at=at)
     report.events_accepted = spend_record(events=events, at=at, actor=SEED_ACTOR).accepted
+    _ensure_demo_plans(at=at)
     report.reconcile = reconcile(at=at, trigger=Trigger.SETUP, actor=SEED_ACTOR)
     return report
+
+
+def _ensure_demo_plans(*, at: datetime) -> None:
+    """A flight, a shared budget and next month's budget change for the first demo brand,
+    through the planning services (each kept if it exists already)."""
+    brand = Brand.objects.filter(name=DEMO_BRANDS[0][0]).first()
+    if brand is None:
+        return
+    campaigns = dict(Campaign.objects.filter(brand=brand).values_list("name", "id"))
+    today = local_date(at, brand.timezone)
+    if not brand.flights.exists():
+        flight_create(
+            brand_id=brand.pk,
+            name="Holiday push",
+            starts_on=today - timedelta(days=5),
+            ends_on=today + timedelta(days=20),
+            budget="4000.00",
+            campaign_ids=[campaigns["Display - Retargeting"], campaigns["Video - Launch"]],
+            at=at,
+            actor=SEED_ACTOR,
+        )
+    if not brand.shared_budgets.exists():
+        shared_budget_create(
+            brand_id=brand.pk,
+            name="Search pot",
+            daily_budget="400.00",
+            monthly_budget="9000.00",
+            campaign_ids=[campaigns["Search - Brand"], campaigns["Search - Generic"]],
+            at=at,
+            actor=SEED_ACTOR,
+        )
+    if not brand.budget_changes.exists():
+        following = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+        budget_change_create(
+            brand_id=brand.pk,
+            target=BudgetTarget.BRAND,
+            target_id=None,
+            effective_on=following,
+            daily_budget="600.00",
+            monthly_budget="15000.00",
+            at=at,
+            actor=SEED_ACTOR,
+        )
 
 
 def seed_synthetic(

@@ -7,19 +7,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from ads.models import Brand, Campaign, ConfigAction, SharedBudget, Trigger
-from ads.services.config_audit import config_change_record, snapshot
+from ads.services.config_audit import snapshot
 from ads.services.locks import brands_lock_for_change
-from ads.services.plan_checks import brand_campaigns, monthly_not_below_daily, planned_budget
+from ads.services.plan_checks import (
+    brand_campaigns,
+    brand_enforce,
+    plan_budgets,
+    plan_name,
+    plan_record,
+)
 from ads.services.plan_totals import shared_totals_rebuild
-from ads.services.reconcile import log_transitions, reconcile_locked
-from ads.services.rule import Scope, Transition
+from ads.services.reconcile import log_transitions
+from ads.services.rule import Transition
 
 FIELDS = ("name", "daily_budget", "monthly_budget")
 CHANGEABLE = frozenset(FIELDS) | {"campaign_ids"}
@@ -29,24 +34,6 @@ def _state(shared: SharedBudget) -> dict[str, Any]:
     values = snapshot(shared, FIELDS)
     values["campaigns"] = sorted(shared.campaigns.values_list("id", flat=True))
     return values
-
-
-def _name(value: object) -> str:
-    name = str(value or "").strip()
-    if not name:
-        raise ValidationError({"name": "Give the shared budget a name."})
-    if len(name) > 200:
-        raise ValidationError({"name": "A name has at most 200 characters."})
-    return name
-
-
-def _budgets(brand: Brand, daily: object, monthly: object) -> tuple[Decimal | None, ...]:
-    day = planned_budget(daily, brand, "daily_budget", required=False)
-    month = planned_budget(monthly, brand, "monthly_budget", required=False)
-    if day is None and month is None:
-        raise ValidationError({"daily_budget": "Give a daily budget, a monthly budget or both."})
-    monthly_not_below_daily(day, month)
-    return day, month
 
 
 def _members_check(shared_id: int | None, campaigns: Sequence[Campaign]) -> None:
@@ -78,32 +65,6 @@ def _save(shared: SharedBudget) -> None:
         ) from None
 
 
-def _enforce(brand_id: int, at: datetime, actor: str) -> list[Transition]:
-    return reconcile_locked(
-        at=at, trigger=Trigger.SETUP, actor=actor, scope=Scope(brand_ids=(brand_id,))
-    )
-
-
-def _record(
-    shared: SharedBudget,
-    action: ConfigAction,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    at: datetime,
-    actor: str,
-) -> None:
-    config_change_record(
-        brand_id=shared.brand_id,
-        obj=shared,
-        object_type="shared_budget",
-        action=action,
-        before=before,
-        after=after,
-        actor=actor,
-        at=at,
-    )
-
-
 def shared_budget_create(
     *,
     brand_id: int,
@@ -118,17 +79,29 @@ def shared_budget_create(
     with transaction.atomic():
         brands_lock_for_change([brand_id], at)
         brand = Brand.objects.get(pk=brand_id)
-        daily, monthly = _budgets(brand, daily_budget, monthly_budget)
+        daily, monthly = plan_budgets(brand, daily_budget, monthly_budget)
         shared = SharedBudget(
-            brand=brand, name=_name(name), daily_budget=daily, monthly_budget=monthly
+            brand=brand,
+            name=plan_name(name, "shared budget"),
+            daily_budget=daily,
+            monthly_budget=monthly,
         )
         campaigns = brand_campaigns(brand_id, campaign_ids, "campaigns")
         _members_check(None, campaigns)
         _save(shared)
         _members_set(shared, [campaign.pk for campaign in campaigns], at)
         shared_totals_rebuild([shared.pk])
-        _record(shared, ConfigAction.CREATED, None, _state(shared), at, actor)
-        transitions = _enforce(brand_id, at, actor)
+        plan_record(
+            shared,
+            shared.brand_id,
+            "shared_budget",
+            ConfigAction.CREATED,
+            None,
+            _state(shared),
+            at,
+            actor,
+        )
+        transitions = brand_enforce(brand_id, at, actor)
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     return shared, transitions
 
@@ -147,8 +120,8 @@ def shared_budget_update(
         shared = SharedBudget.objects.select_related("brand").get(pk=shared_budget_id)
         before = _state(shared)
         if "name" in changes:
-            shared.name = _name(changes["name"])
-        shared.daily_budget, shared.monthly_budget = _budgets(
+            shared.name = plan_name(changes["name"], "shared budget")
+        shared.daily_budget, shared.monthly_budget = plan_budgets(
             shared.brand,
             changes.get("daily_budget", shared.daily_budget),
             changes.get("monthly_budget", shared.monthly_budget),
@@ -162,8 +135,17 @@ def shared_budget_update(
         _save(shared)
         _members_set(shared, ids, at)
         shared_totals_rebuild([shared.pk])
-        _record(shared, ConfigAction.CHANGED, before, _state(shared), at, actor)
-        transitions = _enforce(brand_id, at, actor)
+        plan_record(
+            shared,
+            shared.brand_id,
+            "shared_budget",
+            ConfigAction.CHANGED,
+            before,
+            _state(shared),
+            at,
+            actor,
+        )
+        transitions = brand_enforce(brand_id, at, actor)
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     return shared, transitions
 
@@ -174,10 +156,19 @@ def shared_budget_delete(*, shared_budget_id: int, at: datetime, actor: str) -> 
     with transaction.atomic():
         brands_lock_for_change([brand_id], at)
         shared = SharedBudget.objects.get(pk=shared_budget_id)
-        _record(shared, ConfigAction.DELETED, _state(shared), None, at, actor)
+        plan_record(
+            shared,
+            shared.brand_id,
+            "shared_budget",
+            ConfigAction.DELETED,
+            _state(shared),
+            None,
+            at,
+            actor,
+        )
         _members_set(shared, [], at)
         shared.delete()
-        transitions = _enforce(brand_id, at, actor)
+        transitions = brand_enforce(brand_id, at, actor)
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     return transitions
 
@@ -213,16 +204,16 @@ def campaign_shared_budget_set(
             shared_budget_id=shared_budget_id, updated_at=at
         )
         shared_totals_rebuild([value for value in (current, shared_budget_id) if value])
-        config_change_record(
-            brand_id=brand_id,
-            obj=campaign,
-            object_type="campaign",
-            action=ConfigAction.CHANGED,
-            before={"shared_budget": current},
-            after={"shared_budget": shared_budget_id},
-            actor=actor,
-            at=at,
+        plan_record(
+            campaign,
+            brand_id,
+            "campaign",
+            ConfigAction.CHANGED,
+            {"shared_budget": current},
+            {"shared_budget": shared_budget_id},
+            at,
+            actor,
         )
-        transitions = _enforce(brand_id, at, actor)
+        transitions = brand_enforce(brand_id, at, actor)
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     return transitions

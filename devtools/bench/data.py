@@ -9,6 +9,7 @@ from django.utils import timezone
 from ads.models import Brand, Campaign
 from ads.models.ledger_guard import ledger_maintenance
 from ads.services.seeding import seed_synthetic
+from devtools.bench import plans
 from devtools.bench.state import CAMPAIGNS_PER_BRAND, Bench, timed
 
 
@@ -63,6 +64,7 @@ def remove_bench_data(prefix: str, *, key_source: str | None = None) -> None:
     brands = "SELECT id FROM ads_brand WHERE name LIKE %s"
     campaigns = f"SELECT id FROM ads_campaign WHERE brand_id IN ({brands})"
     pattern = [prefix + "%"]
+    plans.cleanup(prefix)
     with ledger_maintenance(), connection.cursor() as cursor:
         # The ledger rows' idempotency keys first (found through the rows, or their source).
         if key_source is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-from devtools.bench import checks, data, http_load, ingestion, sweeps
+from devtools.bench import checks, data, http_load, ingestion, plans, sweeps
 from devtools.bench.platforms import platform_step
 from devtools.bench.report import log_to_file
 from devtools.bench.state import Bench, Figure
@@ -22,6 +22,7 @@ def bench_run(bench: Bench) -> list[Figure]:
     bench.say(f"bench {bench.run_id} on {connection.vendor} (logs: {log_path})")
     try:
         data.create(bench)
+        plans.create(bench)
         ingestion.ingest_service(bench)
         if bench.options.single_events:
             # After a day's batches (most campaigns have today's totals rows, most brands

@@ -62,6 +62,8 @@ class Options:
     single_events: int = 3_000
     workers: int = 2
     pgbench_seconds: int = 10
+    # Percent of campaigns in flights, and as many again in shared budgets (0: none).
+    plans: int = 0
 
 
 @dataclass

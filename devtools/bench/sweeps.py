@@ -33,7 +33,9 @@ def reconcile_sweeps(bench: Bench) -> None:
         # within a minute or so, and the planner needs their sizes to join by hash.
         with connection.cursor() as cursor:
             cursor.execute(
-                "ANALYZE ads_brand, ads_campaign, ads_brandperiodspend, " "ads_campaignperiodspend"
+                "ANALYZE ads_brand, ads_campaign, ads_brandperiodspend, ads_campaignperiodspend, "
+                "ads_flight, ads_flightcampaign, ads_flightspend, ads_sharedbudget, "
+                "ads_sharedbudgetperiodspend, ads_budgetchange"
             )
     small = bench.brand_ids[: max(1, len(bench.brand_ids) // 10)]
     # The tenth first: sweeping all first would leave the tenth nothing to move.

@@ -184,3 +184,19 @@ def test_campaigns_per_brand_alone_is_refused_and_creates_nothing() -> None:
         call_command("seed_data", "--campaigns-per-brand", "3")
 
     assert not Brand.objects.exists() and not Campaign.objects.exists()
+
+
+def test_the_demo_has_a_flight_a_shared_budget_and_a_planned_change_once() -> None:
+    with time_machine.travel(NOON, tick=False):
+        call_command("seed_data", stdout=StringIO())
+        call_command("seed_data", stdout=StringIO())
+    from ads.models import BudgetChange, Flight, SharedBudget
+
+    flight = Flight.objects.get()
+    assert (flight.name, sorted(flight.campaigns.values_list("name", flat=True))) == (
+        "Holiday push",
+        ["Display - Retargeting", "Video - Launch"],
+    )
+    assert SharedBudget.objects.get().campaigns.count() == 2
+    change = BudgetChange.objects.get()
+    assert change.effective_on.day == 1 and change.created_by == "seed_data"

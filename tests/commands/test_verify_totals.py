@@ -55,8 +55,8 @@ def test_no_drift_prints_the_summary_and_exits_zero(over_budget: list[Campaign])
     out = run()
 
     assert (
-        "20 campaign totals, 2 brand totals, 0 shared budget totals, 0 flight totals checked, 0 differ from the ledger."
-        in out
+        "20 campaign totals, 2 brand totals, 0 shared budget totals, 0 flight totals "
+        "checked, 0 differ from the ledger." in out
     )
     assert "differs:" not in out
 
@@ -114,8 +114,8 @@ def test_brand_and_since_narrow_the_check(
 
     brand_id = over_budget[0].brand_id
     assert (
-        f"(brand {brand_id}): 20 campaign totals, 2 brand totals, 0 shared budget totals, 0 flight totals checked, 0 differ"
-        in clean
+        f"(brand {brand_id}): 20 campaign totals, 2 brand totals, 0 shared budget totals, "
+        "0 flight totals checked, 0 differ" in clean
     )
     assert "(all brands; periods from 2026-06-01)" in since and "0 differ" in since
 

@@ -330,3 +330,40 @@ def test_verify_totals_checks_flight_and_shared_budget_totals_and_fix_repairs_th
     totals_verify(at=NOON, fix=True)
     assert totals_verify(at=NOON).differences == []
     assert FlightSpend.objects.get(flight=flight).amount == Decimal("70")
+
+
+def test_spend_that_would_overflow_a_flights_total_is_refused_not_a_crash() -> None:
+    from ads.services.spend import spend_record
+    from ads.services.spend_events import SpendEventInput
+
+    brand = make_brand(daily="1000000000000", monthly="1000000000000")
+    campaign = make_campaign(brand)
+    flight, _ = flight_create(
+        brand_id=brand.pk,
+        name="Across months",
+        starts_on=date(2026, 10, 1),
+        ends_on=date(2026, 11, 30),
+        budget="1000000000000",
+        campaign_ids=[campaign.pk],
+        at=NOON,
+        actor="a",
+    )
+    days = [datetime(2026, 10, 31, 12, tzinfo=UTC)] * 5 + [datetime(2026, 11, 1, 12, tzinfo=UTC)]
+    days += [datetime(2026, 11, 1, 12, tzinfo=UTC)] * 4
+    result = spend_record(
+        events=[
+            SpendEventInput(
+                campaign_id=campaign.pk,
+                amount="1000000000000",
+                occurred_at=when,
+                source="huge",
+                external_id=f"h{n}",
+            )
+            for n, when in enumerate(days)
+        ],
+        at=NOON,
+    )
+    refused = [o for o in result.outcomes if o.status == "rejected"]
+    assert refused and all("flight" in (o.reason or "") for o in refused)
+    stored = FlightSpend.objects.get(flight=flight).amount
+    assert stored == Decimal(1000000000000) * (len(days) - len(refused))

@@ -45,6 +45,12 @@ class Command(BaseCommand):
             default=defaults.workers,
             help="Worker processes for the split sweep, shown at 1 and N (0 skips the step).",
         )
+        parser.add_argument(
+            "--plans",
+            type=int,
+            default=defaults.plans,
+            help="Percent of campaigns put in flights, and as many in shared budgets.",
+        )
         parser.add_argument("--no-http", action="store_true", help="Skip the HTTP step.")
         parser.add_argument("--keep", action="store_true", help="Keep the data afterwards.")
         parser.add_argument("--seed", type=int, default=defaults.seed)
@@ -53,6 +59,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["campaigns"] < 10 or options["events"] < 1 or options["processes"] < 1:
             raise CommandError("--campaigns must be >= 10, --events and --processes >= 1")
+        if not 0 <= options["plans"] <= 50:
+            raise CommandError("--plans is a percent from 0 to 50")
         settings = Options(
             campaigns=options["campaigns"],
             events=options["events"],
@@ -67,6 +75,7 @@ class Command(BaseCommand):
             single_events=options["single_events"],
             workers=options["workers"],
             pgbench_seconds=options["pgbench_seconds"],
+            plans=options["plans"],
             seed=options["seed"],
         )
         try:
