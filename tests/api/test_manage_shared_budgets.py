@@ -187,3 +187,23 @@ def test_deleting_a_shared_budget_frees_its_campaigns() -> None:
     assert [
         item["id"] for item in client.get(f"/brands/{brand.pk}/shared-budgets").json()["items"]
     ] == []
+
+
+def test_a_campaign_created_into_a_shared_budget_joins_it_and_is_audited_once() -> None:
+    brand = make_brand("Acme")
+    client = manager(brand, name="sheet")
+    shared = client.post(
+        f"/brands/{brand.pk}/shared-budgets", {"name": "Pot", "monthly_budget": "500"}
+    ).json()["id"]
+
+    created = client.post("/campaigns", {"brand": brand.pk, "name": "New", "shared_budget": shared})
+
+    assert created.status_code == 201
+    assert created.json()["shared_budget"] == {"id": shared, "name": "Pot"}
+    assert client.get(f"/shared-budgets/{shared}").json()["campaigns"] == [created.json()["id"]]
+    audit = ConfigChange.objects.get(object_type="campaign")
+    assert (audit.actor, audit.action, audit.changes["shared_budget"]) == (
+        "api:sheet",
+        "created",
+        [None, shared],
+    )
