@@ -16,15 +16,22 @@ from django.utils import timezone
 
 from ads.admin.access import visible_brands
 from ads.admin.display import local_time
-from ads.models import ApiToken, Brand
+from ads.models import ApiToken, Brand, TokenScope
 from ads.services.access import allowed_brand_ids
 from ads.services.tokens import token_create, tokens_revoke
 
 
 class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
+    scopes = forms.MultipleChoiceField(
+        choices=TokenScope.choices,
+        initial=[TokenScope.INGEST.value],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What the token may do; at least one.",
+    )
+
     class Meta:
         model = ApiToken
-        fields = ["name", "all_brands", "brands", "expires_at"]
+        fields = ["name", "all_brands", "brands", "scopes", "expires_at"]
         labels = {"all_brands": "Every brand"}
         help_texts = {
             "all_brands": "Tick to let this token write to every brand, present and future "
@@ -56,7 +63,16 @@ class ApiTokenForm(forms.ModelForm):  # type: ignore[type-arg]
 class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """Create (the secret is shown once, on the page after saving) and revoke tokens."""
 
-    list_display = ["name", "prefix", "scope", "state", "created_by", "created", "last_used"]
+    list_display = [
+        "name",
+        "prefix",
+        "scope",
+        "scope_list",
+        "state",
+        "created_by",
+        "created",
+        "last_used",
+    ]
     list_filter = ["all_brands", "revoked_at"]
     search_fields = ["name", "prefix"]
     autocomplete_fields = ["brands"]
@@ -65,6 +81,7 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
         "prefix",
         "all_brands",
         "brands",
+        "scope_list",
         "created_by",
         "created_at",
         "expires_at",
@@ -77,7 +94,7 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
-            return ("name", "all_brands", "brands", "expires_at")
+            return ("name", "all_brands", "brands", "scopes", "expires_at")
         return ("name", *self.readonly_fields)
 
     def get_form(
@@ -124,6 +141,10 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     def scope(self, obj: ApiToken) -> str:
         return "every brand" if obj.all_brands else ", ".join(b.name for b in obj.brands.all())
 
+    @admin.display(description="Scopes")
+    def scope_list(self, obj: ApiToken) -> str:
+        return ", ".join(obj.scopes)
+
     @admin.display(description="State")
     def state(self, obj: ApiToken) -> str:
         if obj.revoked_at is not None:
@@ -149,6 +170,7 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
             at=timezone.now(),
             created_by_id=request.user.pk,
             expires_at=form.cleaned_data["expires_at"],
+            scopes=form.cleaned_data["scopes"],
         )
         obj.pk = token.pk
         # Kept on the request only, for the page shown right after this save.

@@ -110,13 +110,30 @@ class BrandRefOut(Schema):
 
 
 class BudgetLineOut(Schema):
-    scope: str = Field(description="brand | campaign")
-    period: str = Field(description="day | month (brand-local)")
+    scope: str = Field(description="brand | campaign | shared_budget | flight")
+    period: str = Field(description="day | month (brand-local) | flight (the flight's dates)")
     period_start: date
     spend: Money
-    budget: Money
+    budget: Money = Field(description="The budget in force (the budget calendar's, if any).")
     remaining: Money
     exhausted: bool
+    name: str | None = Field(default=None, description="The shared budget's or flight's name.")
+    period_end: date | None = Field(default=None, description="A flight's last date.")
+
+
+class FlightDatesOut(Schema):
+    name: str
+    starts_on: date
+    ends_on: date
+
+
+class CampaignFlightsOut(Schema):
+    current_id: int | None = Field(
+        description="The flight holding the brand-local day; null: none does, so the campaign "
+        "is paused outside_flight."
+    )
+    current_name: str | None
+    flights: list[FlightDatesOut] = Field(description="Every flight of the campaign, by date.")
 
 
 class OpeningOut(Schema):
@@ -150,6 +167,9 @@ class CampaignOut(Schema):
     should_be_reason: str | None
     budgets: list[BudgetLineOut]
     schedule: ScheduleOut | None
+    flight: CampaignFlightsOut | None = Field(
+        default=None, description="Its flights; null: it is in none (it runs on any date)."
+    )
 
 
 class PeriodBudgetOut(Schema):

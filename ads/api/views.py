@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI, Path, Status
+from ninja import NinjaAPI, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field
 
-from ads.api.auth import BearerToken
+from ads.api import (
+    manage_brands,
+    manage_budget_changes,
+    manage_campaigns,
+    manage_flights,
+    manage_shared_budgets,
+)
+from ads.api.auth import INGEST, STATUS
+from ads.api.common import Id, NotFound, actor_of, not_found, token_of
 from ads.api.parser import ExactNumberParser, UnsupportedMediaType
 from ads.api.schemas import (
     BrandBudgetOut,
-    CampaignOut,
     DailyTotalsIn,
     DailyTotalsOut,
     ErrorOut,
@@ -27,12 +35,9 @@ from ads.api.schemas import (
 )
 from ads.services.daily_totals import TotalStatus, daily_totals_ingest
 from ads.services.ingest import spend_ingest
-from ads.services.openings import Opening
+from ads.services.preconditions import PreconditionFailed
 from ads.services.selectors.budgets import BrandBudgetReport, brand_budget_report
-from ads.services.selectors.explain import CampaignExplanation, campaign_explain
 from ads.services.spend_events import EventStatus
-from ads.services.spend_input import MAX_ID
-from ads.services.tokens import AuthenticatedToken
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +45,12 @@ api = NinjaAPI(
     title="Ad budget control API",
     version="1",
     description=(
-        "Feed spend in and read budget state. Authenticate with `Authorization: Bearer "
-        "<token>` (create one in the admin or with `manage.py create_api_token`). Amounts are "
+        "Feed spend in, read budget state, and manage brands' budgets, campaigns, flights, "
+        "shared budgets and the budget calendar. Authenticate with `Authorization: Bearer "
+        "<token>` (create one in the admin or with `manage.py create_api_token`). A token has "
+        "scopes: `ingest` (the spend endpoints and the two status reads), `read` (the "
+        "management reads and the status reads) and `manage` (the management writes; implies "
+        "`read`); an endpoint needing a scope the token lacks answers 403. Amounts are "
         "decimal strings; instants are ISO-8601 with an offset. Send a body as JSON with "
         "`Content-Type: application/json` (parameters such as `charset` aside): any other "
         "Content-Type, or none, is refused with 415. A batch answers 200 when at "
@@ -49,17 +58,16 @@ api = NinjaAPI(
         "rejected; each item carries its own status and reason."
     ),
     urls_namespace="api-v1",
-    auth=BearerToken(),
+    auth=INGEST,
     docs_url="/docs",
     openapi_url="/openapi.json",
     parser=ExactNumberParser(),
 )
 
-# A path id is a PostgreSQL bigint; anything else is a 422, not a query.
-Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 ERRORS: dict[int, Any] = {
     400: ErrorOut,
     401: ErrorOut,
+    403: ErrorOut,
     413: ErrorOut,
     415: ErrorOut,
     422: ErrorOut,
@@ -69,14 +77,6 @@ ERRORS: dict[int, Any] = {
 # batch body could be cut down to the smaller ErrorOut.
 SpendEventsRejected = Annotated[SpendEventsOut | ErrorOut, Field(union_mode="left_to_right")]
 DailyTotalsRejected = Annotated[DailyTotalsOut | ErrorOut, Field(union_mode="left_to_right")]
-
-
-def _token(request: HttpRequest) -> AuthenticatedToken:
-    return cast(AuthenticatedToken, request.auth)  # type: ignore[attr-defined]
-
-
-def _actor(request: HttpRequest) -> str:
-    return f"api:{_token(request).name}"
 
 
 @api.exception_handler(NinjaValidationError)
@@ -99,6 +99,46 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, UnsupportedMediaType):
         return api.create_response(request, {"detail": str(exc.__cause__)}, status=415)
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(DjangoValidationError)
+def _refused(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    # What a service refused, by field: {"field": "why"}; a message of no one field is
+    # the request's as a whole.
+    by_field = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    errors, parts = [], []
+    for field, messages in by_field.items():
+        for message in messages:
+            named = field == "__all__" or message.startswith(f"{field} ")
+            parts.append(message if named else f"{field}: {message}")
+            errors.append({"loc": [] if field == "__all__" else [field], "msg": message})
+    return api.create_response(request, {"detail": "; ".join(parts), "errors": errors}, status=422)
+
+
+@api.exception_handler(PreconditionFailed)
+def _stale(request: HttpRequest, exc: PreconditionFailed) -> HttpResponse:
+    return api.create_response(
+        request,
+        {
+            "detail": "If-Match does not match: this was changed (or deleted) since you read "
+            "it; read it again, and apply your change to what is there now"
+        },
+        status=412,
+    )
+
+
+@api.exception_handler(NotFound)
+def _gone(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=404)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def _deleted_meanwhile(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
+    # What the request named was there when it was checked and gone when a service read it
+    # again under the brand's lock: deleted by a concurrent request.
+    return api.create_response(
+        request, {"detail": "not found: it was deleted while this request ran"}, status=404
+    )
 
 
 @api.exception_handler(Exception)
@@ -138,8 +178,8 @@ def spend_events(request: HttpRequest, payload: SpendEventsIn) -> Status[dict[st
     result = spend_ingest(
         items=payload.events,
         at=timezone.now(),
-        actor=_actor(request),
-        allowed_brand_ids=_token(request).brand_ids,
+        actor=actor_of(request),
+        allowed_brand_ids=token_of(request).brand_ids,
     )
     body = result.as_dict()
     if not result.accepted and not result.duplicates:
@@ -167,8 +207,8 @@ def daily_totals(request: HttpRequest, payload: DailyTotalsIn) -> Status[dict[st
     result = daily_totals_ingest(
         items=payload.totals,
         at=timezone.now(),
-        actor=_actor(request),
-        allowed_brand_ids=_token(request).brand_ids,
+        actor=actor_of(request),
+        allowed_brand_ids=token_of(request).brand_ids,
     )
     body: dict[str, Any] = {status.value: result.count(status) for status in TotalStatus} | {
         "results": [
@@ -186,68 +226,6 @@ def daily_totals(request: HttpRequest, payload: DailyTotalsIn) -> Status[dict[st
         body["detail"] = f"no total was taken; first reason: {first.reason}"
         return Status(422, body)
     return Status(200, body)
-
-
-def _opening(opening: Opening | None) -> dict[str, Any] | None:
-    if opening is None:
-        return None
-    return {
-        "weekday": opening.weekday,
-        "opens_at": opening.opens_at,
-        "closes_at": opening.closes_at,
-    }
-
-
-def _campaign_body(explained: CampaignExplanation) -> dict[str, Any]:
-    campaign, brand = explained.campaign, explained.campaign.brand
-    schedule = explained.schedule
-    return {
-        "id": campaign.pk,
-        "name": campaign.name,
-        "external_id": campaign.external_id,
-        "brand": {
-            "id": brand.pk,
-            "name": brand.name,
-            "timezone": brand.timezone,
-            "currency": brand.currency,
-        },
-        "enabled": campaign.enabled,
-        "status": campaign.status,
-        "pause_reason": campaign.pause_reason,
-        "status_changed_at": campaign.status_changed_at,
-        "evaluated_at": explained.at,
-        "local_time": explained.local_time,
-        "should_be_status": explained.should_be_status,
-        "should_be_reason": explained.should_be_reason,
-        "budgets": [line.__dict__ for line in explained.budgets],
-        "schedule": (
-            None
-            if schedule is None
-            else {
-                "id": schedule.id,
-                "name": schedule.name,
-                "open": schedule.open,
-                "current_window": _opening(schedule.current),
-                "next_window": _opening(schedule.next),
-            }
-        ),
-    }
-
-
-@api.get(
-    "/campaigns/{campaign_id}",
-    response={200: CampaignOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
-    summary="A campaign's state and why",
-    tags=["status"],
-)
-def campaign_detail(request: HttpRequest, campaign_id: Id) -> Status[dict[str, Any]]:
-    """Status, pause reason, and the explanation: spend today and this month against each
-    budget that applies, and the schedule window in force or the next one, in the brand's
-    time zone."""
-    explained = campaign_explain(campaign_id=campaign_id, at=timezone.now())
-    if explained is None or not _token(request).allows(explained.campaign.brand_id):
-        return Status(404, {"detail": f"no campaign {campaign_id} for this token"})
-    return Status(200, _campaign_body(explained))
 
 
 def _brand_body(report: BrandBudgetReport) -> dict[str, Any]:
@@ -268,16 +246,27 @@ def _brand_body(report: BrandBudgetReport) -> dict[str, Any]:
 
 @api.get(
     "/brands/{brand_id}/budget",
-    response={200: BrandBudgetOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: BrandBudgetOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    auth=STATUS,
     summary="A brand's spend against its budgets",
     tags=["status"],
 )
 def brand_budget(request: HttpRequest, brand_id: Id) -> Status[dict[str, Any]]:
     """Today's and this month's spend (brand-local) against the budgets: remaining,
     overspend, and a straight-line projection to the end of the day and the month."""
-    if not _token(request).allows(brand_id):
-        return Status(404, {"detail": f"no brand {brand_id} for this token"})
+    if not token_of(request).allows(brand_id):
+        return Status(404, not_found("brand", brand_id))
     report = brand_budget_report(brand_id=brand_id, at=timezone.now())
     if report is None:
-        return Status(404, {"detail": f"no brand {brand_id} for this token"})
+        return Status(404, not_found("brand", brand_id))
     return Status(200, _brand_body(report))
+
+
+for module in (
+    manage_brands,
+    manage_campaigns,
+    manage_flights,
+    manage_shared_budgets,
+    manage_budget_changes,
+):
+    api.add_router("", module.router)

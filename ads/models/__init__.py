@@ -9,7 +9,7 @@ from ``ads.models`` whichever module holds the class; the import order below is 
 the modules depend on each other.
 """
 
-from ads.models.access import ApiToken, BrandAccess
+from ads.models.access import ApiToken, BrandAccess, TokenScope
 from ads.models.ad_accounts import AccountHealth, AdAccount, Platform
 from ads.models.alerts import (
     Alert,
@@ -115,6 +115,7 @@ __all__ = [
     "SpendKind",
     "SpendPeriod",
     "Timestamped",
+    "TokenScope",
     "Trigger",
     "WeekSpan",
     "Weekday",

@@ -35,6 +35,20 @@ class BrandAccess(models.Model):
         return f"{self.user_id} -> {self.brand_id}"
 
 
+class TokenScope(models.TextChoices):
+    """What a token may do. ``manage`` implies ``read``; ``ingest`` is separate (a platform
+    feed that writes spend need not read or change budgets)."""
+
+    INGEST = "ingest", "Ingest: record spend and daily totals, read a campaign's or brand's status"
+    READ = "read", "Read: brands, campaigns, flights, shared budgets, budget changes"
+    MANAGE = "manage", "Manage: change them (implies read)"
+
+
+def default_scopes() -> list[str]:
+    """What a token gets when no scope is named: what every token could do before scopes."""
+    return [TokenScope.INGEST.value]
+
+
 class ApiToken(models.Model):
     """A credential for the HTTP API. Only a hash of the secret is stored; the secret is
     shown once, when the token is created."""
@@ -46,6 +60,8 @@ class ApiToken(models.Model):
         default=False, help_text="May write to every brand (only superusers create these)."
     )
     brands = models.ManyToManyField(Brand, blank=True, related_name="api_tokens")
+    # A list of TokenScope values, at least one (ads.services.tokens checks them).
+    scopes = models.JSONField(default=default_scopes, help_text="What the token may do.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -11,6 +11,7 @@ from django.db import transaction
 from ads.models import (
     Brand,
     Campaign,
+    ConfigAction,
     DaypartSchedule,
     DaypartWindow,
     FlightCampaign,
@@ -19,6 +20,7 @@ from ads.models import (
     Trigger,
     find_overlaps,
 )
+from ads.services.config_audit import config_change_record, snapshot
 from ads.services.locks import brands_lock, brands_lock_for_change
 from ads.services.plan_totals import shared_totals_rebuild
 from ads.services.reconcile import log_transitions, reconcile_locked
@@ -98,16 +100,42 @@ def campaign_change_check(*, campaign_id: int | None, brand_id: int) -> None:
         )
 
 
+# What the configuration audit records of each (ConfigChange: the fields that changed).
+BRAND_AUDITED = ("name", "timezone", "currency", "daily_budget", "monthly_budget")
+CAMPAIGN_AUDITED = (
+    "brand",
+    "name",
+    "external_id",
+    "daily_budget",
+    "monthly_budget",
+    "schedule",
+    "enabled",
+    "shared_budget",
+)
+
+
 def brand_save(*, brand: Brand, at: datetime, actor: str) -> list[Transition]:
-    """Create or update a brand and enforce its budgets at once. Safe to run twice."""
+    """Create or update a brand, audit it and enforce its budgets at once. Safe to run twice
+    (a second run changes nothing, so it records nothing)."""
     with transaction.atomic():
-        if not brand._state.adding:
+        adding = brand._state.adding
+        if not adding:
             brands_lock([brand.pk])
-        brand_change_check(
-            brand_id=None if brand._state.adding else brand.pk, timezone=brand.timezone
-        )
+        brand_change_check(brand_id=None if adding else brand.pk, timezone=brand.timezone)
+        before = None if adding else snapshot(Brand.objects.get(pk=brand.pk), BRAND_AUDITED)
         brand.full_clean()
         brand.save()
+        config_change_record(
+            brand_id=brand.pk,
+            obj=brand,
+            object_type="brand",
+            action=ConfigAction.CREATED if adding else ConfigAction.CHANGED,
+            before=before,
+            # As stored (the money field's own precision), like `before`.
+            after=snapshot(Brand.objects.get(pk=brand.pk), BRAND_AUDITED),
+            actor=actor,
+            at=at,
+        )
         transitions = reconcile_locked(
             at=at, trigger=Trigger.SETUP, actor=actor, scope=Scope(brand_ids=(brand.pk,))
         )
@@ -135,24 +163,29 @@ def _shared_budget_check(campaign: Campaign, stored: int | None) -> None:
 
 
 def campaign_save(*, campaign: Campaign, at: datetime, actor: str) -> list[Transition]:
-    """Create or update a campaign's settings and enforce them at once. Safe to run twice.
+    """Create or update a campaign's settings, audit them and enforce them at once. Safe to
+    run twice (a second run changes nothing, so it records nothing).
 
     The engine's fields (status, reason, changed-at) are never written from here, so an
     edit form loaded before a pause cannot undo it. See campaign_change_check.
     """
     with transaction.atomic():
+        adding = campaign._state.adding
         stored_brand, stored_shared = (
             Campaign.objects.values_list("brand_id", "shared_budget_id").get(pk=campaign.pk)
-            if not campaign._state.adding
+            if not adding
             else (campaign.brand_id, None)
         )
         brands_lock_for_change({stored_brand, campaign.brand_id}, at)
         campaign_change_check(
-            campaign_id=None if campaign._state.adding else campaign.pk,
+            campaign_id=None if adding else campaign.pk,
             brand_id=campaign.brand_id,
         )
         _shared_budget_check(campaign, stored_shared)
-        if not campaign._state.adding:
+        before = (
+            None if adding else snapshot(Campaign.objects.get(pk=campaign.pk), CAMPAIGN_AUDITED)
+        )
+        if not adding:
             campaign.full_clean()
             fields = [
                 f.name
@@ -163,6 +196,16 @@ def campaign_save(*, campaign: Campaign, at: datetime, actor: str) -> list[Trans
         else:
             campaign.full_clean()
             campaign.save()
+        config_change_record(
+            brand_id=campaign.brand_id,
+            obj=campaign,
+            object_type="campaign",
+            action=ConfigAction.CREATED if adding else ConfigAction.CHANGED,
+            before=before,
+            after=snapshot(Campaign.objects.get(pk=campaign.pk), CAMPAIGN_AUDITED),
+            actor=actor,
+            at=at,
+        )
         if campaign.shared_budget_id != stored_shared:
             shared_totals_rebuild([v for v in (stored_shared, campaign.shared_budget_id) if v])
             scope = Scope(brand_ids=(campaign.brand_id,))  # the shared budget's others too

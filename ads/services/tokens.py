@@ -1,10 +1,12 @@
-"""API tokens: created with a secret shown once, stored as a hash, scoped to brands."""
+"""API tokens: created with a secret shown once, stored as a hash, scoped to brands and to
+what they may do (``TokenScope``)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from ads.core.sql import as_aware
-from ads.models import ApiToken, Brand
+from ads.models import ApiToken, Brand, TokenScope
 
 TOKEN_PREFIX = "abk_"
 # Writing last_used_at on every request would turn each API call into a row update;
@@ -26,16 +28,45 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def scopes_clean(scopes: Iterable[str]) -> list[str]:
+    """The scopes as stored (each once, in TokenScope's order); ValidationError for an
+    unknown one or none at all."""
+    given = set(scopes)
+    known = [scope.value for scope in TokenScope]
+    unknown = sorted(given - set(known))
+    if unknown:
+        raise ValidationError(
+            {"scopes": f"Unknown scope(s): {', '.join(unknown)} (known: {', '.join(known)})."}
+        )
+    if not given:
+        raise ValidationError({"scopes": "A token needs at least one scope."})
+    return [scope for scope in known if scope in given]
+
+
+def _granted(stored: object) -> frozenset[str]:
+    # A JSON column: psycopg decodes it, SQLite hands back its text.
+    values = json.loads(stored) if isinstance(stored, (str, bytes)) else stored
+    granted = frozenset(values) if isinstance(values, list) else frozenset()
+    if TokenScope.MANAGE in granted:
+        granted |= {TokenScope.READ.value}
+    return granted
+
+
 @dataclass(frozen=True)
 class AuthenticatedToken:
-    """What a request authenticated with: the token and the brands it may write to."""
+    """What a request authenticated with: the token, the brands it may write to and what it
+    may do (``scopes`` already includes what ``manage`` implies)."""
 
     token_id: int
     name: str
     brand_ids: frozenset[int] | None  # None: every brand
+    scopes: frozenset[str] = frozenset({TokenScope.INGEST.value})
 
     def allows(self, brand_id: int) -> bool:
         return self.brand_ids is None or brand_id in self.brand_ids
+
+    def has_scope(self, *any_of: TokenScope) -> bool:
+        return any(scope in self.scopes for scope in any_of)
 
 
 def token_create(
@@ -46,12 +77,14 @@ def token_create(
     at: datetime,
     created_by_id: int | None = None,
     expires_at: datetime | None = None,
+    scopes: Iterable[str] = (TokenScope.INGEST,),
 ) -> tuple[ApiToken, str]:
     """Create a token; return it and its secret (shown once, never stored).
 
     No brands means every brand, which only a superuser (or an operator at the shell) may
-    grant. Not idempotent: each call makes a new secret.
+    grant. Scopes default to ``ingest``. Not idempotent: each call makes a new secret.
     """
+    stored_scopes = scopes_clean(scopes)
     name = name.strip()
     if not name:
         raise ValidationError({"name": "A token needs a name."})
@@ -78,6 +111,7 @@ def token_create(
             created_by_id=created_by_id,
             created_at=at,
             expires_at=expires_at,
+            scopes=stored_scopes,
         )
         token.brands.set(ids)
     return token, secret
@@ -91,14 +125,14 @@ def token_authenticate(*, secret: str, at: datetime) -> AuthenticatedToken | Non
     """
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, name, all_brands, revoked_at, expires_at, last_used_at "
+            "SELECT id, name, all_brands, revoked_at, expires_at, last_used_at, scopes "
             "FROM ads_apitoken WHERE secret_hash = %s",
             [_hash(secret)],
         )
         row = cursor.fetchone()
         if row is None:
             return None
-        token_id, name, all_brands, revoked_at, expires_at, last_used_at = row
+        token_id, name, all_brands, revoked_at, expires_at, last_used_at, scopes = row
         if revoked_at is not None or (expires_at is not None and at >= as_aware(expires_at)):
             return None
         brand_ids = None
@@ -109,7 +143,9 @@ def token_authenticate(*, secret: str, at: datetime) -> AuthenticatedToken | Non
             brand_ids = frozenset(brand_id for (brand_id,) in cursor.fetchall())
     if last_used_at is None or as_aware(last_used_at) < at - LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token_id).update(last_used_at=at)
-    return AuthenticatedToken(token_id=token_id, name=name, brand_ids=brand_ids)
+    return AuthenticatedToken(
+        token_id=token_id, name=name, brand_ids=brand_ids, scopes=_granted(scopes)
+    )
 
 
 def tokens_revoke(*, token_ids: Collection[int], at: datetime) -> int:

@@ -34,8 +34,24 @@ class ApiClient:
         # raise_request_exception=False turns an unhandled error into the 500 a client sees.
         self.client = Client(headers=headers, raise_request_exception=raise_request_exception)
 
-    def post(self, path: str, body: Any) -> Response:
-        return self.post_raw(path, json.dumps(body))
+    def post(self, path: str, body: Any, **headers: str) -> Response:
+        return self.client.post(
+            f"/api/v1{path}",
+            data=json.dumps(body),
+            content_type="application/json",
+            headers=headers,
+        )
+
+    def patch(self, path: str, body: Any, **headers: str) -> Response:
+        return self.client.patch(
+            f"/api/v1{path}",
+            data=json.dumps(body),
+            content_type="application/json",
+            headers=headers,
+        )
+
+    def delete(self, path: str, **headers: str) -> Response:
+        return self.client.delete(f"/api/v1{path}", headers=headers)
 
     def post_raw(self, path: str, data: str | bytes) -> Response:
         return self.client.post(f"/api/v1{path}", data=data, content_type="application/json")

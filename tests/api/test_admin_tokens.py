@@ -36,11 +36,14 @@ def staff_with_token_permissions() -> User:
     return user
 
 
-def add_form(name: str, *brands: Brand, every: bool = False) -> dict[str, Any]:
+def add_form(
+    name: str, *brands: Brand, every: bool = False, scopes: tuple[str, ...] = ("ingest",)
+) -> dict[str, Any]:
     return {
         "name": name,
         **({"all_brands": "on"} if every else {}),
         "brands": [brand.pk for brand in brands],
+        "scopes": list(scopes),
         "expires_at_0": "",
         "expires_at_1": "",
         "_save": "Save",

@@ -188,6 +188,15 @@ def test_the_openapi_schema_is_public(db: None) -> None:
         "/api/v1/spend/daily-totals",
         "/api/v1/campaigns/{campaign_id}",
         "/api/v1/brands/{brand_id}/budget",
+        "/api/v1/brands",
+        "/api/v1/brands/{brand_id}",
+        "/api/v1/campaigns",
+        "/api/v1/brands/{brand_id}/flights",
+        "/api/v1/flights/{flight_id}",
+        "/api/v1/brands/{brand_id}/shared-budgets",
+        "/api/v1/shared-budgets/{shared_budget_id}",
+        "/api/v1/brands/{brand_id}/budget-changes",
+        "/api/v1/budget-changes/{change_id}",
     }
     assert schema["components"]["securitySchemes"]["BearerToken"] == {
         "type": "http",

@@ -26,7 +26,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from ad_budget_system.wsgi import application
-from ads.models import Campaign
+from ads.models import BudgetChange, Campaign, Flight, FlightCampaign, SharedBudget, TokenScope
+from ads.services.tokens import token_create
+from tests.api.helpers import NOON, TODAY
 from tests.factories import make_brand, make_campaign, make_schedule
 
 # Batches are judged item by item: a batch whose items all match the schema answers 422 when
@@ -75,7 +77,47 @@ def seeded(db: None, same_connection: None) -> Campaign:
     campaign = make_campaign(brand, daily="40", monthly="400", schedule=schedule)
     campaign.external_id = "fuzz-1"
     campaign.save()
+    # And a plan of each kind, so the management endpoints reach real rows too.
+    flight = Flight.objects.create(
+        brand=brand, name="Fuzz flight", starts_on=TODAY, ends_on=TODAY, budget=Decimal(300)
+    )
+    FlightCampaign.objects.create(flight=flight, campaign=campaign)
+    SharedBudget.objects.create(brand=brand, name="Fuzz pot", daily_budget=Decimal(30))
+    BudgetChange.objects.create(
+        brand=brand,
+        target="brand",
+        effective_on=TODAY.replace(month=7),
+        daily_budget=Decimal(60),
+        created_by="fuzz",
+        created_at=NOON,
+        updated_at=NOON,
+    )
     return campaign
+
+
+@pytest.fixture
+def every_scope(db: None) -> str:
+    """The secret of a token for every brand that may do everything (ingest and manage)."""
+    _, value = token_create(
+        name="fuzz",
+        brand_ids=[],
+        by_superuser=True,
+        at=NOON,
+        scopes=[TokenScope.INGEST, TokenScope.MANAGE],
+    )
+    return value
+
+
+def _real_ids(seeded: Campaign) -> dict[str, int]:
+    brand = seeded.brand_id
+    return {
+        "campaign_id": seeded.pk,
+        "brand_id": brand,
+        "brand": brand,
+        "flight_id": Flight.objects.get(brand_id=brand).pk,
+        "shared_budget_id": SharedBudget.objects.get(brand_id=brand).pk,
+        "change_id": BudgetChange.objects.get(brand_id=brand).pk,
+    }
 
 
 def _is_number(text: str) -> bool:
@@ -88,6 +130,20 @@ def _is_number(text: str) -> bool:
 def _load(seeded: Campaign, mode: GenerationMode) -> BaseSchema:
     loaded = from_wsgi("/api/v1/openapi.json", application, config=Config(seed=20260610))
     loaded.config.generation.update(modes=[mode])
+    # Read once: the runs create more rows (and may delete these).
+    real = _real_ids(seeded)
+
+    def _even_ids_real(values: dict[str, Any] | None, seeded: Campaign) -> dict[str, Any] | None:
+        # Even ids become the seeded rows' (in positive runs only: a negative case must stay
+        # invalid, or it would be rightly answered 200).
+        if not values or mode != GenerationMode.POSITIVE:
+            return values
+        return {
+            name: (
+                real[name] if isinstance(value, int) and value % 2 == 0 and name in real else value
+            )
+            for name, value in values.items()
+        }
 
     @loaded.hook
     def map_path_parameters(
@@ -95,18 +151,20 @@ def _load(seeded: Campaign, mode: GenerationMode) -> BaseSchema:
     ) -> dict[str, Any] | None:
         # Even ids become the seeded campaign's and brand's (in positive runs only: a
         # negative case must stay invalid, or it would be rightly answered 200).
-        if not path_parameters or mode != GenerationMode.POSITIVE:
-            return path_parameters
-        real = {"campaign_id": seeded.pk, "brand_id": seeded.brand_id}
-        return {
-            name: (
-                real[name] if isinstance(value, int) and value % 2 == 0 and name in real else value
-            )
-            for name, value in path_parameters.items()
-        }
+        return _even_ids_real(path_parameters, seeded)
+
+    @loaded.hook
+    def map_query(context: HookContext, query: dict[str, Any] | None) -> dict[str, Any] | None:
+        return _even_ids_real(query, seeded)
 
     @loaded.hook
     def map_body(context: HookContext, body: Any) -> Any:
+        # A management body's brand and campaigns become the seeded ones (when even).
+        if isinstance(body, dict) and mode == GenerationMode.POSITIVE:
+            if isinstance(body.get("brand"), int) and body["brand"] % 2 == 0:
+                body["brand"] = seeded.brand_id
+            if isinstance(body.get("campaigns"), list):
+                body["campaigns"] = [seeded.pk]
         # Point items at the seeded campaign (even ids become its id; an item naming no
         # campaign gets its external id) and give unparseable amounts a real one, so that
         # events and totals get past the first checks and reach the ledger.
@@ -160,27 +218,50 @@ def _headers(secret: str) -> dict[str, str]:
 @schema.parametrize()
 @BOUNDED
 def test_valid_requests_get_documented_answers_and_never_a_server_error(
-    case: Case[Any], secret: str
+    case: Case[Any], every_scope: str
 ) -> None:
-    case.call_and_validate(headers=_headers(secret), excluded_checks=PER_ITEM_OUTCOMES)
+    # Management writes are judged by rules a schema cannot state (an end before the start,
+    # a past date, a budget below the spend), so their 422s are not schema mistakes either.
+    case.call_and_validate(headers=_headers(every_scope), excluded_checks=PER_ITEM_OUTCOMES)
 
 
 @pytest.mark.django_db
 @negative.include(method="POST").parametrize()
 @BOUNDED
 def test_invalid_batches_get_documented_answers_and_never_a_server_error(
-    case: Case[Any], secret: str
+    case: Case[Any], every_scope: str
 ) -> None:
-    case.call_and_validate(headers=_headers(secret), excluded_checks=PER_ITEM_OUTCOMES)
+    case.call_and_validate(headers=_headers(every_scope), excluded_checks=PER_ITEM_OUTCOMES)
 
 
 @pytest.mark.django_db
 @negative.include(method="GET").parametrize()
 @BOUNDED
 def test_invalid_status_reads_are_refused_and_never_a_server_error(
+    case: Case[Any], every_scope: str
+) -> None:
+    case.call_and_validate(
+        headers=_headers(every_scope), excluded_checks=[positive_data_acceptance]
+    )
+
+
+@pytest.mark.django_db
+@negative.include(method_regex="PATCH|DELETE").parametrize()
+@BOUNDED
+def test_invalid_changes_are_refused_and_never_a_server_error(
+    case: Case[Any], every_scope: str
+) -> None:
+    case.call_and_validate(headers=_headers(every_scope), excluded_checks=PER_ITEM_OUTCOMES)
+
+
+@pytest.mark.django_db
+@schema.include(method="GET").parametrize()
+@BOUNDED
+def test_reads_with_a_token_lacking_their_scope_get_a_documented_403(
     case: Case[Any], secret: str
 ) -> None:
-    case.call_and_validate(headers=_headers(secret), excluded_checks=[positive_data_acceptance])
+    # `secret` may only ingest: the management reads answer 403, the status reads 200.
+    case.call_and_validate(headers=_headers(secret), excluded_checks=PER_ITEM_OUTCOMES)
 
 
 @pytest.mark.parametrize(

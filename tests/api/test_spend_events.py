@@ -407,6 +407,8 @@ def test_a_batch_that_crosses_the_brand_daily_budget_returns_with_the_campaigns_
             "budget": "100.00",
             "remaining": "0.00",
             "exhausted": True,
+            "name": None,
+            "period_end": None,
         }
     change = CampaignStatusChange.objects.get(campaign=first)
     assert (change.to_status, change.reason, change.actor) == (

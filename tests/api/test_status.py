@@ -28,6 +28,8 @@ def line(
         "budget": budget,
         "remaining": remaining,
         "exhausted": remaining == "0.00",
+        "name": None,
+        "period_end": None,
     }
 
 
@@ -64,6 +66,11 @@ def test_a_campaign_shows_its_state_and_the_brand_budget_lines(api: ApiClient) -
             line("brand", "month", "2026-06-01", "30.00", "1000.00", "970.00"),
         ],
         "schedule": None,
+        "flight": None,
+        # Its settings (for the management API; the same read for every token).
+        "daily_budget": None,
+        "monthly_budget": None,
+        "shared_budget": None,
     }
 
 

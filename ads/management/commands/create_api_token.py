@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from ads.core.transactions import entry_point, outermost
+from ads.models import TokenScope
 from ads.services.selectors.operators import brands_lookup
 from ads.services.tokens import token_create
 
@@ -14,7 +15,8 @@ from ads.services.tokens import token_create
 class Command(BaseCommand):
     help = (
         "Create an API token and print its secret (alone, on the last line; it is not stored "
-        "and cannot be shown again). Without --brand the token may write to every brand."
+        "and cannot be shown again). Without --brand the token may write to every brand; "
+        "without --scope it may ingest spend only."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -27,6 +29,14 @@ class Command(BaseCommand):
             help="A brand the token may write to, by id or name (any case); repeat for several.",
         )
         parser.add_argument("--expires", help="Expiry, ISO-8601 with offset (default: never).")
+        parser.add_argument(
+            "--scope",
+            action="append",
+            default=[],
+            choices=[scope.value for scope in TokenScope],
+            help="What the token may do: ingest (spend and status reads; the default), read, "
+            "manage (implies read); repeat for several.",
+        )
 
     @entry_point
     def handle(self, *args: Any, **options: Any) -> None:
@@ -58,10 +68,12 @@ class Command(BaseCommand):
                     by_superuser=True,
                     at=timezone.now(),
                     expires_at=expires_at,
+                    scopes=options["scope"] or [TokenScope.INGEST],
                 )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         scope = ", ".join(sorted(brands)) if brands else "every brand"
         self.stdout.write(f"Token {token.name!r} (id {token.pk}) may write to: {scope}.")
+        self.stdout.write(f"Scopes: {', '.join(token.scopes)}.")
         self.stdout.write("Copy the secret now; it is not stored and cannot be shown again:")
         self.stdout.write(secret)
