@@ -27,7 +27,11 @@ from ads.admin.forms import move_unique_errors, positive
 from ads.admin.history import history_table
 from ads.admin.plan_filters import FlightFilter, SharedBudgetFilter
 from ads.models import Campaign, CampaignStatus, DaypartWindow, PauseReason, Weekday
-from ads.services.campaigns import campaign_change_check, campaign_save
+from ads.services.campaigns import (
+    campaign_change_check,
+    campaign_save,
+    campaign_shared_budget_check,
+)
 from ads.services.selectors.budgets import brand_budget_report
 from ads.services.selectors.console import (
     CampaignFigures,
@@ -35,7 +39,7 @@ from ads.services.selectors.console import (
     campaign_figures,
     windows_by_schedule,
 )
-from ads.services.selectors.explain import campaign_explain
+from ads.services.selectors.explain import BudgetLine, campaign_explain
 
 
 class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -49,6 +53,7 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
             "schedule",
             "daily_budget",
             "monthly_budget",
+            "shared_budget",
         ]
 
     def clean_daily_budget(self) -> Decimal | None:
@@ -62,6 +67,16 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
         brand = self.cleaned_data.get("brand")
         if brand is not None:
             campaign_change_check(campaign_id=self.instance.pk, brand_id=brand.pk)
+            shared = self.cleaned_data.get("shared_budget")
+            stored = (
+                None
+                if self.instance.pk is None
+                else Campaign.objects.values_list("shared_budget_id", flat=True).get(
+                    pk=self.instance.pk
+                )
+            )
+            candidate = Campaign(brand=brand, shared_budget=shared)
+            campaign_shared_budget_check(candidate, stored)
         return cleaned
 
     def _post_clean(self) -> None:
@@ -77,6 +92,17 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
                 ),
             },
         )
+
+
+def _line_label(line: BudgetLine) -> str:
+    """What a budget line of the campaign's page is: its own cap, its shared budget or its
+    flight (the brand's lines are shown with the brand's bars)."""
+    period = "today" if line.period == "day" else "this month"
+    if line.scope == "shared_budget":
+        return f"Shared budget {line.name!s}, {period}: "
+    if line.scope == "flight":
+        return f"Flight {line.name!s} ({line.period_start} to {line.period_end}): "
+    return f"Own cap, {period}: "
 
 
 class ChangedFilter(admin.SimpleListFilter):
@@ -191,6 +217,7 @@ class CampaignAdmin(BrandScoped, admin.ModelAdmin[Campaign]):
                     "schedule",
                     "daily_budget",
                     "monthly_budget",
+                    "shared_budget",
                 ]
             },
         ),
@@ -267,25 +294,23 @@ class CampaignAdmin(BrandScoped, admin.ModelAdmin[Campaign]):
             return "—"
         return bar(found.month_spend, obj.monthly_budget, obj.brand.currency)
 
-    @admin.display(description="Its own caps")
+    @admin.display(description="Its own caps, shared budget and flight")
     def own_budgets(self, obj: Campaign) -> SafeString | str:
         explained = getattr(obj, "explained", None)
         if explained is None:
             return "—"
-        lines = [line for line in explained.budgets if line.scope == "campaign"]
-        if not lines:
+        lines = [line for line in explained.budgets if line.scope != "brand"]
+        if not lines and explained.flight is None:
             return "No caps of its own: only the brand's budgets apply."
-        return format_html_join(
-            "",
-            "<div>{}: {}</div>",
-            [
-                (
-                    "Today" if line.period == "day" else "This month",
-                    bar(line.spend, line.budget, obj.brand.currency),
-                )
-                for line in lines
-            ],
-        )
+        rows = [
+            (_line_label(line), bar(line.spend, line.budget, obj.brand.currency)) for line in lines
+        ]
+        if explained.flight is not None and explained.flight.current_id is None:
+            dates = "; ".join(
+                f"{name} ({first} to {last})" for name, first, last in explained.flight.flights
+            )
+            rows.append(("Outside its flights' dates: ", format_html("{}", dates)))
+        return format_html_join("", "<div>{}{}</div>", [(label, cell) for label, cell in rows])
 
     @admin.display(description="Its brand's budgets")
     def brand_budgets(self, obj: Campaign) -> SafeString | str:

@@ -143,7 +143,7 @@ def brand_save(*, brand: Brand, at: datetime, actor: str) -> list[Transition]:
     return transitions
 
 
-def _shared_budget_check(campaign: Campaign, stored: int | None) -> None:
+def campaign_shared_budget_check(campaign: Campaign, stored: int | None) -> None:
     """A campaign joins a shared budget of its own brand, and one in another shared budget
     is refused, never moved silently (``ads.services.shared_budgets``)."""
     new = campaign.shared_budget_id
@@ -181,7 +181,7 @@ def campaign_save(*, campaign: Campaign, at: datetime, actor: str) -> list[Trans
             campaign_id=None if adding else campaign.pk,
             brand_id=campaign.brand_id,
         )
-        _shared_budget_check(campaign, stored_shared)
+        campaign_shared_budget_check(campaign, stored_shared)
         before = (
             None if adding else snapshot(Campaign.objects.get(pk=campaign.pk), CAMPAIGN_AUDITED)
         )
