@@ -190,3 +190,52 @@ def budget_change_delete(*, change_id: int, at: datetime, actor: str) -> list[Tr
         transitions = brand_enforce(change.brand_id, at, actor)
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     return transitions
+
+
+def stored_budget_edited(
+    *,
+    brand: Brand,
+    target: BudgetTarget,
+    owner_id: int,
+    daily: tuple[Any, Any],
+    monthly: tuple[Any, Any],
+    at: datetime,
+    actor: str,
+) -> None:
+    """Staff edited a stored budget (``daily`` and ``monthly``: before and after). Where the
+    calendar already has a change of that budget in force, the stored value would no longer
+    apply; the edit then becomes the calendar's entry from today, so what staff typed is
+    what the engine uses. Helper: inside the caller's transaction, brand locked."""
+    today = brand_today(brand, at)
+    changes = BudgetChange.objects.filter(brand=brand, target=target, effective_on__lte=today)
+    if target == BudgetTarget.CAMPAIGN:
+        changes = changes.filter(campaign_id=owner_id)
+    elif target == BudgetTarget.SHARED_BUDGET:
+        changes = changes.filter(shared_budget_id=owner_id)
+    values: dict[str, Any] = {}
+    for field, (before, after) in (("daily_budget", daily), ("monthly_budget", monthly)):
+        overridden = changes.filter(**{f"{field}__isnull": False}).exists()
+        if before != after and overridden and after is not None:
+            values[field] = after
+    if not values:
+        return
+    entry = changes.filter(effective_on=today).first()
+    if entry is None:
+        entry = BudgetChange(
+            brand=brand,
+            target=target,
+            campaign_id=owner_id if target == BudgetTarget.CAMPAIGN else None,
+            shared_budget_id=owner_id if target == BudgetTarget.SHARED_BUDGET else None,
+            effective_on=today,
+            created_by=actor,
+            created_at=at,
+        )
+    before_entry = None if entry.pk is None else snapshot(entry, FIELDS)
+    for field, value in values.items():
+        setattr(entry, field, value)
+    entry.updated_at = at
+    entry.save()
+    action = ConfigAction.CREATED if before_entry is None else ConfigAction.CHANGED
+    plan_record(
+        entry, brand.pk, "budget_change", action, before_entry, snapshot(entry, FIELDS), at, actor
+    )

@@ -12,7 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ads.core.money import MAX_AMOUNT, QUANTUM
-from ads.models import Brand, Trigger
+from ads.models import Brand
+from ads.models import BudgetChange as CalendarChange  # this module's BudgetChange: set/raise
+from ads.models import BudgetTarget, Trigger
+from ads.services.budget_calendar import stored_budget_edited
 from ads.services.locks import brands_lock
 from ads.services.reconcile import log_transitions, reconcile_locked
 from ads.services.rule import Scope, Transition
@@ -66,6 +69,7 @@ def brands_budgets_change(
         brands_lock(ids)
         brands = list(Brand.objects.filter(id__in=ids).order_by("id"))
         problems = []
+        stored = {brand.pk: (brand.daily_budget, brand.monthly_budget) for brand in brands}
         for brand in brands:
             if budgets in (Budgets.DAILY, Budgets.BOTH):
                 brand.daily_budget = _changed(brand.daily_budget, change, amount)
@@ -84,6 +88,22 @@ def brands_budgets_change(
         Brand.objects.bulk_update(
             brands, ["daily_budget", "monthly_budget", "updated_at"], batch_size=1000
         )
+        # Only brands whose calendar has a brand budget change can have one in force.
+        planned = set(
+            CalendarChange.objects.filter(brand_id__in=ids, target=BudgetTarget.BRAND).values_list(
+                "brand_id", flat=True
+            )
+        )
+        for brand in (brand for brand in brands if brand.pk in planned):
+            stored_budget_edited(
+                brand=brand,
+                target=BudgetTarget.BRAND,
+                owner_id=brand.pk,
+                daily=(stored[brand.pk][0], brand.daily_budget),
+                monthly=(stored[brand.pk][1], brand.monthly_budget),
+                at=at,
+                actor=actor,
+            )
         transitions = reconcile_locked(
             at=at, trigger=Trigger.STAFF, actor=actor, scope=Scope(brand_ids=tuple(ids))
         )

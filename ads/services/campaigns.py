@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, time
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ads.models import (
     Brand,
+    BudgetTarget,
     Campaign,
     ConfigAction,
     DaypartSchedule,
@@ -20,6 +22,7 @@ from ads.models import (
     Trigger,
     find_overlaps,
 )
+from ads.services.budget_calendar import stored_budget_edited
 from ads.services.config_audit import config_change_record, snapshot
 from ads.services.locks import brands_lock, brands_lock_for_change
 from ads.services.plan_totals import shared_totals_rebuild
@@ -125,6 +128,16 @@ def brand_save(*, brand: Brand, at: datetime, actor: str) -> list[Transition]:
         before = None if adding else snapshot(Brand.objects.get(pk=brand.pk), BRAND_AUDITED)
         brand.full_clean()
         brand.save()
+        if before is not None:
+            stored_budget_edited(
+                brand=brand,
+                target=BudgetTarget.BRAND,
+                owner_id=brand.pk,
+                daily=(_amount(before["daily_budget"]), brand.daily_budget),
+                monthly=(_amount(before["monthly_budget"]), brand.monthly_budget),
+                at=at,
+                actor=actor,
+            )
         config_change_record(
             brand_id=brand.pk,
             obj=brand,
@@ -141,6 +154,10 @@ def brand_save(*, brand: Brand, at: datetime, actor: str) -> list[Transition]:
         )
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     return transitions
+
+
+def _amount(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def campaign_shared_budget_check(campaign: Campaign, stored: int | None) -> None:
@@ -206,6 +223,16 @@ def campaign_save(*, campaign: Campaign, at: datetime, actor: str) -> list[Trans
             actor=actor,
             at=at,
         )
+        if before is not None:
+            stored_budget_edited(
+                brand=Brand.objects.get(pk=campaign.brand_id),
+                target=BudgetTarget.CAMPAIGN,
+                owner_id=campaign.pk,
+                daily=(_amount(before["daily_budget"]), campaign.daily_budget),
+                monthly=(_amount(before["monthly_budget"]), campaign.monthly_budget),
+                at=at,
+                actor=actor,
+            )
         if campaign.shared_budget_id != stored_shared:
             shared_totals_rebuild([v for v in (stored_shared, campaign.shared_budget_id) if v])
             scope = Scope(brand_ids=(campaign.brand_id,))  # the shared budget's others too

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from ads.models import Brand, Campaign, ConfigAction, SharedBudget, Trigger
+from ads.models import Brand, BudgetTarget, Campaign, ConfigAction, SharedBudget, Trigger
+from ads.services.budget_calendar import stored_budget_edited
 from ads.services.config_audit import snapshot
 from ads.services.locks import brands_lock_for_change
 from ads.services.plan_checks import (
@@ -34,6 +36,10 @@ def _state(shared: SharedBudget) -> dict[str, Any]:
     values = snapshot(shared, FIELDS)
     values["campaigns"] = sorted(shared.campaigns.values_list("id", flat=True))
     return values
+
+
+def _amount(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 def _members_check(shared_id: int | None, campaigns: Sequence[Campaign]) -> None:
@@ -133,6 +139,15 @@ def shared_budget_update(
         else:
             ids = before["campaigns"]
         _save(shared)
+        stored_budget_edited(
+            brand=shared.brand,
+            target=BudgetTarget.SHARED_BUDGET,
+            owner_id=shared.pk,
+            daily=(_amount(before["daily_budget"]), shared.daily_budget),
+            monthly=(_amount(before["monthly_budget"]), shared.monthly_budget),
+            at=at,
+            actor=actor,
+        )
         _members_set(shared, ids, at)
         shared_totals_rebuild([shared.pk])
         plan_record(

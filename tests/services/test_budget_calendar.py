@@ -4,6 +4,7 @@ before it, read by the engine itself, so a beat that was down at midnight misses
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -205,3 +206,44 @@ def test_another_brands_campaign_cannot_be_a_target() -> None:
             actor="a",
         )
     assert "Hidden" not in str(raised.value)
+
+
+def test_editing_a_stored_budget_the_calendar_overrides_becomes_todays_entry() -> None:
+    from ads.services.budgets import BudgetChange as Change
+    from ads.services.budgets import Budgets, brands_budgets_change
+    from ads.services.campaigns import brand_save
+
+    brand = make_brand(daily="100", monthly="1000")
+    campaign = make_campaign(brand)
+    budget_change_create(
+        brand_id=brand.pk,
+        target=BudgetTarget.BRAND,
+        target_id=None,
+        effective_on=date(2026, 6, 10),
+        daily_budget="50",
+        monthly_budget=None,
+        at=NOON,
+        actor="planner",
+    )
+    spend(campaign, "60", at=NOON)
+    assert state(campaign) == paused(PauseReason.BRAND_DAILY_BUDGET)  # 50 in force
+    # Staff raise the daily budget on the brand itself: what they typed applies.
+    brand.refresh_from_db()
+    brand.daily_budget = Decimal("80")
+    brand_save(brand=brand, at=NOON, actor="alice")
+    assert state(campaign) == RUNNING
+    today = BudgetChange.objects.get(brand=brand, effective_on=date(2026, 6, 10))
+    assert str(today.daily_budget) == "80.00" and today.monthly_budget is None
+    # The bulk action too; the monthly budget, which no change sets, stays stored only.
+    brands_budgets_change(
+        brand_ids=[brand.pk],
+        budgets=Budgets.DAILY,
+        change=Change.SET,
+        amount=Decimal("55"),
+        at=NOON,
+        actor="alice",
+    )
+    assert state(campaign) == paused(PauseReason.BRAND_DAILY_BUDGET)
+    assert BudgetChange.objects.filter(brand=brand).count() == 1
+    today.refresh_from_db()
+    assert str(today.daily_budget) == "55.00" and today.monthly_budget is None
