@@ -20,7 +20,7 @@ from ads.admin.common import actor, report
 from ads.admin.display import bar, money, money_cell, request_now
 from ads.admin.media_plan import import_view
 from ads.admin.plan_filters import BrandFilter
-from ads.admin.plan_forms import ServiceForm, campaigns_field, other_brands_campaigns
+from ads.admin.plan_forms import CampaignSetForm, campaigns_field
 from ads.models import Campaign, Flight
 from ads.services.flights import flight_create, flight_delete, flight_update
 from ads.services.rule import Transition
@@ -52,10 +52,11 @@ def flight_figures(found: FlightReport, currency: str) -> SafeString:
     )
 
 
-class FlightForm(ServiceForm):
+class FlightForm(CampaignSetForm):
     # "members", not "campaigns": the admin refuses a many-to-many with its own through
     # model in a form, though the service sets it.
     error_fields = {"campaigns": "members", "campaign_ids": "members"}
+    members_field = "members"
 
     class Meta:
         model = Flight
@@ -65,26 +66,9 @@ class FlightForm(ServiceForm):
             "ends_on": "Brand-local date, inclusive: they pause after this day.",
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None and "members" in self.fields:
-            self.initial["members"] = list(
-                self.instance.campaigns.order_by("name").values_list("pk", flat=True)
-            )
-
-    def clean(self) -> dict[str, Any] | None:
-        cleaned = super().clean()
-        brand = self.cleaned_data.get("brand") or getattr(self.instance, "brand", None)
-        chosen = list(self.cleaned_data.get("members") or [])
-        if brand is not None:
-            problem = other_brands_campaigns(brand, chosen)
-            if problem is not None:
-                self.add_error("members", problem)
-        return cleaned
-
     def apply(self) -> tuple[Model, list[Transition]]:
         data = self.cleaned_data
-        ids = [campaign.pk for campaign in data.get("members") or []]
+        ids = self.member_ids()
         if self.instance.pk is None:
             return flight_create(
                 brand_id=data["brand"].pk,

@@ -83,3 +83,31 @@ class ServiceForm(forms.ModelForm):  # type: ignore[type-arg]
             service_errors(self, exc, self.error_fields)
         else:
             self.instance = saved
+
+
+class CampaignSetForm(ServiceForm):
+    """A plan form with a set of the brand's campaigns (flights, shared budgets): the set
+    shown as stored, and another brand's campaigns refused by name. ``members_field`` is
+    the form field holding it."""
+
+    members_field = "campaigns"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None and self.members_field in self.fields:
+            self.initial[self.members_field] = list(
+                self.instance.campaigns.order_by("name").values_list("pk", flat=True)
+            )
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        brand = self.cleaned_data.get("brand") or getattr(self.instance, "brand", None)
+        chosen = list(self.cleaned_data.get(self.members_field) or [])
+        if brand is not None:
+            problem = other_brands_campaigns(brand, chosen)
+            if problem is not None:
+                self.add_error(self.members_field, problem)
+        return cleaned
+
+    def member_ids(self) -> list[int]:
+        return [campaign.pk for campaign in self.cleaned_data.get(self.members_field) or []]

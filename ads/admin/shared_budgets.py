@@ -17,7 +17,7 @@ from ads.admin.access import BrandScoped, brand_filter
 from ads.admin.common import actor, report
 from ads.admin.display import bar, money_cell, request_now
 from ads.admin.plan_filters import BrandFilter
-from ads.admin.plan_forms import ServiceForm, campaigns_field, other_brands_campaigns
+from ads.admin.plan_forms import CampaignSetForm, campaigns_field
 from ads.models import Campaign, SharedBudget
 from ads.services.rule import Transition
 from ads.services.selectors.plans import SharedBudgetReport, shared_budget_report
@@ -38,7 +38,7 @@ def shared_figures(found: SharedBudgetReport, currency: str) -> SafeString:
     )
 
 
-class SharedBudgetForm(ServiceForm):
+class SharedBudgetForm(CampaignSetForm):
     class Meta:
         model = SharedBudget
         fields = ["brand", "name", "daily_budget", "monthly_budget"]
@@ -47,26 +47,9 @@ class SharedBudgetForm(ServiceForm):
             "monthly_budget": "Spend of its campaigns per brand-local month. Empty: none.",
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None and "campaigns" in self.fields:
-            self.initial["campaigns"] = list(
-                self.instance.campaigns.order_by("name").values_list("pk", flat=True)
-            )
-
-    def clean(self) -> dict[str, Any] | None:
-        cleaned = super().clean()
-        brand = self.cleaned_data.get("brand") or getattr(self.instance, "brand", None)
-        chosen = list(self.cleaned_data.get("campaigns") or [])
-        if brand is not None:
-            problem = other_brands_campaigns(brand, chosen)
-            if problem is not None:
-                self.add_error("campaigns", problem)
-        return cleaned
-
     def apply(self) -> tuple[Model, list[Transition]]:
         data = self.cleaned_data
-        ids = [campaign.pk for campaign in data.get("campaigns") or []]
+        ids = self.member_ids()
         if self.instance.pk is None:
             return shared_budget_create(
                 brand_id=data["brand"].pk,
