@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -205,7 +206,8 @@ def stored_budget_edited(
     """Staff edited a stored budget (``daily`` and ``monthly``: before and after). Where the
     calendar already has a change of that budget in force, the stored value would no longer
     apply; the edit then becomes the calendar's entry from today, so what staff typed is
-    what the engine uses. Helper: inside the caller's transaction, brand locked."""
+    what the engine uses. Amounts as Decimals or as the audit's decimal strings. Helper:
+    inside the caller's transaction, brand locked."""
     today = brand_today(brand, at)
     changes = BudgetChange.objects.filter(brand=brand, target=target, effective_on__lte=today)
     if target == BudgetTarget.CAMPAIGN:
@@ -213,7 +215,8 @@ def stored_budget_edited(
     elif target == BudgetTarget.SHARED_BUDGET:
         changes = changes.filter(shared_budget_id=owner_id)
     values: dict[str, Any] = {}
-    for field, (before, after) in (("daily_budget", daily), ("monthly_budget", monthly)):
+    for field, pair in (("daily_budget", daily), ("monthly_budget", monthly)):
+        before, after = (None if value is None else Decimal(str(value)) for value in pair)
         overridden = changes.filter(**{f"{field}__isnull": False}).exists()
         if before != after and overridden and after is not None:
             values[field] = after

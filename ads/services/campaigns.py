@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, time
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -133,8 +132,8 @@ def brand_save(*, brand: Brand, at: datetime, actor: str) -> list[Transition]:
                 brand=brand,
                 target=BudgetTarget.BRAND,
                 owner_id=brand.pk,
-                daily=(_amount(before["daily_budget"]), brand.daily_budget),
-                monthly=(_amount(before["monthly_budget"]), brand.monthly_budget),
+                daily=(before["daily_budget"], brand.daily_budget),
+                monthly=(before["monthly_budget"], brand.monthly_budget),
                 at=at,
                 actor=actor,
             )
@@ -154,10 +153,6 @@ def brand_save(*, brand: Brand, at: datetime, actor: str) -> list[Transition]:
         )
     log_transitions(transitions, at=at, trigger=Trigger.SETUP, actor=actor)
     return transitions
-
-
-def _amount(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
 
 
 def campaign_shared_budget_check(campaign: Campaign, stored: int | None) -> None:
@@ -228,8 +223,8 @@ def campaign_save(*, campaign: Campaign, at: datetime, actor: str) -> list[Trans
                 brand=Brand.objects.get(pk=campaign.brand_id),
                 target=BudgetTarget.CAMPAIGN,
                 owner_id=campaign.pk,
-                daily=(_amount(before["daily_budget"]), campaign.daily_budget),
-                monthly=(_amount(before["monthly_budget"]), campaign.monthly_budget),
+                daily=(before["daily_budget"], campaign.daily_budget),
+                monthly=(before["monthly_budget"], campaign.monthly_budget),
                 at=at,
                 actor=actor,
             )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -36,10 +35,6 @@ def _state(shared: SharedBudget) -> dict[str, Any]:
     values = snapshot(shared, FIELDS)
     values["campaigns"] = sorted(shared.campaigns.values_list("id", flat=True))
     return values
-
-
-def _amount(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
 
 
 def _members_check(shared_id: int | None, campaigns: Sequence[Campaign]) -> None:
@@ -143,8 +138,8 @@ def shared_budget_update(
             brand=shared.brand,
             target=BudgetTarget.SHARED_BUDGET,
             owner_id=shared.pk,
-            daily=(_amount(before["daily_budget"]), shared.daily_budget),
-            monthly=(_amount(before["monthly_budget"]), shared.monthly_budget),
+            daily=(before["daily_budget"], shared.daily_budget),
+            monthly=(before["monthly_budget"], shared.monthly_budget),
             at=at,
             actor=actor,
         )
