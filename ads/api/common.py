@@ -12,7 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Header, Path
 
 from ads.api.schemas import ErrorOut
+from ads.models import Brand
 from ads.services.rule import Transition
+from ads.services.selectors.catalog import brand_get
 from ads.services.spend_input import MAX_ID
 from ads.services.tokens import AuthenticatedToken
 
@@ -42,6 +44,14 @@ WRITE_ERRORS: dict[int, Any] = {
 
 def token_of(request: HttpRequest) -> AuthenticatedToken:
     return cast(AuthenticatedToken, request.auth)  # type: ignore[attr-defined]
+
+
+def visible_brand(request: HttpRequest, brand_id: int) -> Brand | None:
+    """The brand, if it exists and the request's token may see it (else None: a 404 that
+    does not tell another brand's from a missing one)."""
+    if not token_of(request).allows(brand_id):
+        return None
+    return brand_get(brand_id=brand_id)
 
 
 def actor_of(request: HttpRequest) -> str:

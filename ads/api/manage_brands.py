@@ -23,6 +23,7 @@ from ads.api.common import (
     token_of,
     transitions_body,
     vanished,
+    visible_brand,
 )
 from ads.api.manage_schemas import READ_ONLY, BrandListOut, BrandOut, BrandPatch, BrandWriteOut
 from ads.core.currency import budget_problem
@@ -65,12 +66,6 @@ def _version(brand_id: int) -> str | None:
     return None if brand is None else etag(brand_state(brand))
 
 
-def _visible(request: HttpRequest, brand_id: int) -> Brand | None:
-    if not token_of(request).allows(brand_id):
-        return None
-    return brand_get(brand_id=brand_id)
-
-
 @router.get("/brands", response={200: BrandListOut, **READ_ERRORS}, auth=READ, summary="Brands")
 def brands_list(request: HttpRequest) -> dict[str, Any]:
     """The brands this token may reach, by name."""
@@ -83,7 +78,7 @@ def brands_list(request: HttpRequest) -> dict[str, Any]:
 )
 def brand_detail(request: HttpRequest, brand_id: Id, response: HttpResponse) -> Status[Any]:
     """A brand's zone, currency and budgets, with its ETag (send it back as If-Match)."""
-    brand = _visible(request, brand_id)
+    brand = visible_brand(request, brand_id)
     if brand is None:
         return Status(404, not_found("brand", brand_id))
     tagged(response, etag(brand_state(brand)))
@@ -108,7 +103,7 @@ def brand_patch(
     change is (plan one with POST /brands/{id}/budget-changes to change them from a date).
     Name, time zone and currency are read only. With If-Match, only if
     the brand is still as last read (else 412)."""
-    brand = _visible(request, brand_id)
+    brand = visible_brand(request, brand_id)
     if brand is None:
         return Status(404, not_found("brand", brand_id))
     sent = payload.model_fields_set

@@ -24,6 +24,7 @@ from ads.api.common import (
     token_of,
     transitions_body,
     vanished,
+    visible_brand,
 )
 from ads.api.plan_schemas import (
     BudgetChangeCreate,
@@ -36,7 +37,7 @@ from ads.core.periods import local_date
 from ads.models import Brand, BudgetChange, BudgetTarget
 from ads.services.budget_calendar import budget_change_create, budget_change_delete
 from ads.services.preconditions import brand_write
-from ads.services.selectors.catalog import brand_get, budget_change_get, budget_changes_of_brand
+from ads.services.selectors.catalog import budget_change_get, budget_changes_of_brand
 
 router = Router(tags=["budget calendar"])
 
@@ -82,7 +83,7 @@ def _version(change_id: int) -> str | None:
 def budget_changes_list(request: HttpRequest, brand_id: Id) -> Status[Any]:
     """Every budget change of the brand and its campaigns and shared budgets, by date:
     `upcoming` ones can still be deleted; the others are history."""
-    brand = brand_get(brand_id=brand_id) if token_of(request).allows(brand_id) else None
+    brand = visible_brand(request, brand_id)
     if brand is None:
         return Status(404, not_found("brand", brand_id))
     changes = budget_changes_of_brand(brand_id=brand_id)
@@ -102,7 +103,7 @@ def budget_changes_create(
     monthly budget. One effective today applies at once (the answer lists its
     transitions); the engine reads the calendar itself, so a later one takes effect at
     the brand's midnight whether or not any job runs then."""
-    brand = brand_get(brand_id=brand_id) if token_of(request).allows(brand_id) else None
+    brand = visible_brand(request, brand_id)
     if brand is None:
         return Status(404, not_found("brand", brand_id))
     target, target_id = BudgetTarget.BRAND, None

@@ -23,6 +23,7 @@ from ads.api.common import (
     token_of,
     transitions_body,
     vanished,
+    visible_brand,
 )
 from ads.api.plan_schemas import (
     DeletedOut,
@@ -35,7 +36,6 @@ from ads.api.plan_schemas import (
 from ads.services.flights import flight_create, flight_delete, flight_update
 from ads.services.preconditions import brand_write
 from ads.services.rule import Transition
-from ads.services.selectors.catalog import brand_get
 from ads.services.selectors.plans import FlightReport, flight_report, flight_reports
 
 router = Router(tags=["flights"])
@@ -95,7 +95,7 @@ def _answer(flight_id: int, transitions: list[Transition], response: HttpRespons
 )
 def flights_list(request: HttpRequest, brand_id: Id) -> Status[Any]:
     """The brand's flights by start date, with spend, remaining, days left and projection."""
-    if not token_of(request).allows(brand_id) or brand_get(brand_id=brand_id) is None:
+    if visible_brand(request, brand_id) is None:
         return Status(404, not_found("brand", brand_id))
     reports = flight_reports(brand_id=brand_id, at=timezone.now())
     return Status(200, {"items": [_body(report) for report in reports]})
@@ -114,7 +114,7 @@ def flights_create(
     campaigns, enforced at once: its campaigns run only on its dates (before the start
     they pause `outside_flight`) and pause `flight_budget` when their spend on its dates
     reaches the budget. A campaign's flights may not overlap."""
-    if not token_of(request).allows(brand_id) or brand_get(brand_id=brand_id) is None:
+    if visible_brand(request, brand_id) is None:
         return Status(404, not_found("brand", brand_id))
     flight, transitions = flight_create(
         brand_id=brand_id,

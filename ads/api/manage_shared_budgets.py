@@ -23,6 +23,7 @@ from ads.api.common import (
     token_of,
     transitions_body,
     vanished,
+    visible_brand,
 )
 from ads.api.plan_schemas import (
     DeletedOut,
@@ -34,7 +35,6 @@ from ads.api.plan_schemas import (
 )
 from ads.services.preconditions import brand_write
 from ads.services.rule import Transition
-from ads.services.selectors.catalog import brand_get
 from ads.services.selectors.plans import (
     SharedBudgetReport,
     shared_budget_report,
@@ -100,7 +100,7 @@ def _answer(shared_id: int, transitions: list[Transition], response: HttpRespons
 )
 def shared_budgets_list(request: HttpRequest, brand_id: Id) -> Status[Any]:
     """The brand's shared budgets by name, with today's and this month's spend."""
-    if not token_of(request).allows(brand_id) or brand_get(brand_id=brand_id) is None:
+    if visible_brand(request, brand_id) is None:
         return Status(404, not_found("brand", brand_id))
     reports = shared_budget_reports(brand_id=brand_id, at=timezone.now())
     return Status(200, {"items": [_body(report) for report in reports]})
@@ -118,7 +118,7 @@ def shared_budgets_create(
     """One pot several campaigns of the brand draw on, per day and/or month (at least one),
     enforced at once: reaching it pauses them `shared_daily_budget` or
     `shared_monthly_budget`."""
-    if not token_of(request).allows(brand_id) or brand_get(brand_id=brand_id) is None:
+    if visible_brand(request, brand_id) is None:
         return Status(404, not_found("brand", brand_id))
     shared, transitions = shared_budget_create(
         brand_id=brand_id,
