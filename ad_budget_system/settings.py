@@ -380,6 +380,15 @@ CELERY_BEAT_SCHEDULE["alert_underspend"] = {
     "schedule": config.every_minutes(ALERT_UNDERSPEND_INTERVAL_MINUTES),
     "options": {"expires": ALERT_UNDERSPEND_INTERVAL_MINUTES * 60},
 }
+# --- Operations: reporting lags ---------------------------------------------------------------
+# How often beat runs learn_lags, which learns each brand's spend sources' reporting lag
+# from the last 7 days of the ledger (hourly: lags move slowly, and it reads a week of rows).
+LAG_LEARN_INTERVAL_MINUTES = config.parse_positive_int(ENV, "LAG_LEARN_INTERVAL_MINUTES", default=60)
+CELERY_BEAT_SCHEDULE["learn_lags"] = {
+    "task": "ads.learn_lags",
+    "schedule": config.every_minutes(LAG_LEARN_INTERVAL_MINUTES),
+    "options": {"expires": LAG_LEARN_INTERVAL_MINUTES * 60},
+}
 # Global recipients, used for brands without their own.
 ALERT_EMAILS = operations.parse_list(ENV, "ALERT_EMAILS")
 ALERT_WEBHOOK_URL = operations.parse_url(ENV, "ALERT_WEBHOOK_URL")

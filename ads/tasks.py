@@ -5,8 +5,9 @@ a request's transaction would otherwise turn its commits into savepoints)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from celery import Task, chord, shared_task
 from django.conf import settings
@@ -28,6 +29,7 @@ from ads.services.job_runs import (
     prune_figures,
     sweep_recorded,
 )
+from ads.services.lags import lags_figures, lags_learn
 from ads.services.ledger_partitions import partitions_ensure, partitions_figures
 from ads.services.sweep_split import (
     BrandRange,
@@ -151,24 +153,48 @@ def deliver_alerts() -> dict[str, Any]:
     return alerts_deliver(at=timezone.now()).as_dict()
 
 
+class _Report(Protocol):
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+_R = TypeVar("_R", bound=_Report)
+
+
+def _beat_job(
+    job: JobName, work: Callable[[datetime], _R], figures: Callable[[_R], JobFigures]
+) -> dict[str, Any]:
+    """One recorded run of ``job`` from beat: its report, or why it was skipped."""
+    try:
+        report = job_run(
+            job=job,
+            trigger=JobTrigger.BEAT,
+            actor=BEAT_ACTOR,
+            at=timezone.now(),
+            work=work,
+            figures=figures,
+        )
+    except JobBusy as exc:
+        return {"job": job.value, "skipped": str(exc)}
+    return report.as_dict()
+
+
 @shared_task(name="ads.alert_underspend")
 @entry_point
 def alert_underspend() -> dict[str, Any]:
     """Fire the underspend alerts the brands' months and running flights call for (the
     same service as ``manage.py alert_underspend``). Safe to run twice: each period alerts
     at most once per brand-local day."""
-    try:
-        report = job_run(
-            job=JobName.ALERT_UNDERSPEND,
-            trigger=JobTrigger.BEAT,
-            actor=BEAT_ACTOR,
-            at=timezone.now(),
-            work=lambda at: underspend_check(at=at),
-            figures=underspend_figures,
-        )
-    except JobBusy as exc:
-        return {"job": JobName.ALERT_UNDERSPEND.value, "skipped": str(exc)}
-    return report.as_dict()
+    return _beat_job(
+        JobName.ALERT_UNDERSPEND, lambda at: underspend_check(at=at), underspend_figures
+    )
+
+
+@shared_task(name="ads.learn_lags")
+@entry_point
+def learn_lags() -> dict[str, Any]:
+    """Learn each brand's spend sources' reporting lag from the last 7 days of the ledger
+    (the same service as ``manage.py learn_lags``). Safe to run twice."""
+    return _beat_job(JobName.LEARN_LAGS, lambda at: lags_learn(at=at), lags_figures)
 
 
 # --- Split sweeps: a sweep as a chord, one task per brand range

@@ -155,6 +155,7 @@ def test_doctor_on_a_healthy_setup_prints_one_line_per_check_and_succeeds() -> N
         "beat prune_job_runs",
         "beat ledger_partitions",
         "beat alert_underspend",
+        "beat learn_lags",
         "worker",
         "outbox platform_pushes",
         "outbox alert_deliveries",
@@ -162,7 +163,7 @@ def test_doctor_on_a_healthy_setup_prints_one_line_per_check_and_succeeds() -> N
         "clock",
     ]
     assert all(line.startswith("ok   ") for line in lines[:-1]), lines
-    assert lines[-1] == "all 16 checks passed"
+    assert lines[-1] == "all 17 checks passed"
 
 
 @override_settings(BUDGET_CHECK_INTERVAL_MINUTES=1)

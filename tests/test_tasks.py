@@ -29,10 +29,11 @@ def test_every_beat_entry_names_a_registered_task() -> None:
 
     schedule = app.conf.beat_schedule
     # record_spend is for producers, not beat; + prune, 2 platforms, verify, ledger partitions,
-    # alert deliveries, underspend alerts
-    assert len(schedule) == 11
+    # alert deliveries, underspend alerts, lag learning
+    assert len(schedule) == 12
     assert schedule["deliver_alerts"]["task"] == "ads.deliver_alerts"
     assert schedule["alert_underspend"]["task"] == "ads.alert_underspend"
+    assert schedule["learn_lags"]["task"] == "ads.learn_lags"
     for entry in schedule.values():
         assert entry["task"] in app.tasks
 

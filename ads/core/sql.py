@@ -127,6 +127,14 @@ def month_start(column: str) -> str:
     return f"date({column}, 'start of month')"
 
 
+def seconds_between(later: str, earlier: str) -> str:
+    """The seconds from one timestamp column to another, as a floating-point number
+    (SQLite's julianday keeps milliseconds, which is all a reporting lag needs)."""
+    if is_postgres():
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
 def lock_clause() -> str:
     """Row locks for the brand rows that serialise writers of one brand's money and status.
 

@@ -63,8 +63,10 @@ from ads.models.platforms import (
     PlatformStatus,
 )
 from ads.models.shared_budgets import SharedBudget
+from ads.models.spend_sources import MAX_LAG_MINUTES, SpendSource
 
 __all__ = [
+    "MAX_LAG_MINUTES",
     "MINUTES_PER_DAY",
     "MINUTES_PER_WEEK",
     "AccountHealth",
@@ -114,6 +116,7 @@ __all__ = [
     "SpendEventKey",
     "SpendKind",
     "SpendPeriod",
+    "SpendSource",
     "Timestamped",
     "TokenScope",
     "Trigger",

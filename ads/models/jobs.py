@@ -18,6 +18,7 @@ class JobName(models.TextChoices):
     PRUNE_JOB_RUNS = "prune_job_runs", "Prune job history"
     LEDGER_PARTITIONS = "ledger_partitions", "Ledger partitions ahead"
     ALERT_UNDERSPEND = "alert_underspend", "Underspend alerts"
+    LEARN_LAGS = "learn_lags", "Reporting lags learned"
 
 
 class JobTrigger(models.TextChoices):

@@ -48,6 +48,9 @@ class SpendEvent(models.Model):
     source = models.CharField(max_length=64)
     external_id = models.CharField(max_length=128)
     recorded_at = models.DateTimeField()
+    # Recorded by a backfill (``manage.py import_spend``): old spend loaded late on purpose,
+    # which says nothing of how late the source reports (``ads.services.lags`` skips it).
+    backfill = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["-occurred_at"]

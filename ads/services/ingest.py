@@ -106,11 +106,12 @@ def spend_ingest(
     actor: str = SYSTEM_ACTOR,
     allowed_brand_ids: frozenset[int] | None = None,
     dry_run: bool = False,
+    backfill: bool = False,
 ) -> SpendBatchResult:
     """Validate raw spend items (as JSON gives them), resolve their campaigns within the
     allowed brands, and record the valid ones. Per item: accepted, duplicate, or rejected
     with the reason; rejected items change nothing. Safe to run twice (see spend_record);
-    ``dry_run`` writes nothing."""
+    ``dry_run`` writes nothing; ``backfill`` marks the rows as loaded late on purpose."""
     outcomes: dict[int, EventOutcome] = {}
     parsed: list[tuple[int, SpendEventPayload]] = []
     for index, raw in enumerate(items):
@@ -155,6 +156,7 @@ def spend_ingest(
             actor=actor,
             dry_run=dry_run,
             allowed_brand_ids=allowed_brand_ids,
+            backfill=backfill,
         )
         if events
         else SpendBatchResult([])

@@ -208,6 +208,7 @@ def job_interval(job: str) -> timedelta:
         JobName.PRUNE_JOB_RUNS: 24 * 60,
         JobName.LEDGER_PARTITIONS: 24 * 60,
         JobName.ALERT_UNDERSPEND: settings.ALERT_UNDERSPEND_INTERVAL_MINUTES,
+        JobName.LEARN_LAGS: settings.LAG_LEARN_INTERVAL_MINUTES,
     }[JobName(job)]
     return timedelta(minutes=minutes)
 

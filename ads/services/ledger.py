@@ -101,7 +101,9 @@ def _ledger_cte(
     return rows_cte("v", columns, values)
 
 
-def ledger_insert(rows: Sequence[LedgerRow], at: datetime) -> set[LedgerKey]:
+def ledger_insert(
+    rows: Sequence[LedgerRow], at: datetime, *, backfill: bool = False
+) -> set[LedgerKey]:
     """Insert ledger rows once; return the keys that were new. The key table decides: a
     key inserted (``ON CONFLICT DO NOTHING``) is new, and only its row goes into the ledger,
     with the id the key was given. Totals are not touched: use ``ledger_and_totals_add``.
@@ -131,11 +133,11 @@ def ledger_insert(rows: Sequence[LedgerRow], at: datetime) -> set[LedgerKey]:
         cursor.execute(
             f"""WITH {cte}
             INSERT INTO ads_spendevent (id, campaign_id, kind, amount, occurred_at, local_date,
-                source, external_id, recorded_at)
+                source, external_id, recorded_at, backfill)
             SELECT id, campaign_id, kind, amount, occurred_at, local_date, source,
-                external_id, %s
+                external_id, %s, %s
             FROM v""",
-            params + [adapt(at)],
+            params + [adapt(at), backfill],
         )
         return set(ids)
 
@@ -258,24 +260,25 @@ def _add_to_flights(sums: dict[int, int]) -> dict[int, tuple[int, int, int]]:
 
 
 def ledger_and_totals_add(
-    rows: Sequence[LedgerRow], at: datetime
+    rows: Sequence[LedgerRow], at: datetime, *, backfill: bool = False
 ) -> tuple[set[LedgerKey], NewTotals]:
     """Insert ledger rows once and add exactly the rows that were new to the totals of
     their campaigns, brands, shared budgets and flights: the keys inserted, and the new
     totals. The only way the ledger and the totals are written together, so the totals
     cannot drift from the ledger. Raises TotalsOverflow (the caller's transaction must then
     roll back; see ``totals_room``). Helper: inside the caller's transaction, after the
-    brands are locked."""
+    brands are locked. ``backfill``: the rows are old spend loaded on purpose (``import_spend``),
+    kept out of what the reporting lags are learned from."""
     if not rows:
         return set(), NO_TOTALS
     if not dialect().writing_ctes:
-        inserted = ledger_insert(rows, at)
+        inserted = ledger_insert(rows, at, backfill=backfill)
         new = [
             (r.campaign_id, r.brand_id, r.local_date, r.micros) for r in rows if r.key in inserted
         ]
         return inserted, add_spend_to_totals(new)
     try:
-        return _ledger_and_totals_fused(rows, at)
+        return _ledger_and_totals_fused(rows, at, backfill)
     except DataError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == NUMERIC_OUT_OF_RANGE:
             raise TotalsOverflow() from exc
@@ -409,7 +412,7 @@ FLIGHT_OF_ROW = """(SELECT f.id FROM ads_flightcampaign fc JOIN ads_flight f ON 
 
 
 def _ledger_and_totals_fused(
-    rows: Sequence[LedgerRow], at: datetime
+    rows: Sequence[LedgerRow], at: datetime, backfill: bool
 ) -> tuple[set[LedgerKey], NewTotals]:
     """The same as the two steps, in one statement (PostgreSQL's data-modifying CTEs): the
     totals are summed from exactly the rows the insert returned. On a single-event API call
@@ -439,9 +442,9 @@ def _ledger_and_totals_fused(
             ),
             ledger AS (
                 INSERT INTO ads_spendevent (id, campaign_id, kind, amount, occurred_at,
-                    local_date, source, external_id, recorded_at)
+                    local_date, source, external_id, recorded_at, backfill)
                 SELECT ins.event_id, v.campaign_id, v.kind, v.amount, v.occurred_at,
-                    v.local_date, v.source, v.external_id, %s
+                    v.local_date, v.source, v.external_id, %s, %s
                 FROM ins JOIN v ON v.source = ins.source AND v.external_id = ins.external_id
                     AND v.kind = ins.kind
             ),
@@ -466,7 +469,7 @@ def _ledger_and_totals_fused(
             UNION ALL SELECT 'shared', owner, period, period_start, amount, NULL, NULL FROM s
             UNION ALL SELECT 'flight', fu.flight_id, NULL, NULL, fu.amount, f.budget::text,
                 f.brand_id::text FROM fu JOIN ads_flight f ON f.id = fu.flight_id""",
-            params + [adapt(at)],
+            params + [adapt(at), backfill],
         )
         inserted: set[LedgerKey] = set()
         totals = NewTotals({}, {}, {}, {})

@@ -49,6 +49,7 @@ def spend_record(
     actor: str = SYSTEM_ACTOR,
     dry_run: bool = False,
     allowed_brand_ids: frozenset[int] | None = None,
+    backfill: bool = False,
 ) -> SpendBatchResult:
     """Record a batch of spend events and enforce budgets before returning.
 
@@ -60,6 +61,8 @@ def spend_record(
     external_id) is a duplicate if it says the same and a conflict if it does not, and
     changes nothing either way. ``dry_run`` does all of it in a transaction that is rolled
     back: the answer (and the transitions) are what recording would do, nothing is kept.
+    ``backfill``: old spend loaded on purpose (``import_spend``), so the ledger rows are
+    marked and the reporting lags are not learned from them.
     """
     if at.tzinfo is None:
         raise ValueError("spend_record needs an aware `at`")
@@ -86,7 +89,7 @@ def spend_record(
                 valid = [v for v in valid if v.key not in refused]
                 repeats = [r for r in repeats if r.key not in refused]
                 assert len(fits) == len(valid)
-            inserted, totals = ledger_and_totals_add(valid, at)
+            inserted, totals = ledger_and_totals_add(valid, at, backfill=backfill)
             decided.update(decide(valid, repeats, inserted))
             # New positive spend can change the rule's verdict only by making a total reach
             # its limit; only those brands are reconciled here (a batch spread over a
@@ -114,7 +117,13 @@ def spend_record(
             return rolled_back.decided, rolled_back.transitions
 
     fast = None
-    if len(checked) == 1 and not dry_run and dialect().prepared and dialect().writing_ctes:
+    if (
+        len(checked) == 1
+        and not dry_run
+        and not backfill
+        and dialect().prepared
+        and dialect().writing_ctes
+    ):
         fast = spend_record_one(checked[0], at, actor, allowed_brand_ids)
     try:
         if fast is not None:

@@ -117,6 +117,8 @@ class Command(BaseCommand):
                     at=timezone.now(),
                     actor="manage.py import_spend",
                     dry_run=dry_run,
+                    # A backfill: the reporting lags are not learned from these rows.
+                    backfill=True,
                 )
             except DatabaseError as exc:
                 # This batch rolled back as a whole; earlier batches are committed.
