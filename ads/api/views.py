@@ -21,6 +21,7 @@ from ads.api import (
     manage_campaigns,
     manage_flights,
     manage_shared_budgets,
+    manage_sources,
 )
 from ads.api.auth import INGEST, STATUS
 from ads.api.common import Id, NotFound, actor_of, not_found, token_of
@@ -268,5 +269,6 @@ for module in (
     manage_flights,
     manage_shared_budgets,
     manage_budget_changes,
+    manage_sources,
 ):
     api.add_router("", module.router)

@@ -197,6 +197,8 @@ def test_the_openapi_schema_is_public(db: None) -> None:
         "/api/v1/shared-budgets/{shared_budget_id}",
         "/api/v1/brands/{brand_id}/budget-changes",
         "/api/v1/budget-changes/{change_id}",
+        "/api/v1/brands/{brand_id}/sources",
+        "/api/v1/brands/{brand_id}/sources/{source}",
     }
     assert schema["components"]["securitySchemes"]["BearerToken"] == {
         "type": "http",
