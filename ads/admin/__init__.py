@@ -16,4 +16,5 @@ from ads.admin import operations  # noqa: F401
 from ads.admin import platforms  # noqa: F401
 from ads.admin import schedules  # noqa: F401
 from ads.admin import shared_budgets  # noqa: F401
+from ads.admin import spend_sources  # noqa: F401
 from ads.admin import tokens  # noqa: F401
