@@ -11,6 +11,7 @@ from enum import StrEnum
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ads.core.currency import budget_problem, minor_units
 from ads.core.money import MAX_AMOUNT, QUANTUM
 from ads.models import Brand
 from ads.models import BudgetChange as CalendarChange  # this module's BudgetChange: set/raise
@@ -39,13 +40,15 @@ class BudgetsResult:
     transitions: list[Transition]
 
 
-def _changed(value: Decimal, change: BudgetChange, amount: Decimal) -> Decimal:
+def _changed(value: Decimal, change: BudgetChange, amount: Decimal, currency: str) -> Decimal:
     if change == BudgetChange.SET:
         return amount
     if change == BudgetChange.RAISE_BY:
         return value + amount
-    # A derived amount: rounded half-even to money precision (ads.core.money).
-    return (value * (100 + amount) / 100).quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+    # A derived amount: rounded half-even to the currency's minor unit (a JPY budget raised
+    # by 5.5 % stays whole yen), never finer than money precision (ads.core.money).
+    quantum = max(QUANTUM, Decimal(1).scaleb(-minor_units(currency)))
+    return (value * (100 + amount) / 100).quantize(quantum, rounding=ROUND_HALF_EVEN)
 
 
 def brands_budgets_change(
@@ -72,11 +75,20 @@ def brands_budgets_change(
         stored = {brand.pk: (brand.daily_budget, brand.monthly_budget) for brand in brands}
         for brand in brands:
             if budgets in (Budgets.DAILY, Budgets.BOTH):
-                brand.daily_budget = _changed(brand.daily_budget, change, amount)
+                brand.daily_budget = _changed(brand.daily_budget, change, amount, brand.currency)
             if budgets in (Budgets.MONTHLY, Budgets.BOTH):
-                brand.monthly_budget = _changed(brand.monthly_budget, change, amount)
+                brand.monthly_budget = _changed(
+                    brand.monthly_budget, change, amount, brand.currency
+                )
+            decimals = [
+                problem
+                for value in (brand.daily_budget, brand.monthly_budget)
+                if value > 0 and (problem := budget_problem(value, brand.currency))
+            ]
             if not 0 < brand.daily_budget <= MAX_AMOUNT or brand.monthly_budget > MAX_AMOUNT:
                 problems.append(f"{brand.name}: a budget would be zero, negative or too large")
+            elif decimals:
+                problems.append(f"{brand.name}: {decimals[0]}")
             elif brand.monthly_budget < brand.daily_budget:
                 problems.append(
                     f"{brand.name}: the monthly budget ({brand.monthly_budget}) would be "

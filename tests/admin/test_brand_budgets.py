@@ -94,3 +94,29 @@ def test_the_message_says_how_many_brands_and_campaigns_changed(staff: Client) -
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         "Budgets changed on 1 brand(s) and enforced at once: 1 campaign(s) changed state."
     ]
+
+
+def test_a_raise_by_percent_keeps_each_budget_in_its_currencys_units(staff: Client) -> None:
+    tokyo = make_brand("Tokyo", currency="JPY", daily="1001", monthly="100000")
+    acme = make_brand("Acme", currency="USD", daily="100.01", monthly="10000")
+
+    post_action(
+        staff, [tokyo, acme], apply="yes", budgets="daily", change="raise_percent", amount="5.5"
+    )
+
+    # 1001 x 1.055 = 1056.055 yen -> 1056; 100.01 x 1.055 = 105.51055 USD -> 105.51
+    assert Brand.objects.get(pk=tokyo.pk).daily_budget == Decimal("1056")
+    assert Brand.objects.get(pk=acme.pk).daily_budget == Decimal("105.51")
+
+
+def test_setting_an_amount_finer_than_a_brands_currency_changes_nothing(staff: Client) -> None:
+    tokyo = make_brand("Tokyo", currency="JPY", daily="1000", monthly="100000")
+    acme = make_brand("Acme", currency="USD", daily="100", monthly="10000")
+
+    page = post_action(
+        staff, [tokyo, acme], apply="yes", budgets="daily", change="set", amount="1500.50"
+    )
+
+    assert "Nothing was changed." in page
+    assert "Tokyo: JPY amounts have no decimals (1500.50 has more)" in page
+    assert Brand.objects.get(pk=acme.pk).daily_budget == Decimal("100")

@@ -94,3 +94,30 @@ def test_the_token_form_uses_the_brand_picker_and_a_date_picker(staff: Client) -
     assert 'class="admin-autocomplete' in page  # the brand picker
     assert 'name="expires_at_0"' in page and "vDateField" in page  # the date picker
     assert 'name="all_brands"' in page  # "every brand" is a box to tick, never implied
+
+
+def test_a_brand_budget_with_more_decimals_than_its_currency_is_refused(staff: Client) -> None:
+    response = staff.post(
+        "/admin/ads/brand/add/",
+        brand_post(currency="JPY", daily_budget="100.5", monthly_budget="1000.25"),
+    )
+
+    errors = response.context["adminform"].form.errors
+    assert errors["daily_budget"] == ["JPY amounts have no decimals (100.5 has more)."]
+    assert errors["monthly_budget"] == ["JPY amounts have no decimals (1000.25 has more)."]
+    assert not Brand.objects.exists()
+
+
+def test_a_campaign_cap_with_more_decimals_than_its_brands_currency_is_refused(
+    staff: Client,
+) -> None:
+    brand = make_brand("Tokyo", currency="JPY", daily="10000", monthly="100000")
+
+    response = staff.post(
+        "/admin/ads/campaign/add/",
+        {"brand": brand.pk, "name": "Search", "daily_budget": "50.5", "enabled": "on"},
+    )
+
+    errors = response.context["adminform"].form.errors
+    assert errors["daily_budget"] == ["JPY amounts have no decimals (50.5 has more)."]
+    assert not Campaign.objects.exists()
