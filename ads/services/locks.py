@@ -14,7 +14,7 @@ from ads.core.periods import local_date
 from ads.core.sql import as_date, dialect, in_ids, lock_clause
 from ads.models import BrandAlertSettings
 from ads.services.alerts import AlertBrand
-from ads.services.ledger import NewTotals
+from ads.services.ledger import LedgerRow, NewTotals, TotalKey
 
 
 def brands_lock(brand_ids: Iterable[int]) -> None:
@@ -129,10 +129,74 @@ def in_force(
     return min(candidates) if candidates else None
 
 
+def changes_within(
+    calendar: Sequence[CalendarEntry],
+    target: str,
+    owner_id: int,
+    which: str,
+    first: date,
+    last: date,
+) -> bool:
+    """Whether a change of ``which`` budget takes effect after ``first`` and by ``last``:
+    the budget then moved within the period, by time alone."""
+    return any(
+        e.target == target
+        and e.owner_id == owner_id
+        and first < e.effective_on <= last
+        and (e.daily if which == "daily" else e.monthly) is not None
+        for e in calendar
+    )
+
+
+def spend_added(rows: Iterable[LedgerRow], targets: dict[int, SpendTarget]) -> NewTotals:
+    """What ``rows`` (new ledger rows) added to each day and month total of their campaigns,
+    brands and shared budgets, keyed as ``NewTotals`` (flights are not: which flight a row
+    counts toward is decided in SQL)."""
+    added = NewTotals({}, {}, {}, {})
+    for row in rows:
+        shared = targets[row.campaign_id].shared_budget_id
+        for period, start in (("day", row.local_date), ("month", row.local_date.replace(day=1))):
+            for kind, owner in (
+                (added.campaign, row.campaign_id),
+                (added.brand, row.brand_id),
+                (added.shared, shared),
+            ):
+                if owner is not None:
+                    kind[(owner, period, start)] = kind.get((owner, period, start), 0) + row.micros
+    return added
+
+
 @dataclass(frozen=True)
 class SpendTargets:
     campaigns: dict[int, SpendTarget]
     calendar: tuple[CalendarEntry, ...] = ()
+
+    def _crossed(
+        self,
+        target: str,
+        owner_id: int,
+        stored: int | None,
+        period: str,
+        start: date,
+        total: int,
+        added: int | None,
+    ) -> bool:
+        """Whether the write that made ``total`` (adding ``added`` to it) takes it to its
+        limit. A total already at its limit before the write crossed nothing: the crossing
+        write paused the campaigns in its own transaction (spend on a campaign paused for
+        its budget, which platforms report for hours, then costs no reconcile). At or past
+        the limit counts when what was added is not known, or when the period's budget
+        changes within it by the calendar (reached by time alone, not by a write)."""
+        limit = self._budget(target, owner_id, stored, period, start)
+        if limit is None or total < limit:
+            return False
+        if added is None or (
+            self.calendar
+            and period == "month"
+            and changes_within(self.calendar, target, owner_id, "monthly", start, _month_end(start))
+        ):
+            return True
+        return total - added < limit
 
     def _budget(
         self, target: str, owner_id: int, stored: int | None, period: str, start: date
@@ -160,33 +224,46 @@ class SpendTargets:
             )
         return brands
 
-    def reached(self, totals: NewTotals) -> tuple[int, ...]:
-        """Brands where one of these totals is at or past its budget or cap (at the lowest
-        budget the calendar puts in force over the total's period)."""
+    def reached(self, totals: NewTotals, added: NewTotals | None = None) -> tuple[int, ...]:
+        """Brands where one of these totals reached its budget or cap with this write (at
+        the lowest budget the calendar puts in force over the total's period); ``added``:
+        what the write added to each total (None: any total at or past its limit counts)."""
         stored = {t.brand_id: (t.brand_daily, t.brand_monthly) for t in self.campaigns.values()}
+
+        def delta(kind: str, key: TotalKey) -> int | None:
+            return None if added is None else getattr(added, kind).get(key)
+
         hit: set[int] = set()
-        for (brand_id, period, start), amount in totals.brand.items():
+        for key, amount in totals.brand.items():
+            brand_id, period, start = key
             budget = stored[brand_id][0 if period == "day" else 1]
-            limit = self._budget("brand", brand_id, budget, period, start)
-            if limit is not None and amount >= limit:
+            if self._crossed("brand", brand_id, budget, period, start, amount, delta("brand", key)):
                 hit.add(brand_id)
-        for (campaign_id, period, start), amount in totals.campaign.items():
+        for key, amount in totals.campaign.items():
+            campaign_id, period, start = key
             target = self.campaigns[campaign_id]
             cap = target.daily_cap if period == "day" else target.monthly_cap
-            limit = self._budget("campaign", campaign_id, cap, period, start)
-            if limit is not None and amount >= limit:
+            if self._crossed(
+                "campaign", campaign_id, cap, period, start, amount, delta("campaign", key)
+            ):
                 hit.add(target.brand_id)
         shared = {
             t.shared_budget_id: t for t in self.campaigns.values() if t.shared_budget_id is not None
         }
-        for (shared_id, period, start), amount in totals.shared.items():
+        for key, amount in totals.shared.items():
+            shared_id, period, start = key
             target = shared[shared_id]
             own = target.shared_daily if period == "day" else target.shared_monthly
-            limit = self._budget("shared_budget", shared_id, own, period, start)
-            if limit is not None and amount >= limit:
+            if self._crossed(
+                "shared_budget", shared_id, own, period, start, amount, delta("shared", key)
+            ):
                 hit.add(target.brand_id)
-        for flight_total, flight_budget, brand_id in totals.flight.values():
-            if flight_total >= flight_budget:
+        for flight_id, (flight_total, flight_budget, brand_id) in totals.flight.items():
+            known = None if added is None else added.flight.get(flight_id)
+            flight_added = None if known is None else known[0]
+            if flight_total >= flight_budget and (
+                flight_added is None or flight_total - flight_added < flight_budget
+            ):
                 hit.add(brand_id)
         return tuple(sorted(hit))
 

@@ -17,7 +17,7 @@ from ads.core.transactions import run_with_retry
 from ads.models import Trigger
 from ads.services.alerts import alerts_record_for_totals_locked
 from ads.services.ledger import TotalsOverflow, ledger_and_totals_add, totals_room
-from ads.services.locks import campaigns_lock
+from ads.services.locks import campaigns_lock, spend_added
 from ads.services.reconcile import SYSTEM_ACTOR, log_transitions, reconcile_locked
 from ads.services.rule import Scope, Transition
 from ads.services.spend_events import (
@@ -93,8 +93,11 @@ def spend_record(
             decided.update(decide(valid, repeats, inserted))
             # New positive spend can change the rule's verdict only by making a total reach
             # its limit; only those brands are reconciled here (a batch spread over a
-            # thousand brands would otherwise re-evaluate all of them).
-            limited = targets.reached(totals)
+            # thousand brands would otherwise re-evaluate all of them), and only when this
+            # batch took the total there (spend reported late for campaigns already paused
+            # for a budget crosses nothing).
+            added = spend_added((v for v in valid if v.key in inserted), targets.campaigns)
+            limited = targets.reached(totals, added)
             transitions: list[Transition] = []
             if limited:
                 transitions = reconcile_locked(

@@ -299,7 +299,14 @@ def spend_record_one(
         shared_monthly=shared_monthly,
     )
     calendar = _calendar(calendar_entries)
-    reached = SpendTargets({event.campaign_id: target}, calendar).reached(totals)
+    # This event is all the statement added to each of its totals.
+    added = NewTotals(
+        dict.fromkeys(totals.campaign, row.micros),
+        dict.fromkeys(totals.brand, row.micros),
+        dict.fromkeys(totals.shared, row.micros),
+        {} if flight_id is None else {flight_id: (row.micros, 0, 0)},
+    )
+    reached = SpendTargets({event.campaign_id: target}, calendar).reached(totals, added)
     transitions: list[Transition] = []
     if reached:
         # The event is committed; the pause follows at once, under the brand's lock and
