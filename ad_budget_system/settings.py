@@ -383,7 +383,9 @@ CELERY_BEAT_SCHEDULE["alert_underspend"] = {
 # --- Operations: reporting lags ---------------------------------------------------------------
 # How often beat runs learn_lags, which learns each brand's spend sources' reporting lag
 # from the last 7 days of the ledger (hourly: lags move slowly, and it reads a week of rows).
-LAG_LEARN_INTERVAL_MINUTES = config.parse_positive_int(ENV, "LAG_LEARN_INTERVAL_MINUTES", default=60)
+LAG_LEARN_INTERVAL_MINUTES = config.parse_positive_int(
+    ENV, "LAG_LEARN_INTERVAL_MINUTES", default=60
+)
 CELERY_BEAT_SCHEDULE["learn_lags"] = {
     "task": "ads.learn_lags",
     "schedule": config.every_minutes(LAG_LEARN_INTERVAL_MINUTES),
