@@ -30,6 +30,7 @@ from ads.admin.common import actor, report
 from ads.admin.display import FULL, WARN, bar, local_time, money, request_now
 from ads.admin.forms import TimezoneInput, positive
 from ads.admin.media_plan import export_view
+from ads.admin.spend_sources import sources_table
 from ads.core.currency import budget_problem
 from ads.models import Brand, Campaign, SpendEvent
 from ads.services.campaigns import brand_change_check, brand_save
@@ -127,6 +128,7 @@ class BrandAdmin(BrandScoped, admin.ModelAdmin[Brand]):
         "shared_budgets",
         "upcoming_changes",
         "media_plan",
+        "spend_sources",
     ]
     fieldsets = [
         (None, {"fields": ["name", "timezone", "currency", "daily_budget", "monthly_budget"]}),
@@ -135,6 +137,7 @@ class BrandAdmin(BrandScoped, admin.ModelAdmin[Brand]):
             "Its plan",
             {"fields": ["flights", "shared_budgets", "upcoming_changes", "media_plan"]},
         ),
+        ("How late its spend arrives", {"fields": ["spend_sources"]}),
     ]
 
     def get_urls(self) -> list[URLPattern]:
@@ -248,6 +251,10 @@ class BrandAdmin(BrandScoped, admin.ModelAdmin[Brand]):
     @admin.display(description="Media plan")
     def media_plan(self, obj: Brand) -> SafeString:
         return plan_links(obj)
+
+    @admin.display(description="Spend sources")
+    def spend_sources(self, obj: Brand) -> SafeString | str:
+        return sources_table(obj)
 
     @admin.display(description="Campaigns", ordering="campaign_total")
     def campaign_count(self, obj: Brand) -> int:

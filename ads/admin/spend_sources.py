@@ -9,15 +9,16 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from ads.admin.access import BrandScoped
 from ads.admin.common import actor, report
 from ads.admin.display import server_time
 from ads.admin.plan_filters import BrandFilter
-from ads.models import SpendSource
+from ads.models import Brand, SpendSource
 from ads.services.lags import LAG_MIN_SAMPLES, lag_problem, source_lag_set, source_problem
 from ads.services.plan_checks import brand_enforce
 from ads.services.preconditions import brand_write
@@ -51,6 +52,45 @@ def clock_note(row: SpendSource) -> str:
             "in batches, or its clock is that far behind ours."
         )
     return ""
+
+
+def lag_in_use_text(row: SpendSource) -> str:
+    if row.lag_minutes is not None:
+        return f"{minutes_text(row.lag_minutes)} (set)"
+    if row.learned_p95_minutes is not None:
+        return f"{minutes_text(row.learned_p95_minutes)} (learned p95)"
+    return "0 min (nothing learned: treated as real time)"
+
+
+def sources_table(brand: Brand) -> SafeString | str:
+    """The brand's spend sources on its page: the lag in use of each, linked to its page."""
+    rows = list(SpendSource.objects.filter(brand=brand).order_by("source"))
+    if not rows:
+        return "None seen yet: sources appear once the hourly lag learning has seen their spend."
+    cells = format_html_join(
+        "",
+        '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        (
+            (
+                reverse("admin:ads_spendsource_change", args=[row.pk]),
+                row.source,
+                lag_in_use_text(row),
+                (
+                    f"{minutes_text(row.learned_p50_minutes)} / "
+                    f"{minutes_text(row.learned_p95_minutes)}"
+                    if row.learned_p95_minutes is not None
+                    else f"not yet ({row.samples} of {LAG_MIN_SAMPLES} rows)"
+                ),
+                clock_note(row) or "—",
+            )
+            for row in rows
+        ),
+    )
+    return format_html(
+        '<table class="brand-sources"><thead><tr><th>Source</th><th>Lag in use</th>'
+        "<th>Learned p50 / p95</th><th>Clock</th></tr></thead><tbody>{}</tbody></table>",
+        cells,
+    )
 
 
 class SpendSourceForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -105,11 +145,7 @@ class SpendSourceAdmin(BrandScoped, admin.ModelAdmin[SpendSource]):
 
     @admin.display(description="Lag in use")
     def lag_in_use(self, obj: SpendSource) -> str:
-        if obj.lag_minutes is not None:
-            return f"{minutes_text(obj.lag_minutes)} (set)"
-        if obj.learned_p95_minutes is not None:
-            return f"{minutes_text(obj.learned_p95_minutes)} (learned p95)"
-        return "0 min (nothing learned: treated as real time)"
+        return lag_in_use_text(obj)
 
     @admin.display(description="Set by an operator", ordering="lag_minutes")
     def operator_lag(self, obj: SpendSource) -> str:

@@ -130,3 +130,23 @@ def test_another_brands_sources_are_hidden_and_a_404(alice: Client, acme: Brand)
 )
 def test_minutes_read_as_hours_and_minutes(minutes: int | None, shown: str) -> None:
     assert minutes_text(minutes) == shown
+
+
+def test_the_brand_page_lists_its_sources_with_the_lag_in_use(staff: Client, acme: Brand) -> None:
+    page = text(staff.get(f"/admin/ads/brand/{acme.pk}/change/").content.decode())
+
+    assert "How late its spend arrives" in page
+    assert "clicks 0 min (learned p95) 0 min / 0 min Its clock runs up to 2 min ahead of ours." in (
+        page
+    )
+    assert "meta 3 h 18 min (learned p95) 3 h 09 min / 3 h 18 min Nothing arrived sooner" in page
+
+
+def test_a_brand_without_sources_says_so(staff: Client) -> None:
+    brand = make_brand("Quiet")
+
+    page = text(staff.get(f"/admin/ads/brand/{brand.pk}/change/").content.decode())
+
+    assert "None seen yet: sources appear once the hourly lag learning has seen their spend." in (
+        page
+    )

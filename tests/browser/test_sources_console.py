@@ -78,3 +78,10 @@ def test_the_sources_page_shows_the_lags_and_sets_one(
     page.click("input[name=_save]")
     expect(page.locator("#result_list tr", has_text="meta")).to_contain_text("15 h 00 min (set)")
     assert SpendSource.objects.get(brand=brand, source="meta").lag_minutes == 900
+
+    page.goto(f"{live_server.url}/admin/ads/brand/{brand.pk}/change/")
+    table = page.locator("table.brand-sources")
+    expect(table.locator("tr", has_text="meta")).to_contain_text("15 h 00 min (set)")
+    expect(table.locator("tr", has_text="tracker")).to_contain_text("2 min ahead of ours")
+    table.scroll_into_view_if_needed()
+    shot(page, "admin-brand-sources")
