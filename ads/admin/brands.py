@@ -30,6 +30,7 @@ from ads.admin.common import actor, report
 from ads.admin.display import FULL, WARN, bar, local_time, money, request_now
 from ads.admin.forms import TimezoneInput, positive
 from ads.admin.media_plan import export_view
+from ads.admin.pacing_chart import pacing_charts
 from ads.admin.spend_sources import sources_table
 from ads.core.currency import budget_problem
 from ads.models import Brand, Campaign, SpendEvent
@@ -40,6 +41,7 @@ from ads.services.selectors.budgets import (
     brand_report_of,
     brands_with_spend,
 )
+from ads.services.selectors.pacing import flight_series, month_series
 
 
 class BrandForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -129,10 +131,12 @@ class BrandAdmin(BrandScoped, admin.ModelAdmin[Brand]):
         "upcoming_changes",
         "media_plan",
         "spend_sources",
+        "pacing",
     ]
     fieldsets = [
         (None, {"fields": ["name", "timezone", "currency", "daily_budget", "monthly_budget"]}),
         ("Where it stands (brand-local)", {"fields": ["local_now", "today", "this_month"]}),
+        ("Pacing", {"fields": ["pacing"]}),
         (
             "Its plan",
             {"fields": ["flights", "shared_budgets", "upcoming_changes", "media_plan"]},
@@ -178,6 +182,7 @@ class BrandAdmin(BrandScoped, admin.ModelAdmin[Brand]):
             has_spend = SpendEvent.objects.filter(campaign__brand_id=brand.pk).exists()
             setattr(brand, "has_spend", has_spend)
             setattr(brand, "plan", brand_plan(brand, at=request_now(request)))
+            setattr(brand, "pacing_at", request_now(request))
         return brand
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -251,6 +256,16 @@ class BrandAdmin(BrandScoped, admin.ModelAdmin[Brand]):
     @admin.display(description="Media plan")
     def media_plan(self, obj: Brand) -> SafeString:
         return plan_links(obj)
+
+    @admin.display(description="This month and running flights")
+    def pacing(self, obj: Brand) -> SafeString | str:
+        plan = _plan_of(obj)
+        at = getattr(obj, "pacing_at", None)
+        if plan is None or at is None:
+            return "—"
+        charts = [month_series(brand=obj, at=at)]
+        charts += flight_series(brand=obj, reports=plan.flights, at=at)
+        return pacing_charts(charts)
 
     @admin.display(description="Spend sources")
     def spend_sources(self, obj: Brand) -> SafeString | str:

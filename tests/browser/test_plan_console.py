@@ -235,3 +235,19 @@ def test_the_brand_list_shows_the_share_of_the_daily_budget_once(
     page.goto(f"{live_server.url}/admin/ads/campaign/")
     expect(page.locator("#changelist-filter")).to_contain_text("By flight")
     shot(page, "admin-campaigns")
+
+
+def test_the_brand_page_draws_the_month_and_running_flights_pacing(
+    page: Page, live_server: LiveServer, planned: Brand
+) -> None:
+    log_in(page, live_server, "boss")
+    page.goto(f"{live_server.url}/admin/ads/brand/{planned.pk}/change/")
+
+    charts = page.locator("svg.pacing-chart")
+    # June 2030 and the two flights running on June 12 (Back to school has not started).
+    expect(charts).to_have_count(3)
+    expect(page.locator(".field-pacing")).to_contain_text("Flight: Cold brew week")
+    expect(charts.first).to_contain_text("budget 40,000.00 USD")
+    expect(charts.first).to_contain_text("projected")
+    page.locator("fieldset", has_text="Pacing").scroll_into_view_if_needed()
+    shot(page, "admin-brand-pacing")
