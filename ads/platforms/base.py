@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Protocol
 
+from ads.core.currency import minor_units
 from ads.models import CampaignStatus, PlatformStatus
 
 
@@ -43,6 +44,21 @@ class StatusPush:
 
 
 @dataclass(frozen=True)
+class BudgetPush:
+    """A campaign's daily budget, exact, in the account's currency."""
+
+    platform_campaign_id: str
+    daily_budget: Decimal
+    currency: str
+
+
+def minor_units_floor(amount: Decimal, currency: str) -> int:
+    """``amount`` in the currency's minor units (cents, whole yen), rounded down: a budget
+    written to a platform is never more than the one decided."""
+    return int((amount * 10 ** minor_units(currency)).to_integral_value(rounding=ROUND_FLOOR))
+
+
+@dataclass(frozen=True)
 class PushFailure:
     """One campaign of a batch that the platform refused (the rest went through)."""
 
@@ -60,15 +76,24 @@ class DailySpend:
 
 class Adapter(Protocol):
     """One platform account. ``max_batch`` is the most statuses one call may carry;
-    ``reads`` says whether it can read statuses and spend back (a webhook cannot)."""
+    ``reads`` says whether it can read statuses and spend back (a webhook cannot);
+    ``overdelivery`` is the most the platform may spend in one day, as a multiple of the
+    campaign's daily budget (each adapter cites where its platform says so)."""
 
     max_batch: int
     reads: bool
+    overdelivery: Decimal
 
     def push_statuses(self, pushes: Sequence[StatusPush]) -> list[PushFailure]:
         """Set each campaign's status (one call per batch). Setting a status a campaign
         already has is a no-op on every platform, so a repeat is harmless. Raises
         PlatformError when the whole call failed."""
+        ...
+
+    def push_budgets(self, pushes: Sequence[BudgetPush]) -> list[PushFailure]:
+        """Set each campaign's daily budget (rounded down to the currency's minor unit).
+        Writing a budget a campaign already has changes nothing, so a repeat is harmless.
+        Raises PlatformError when the whole call failed."""
         ...
 
     def read_statuses(self, platform_campaign_ids: Sequence[str]) -> dict[str, PlatformStatus]:

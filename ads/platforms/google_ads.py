@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from importlib import import_module
 from typing import Any
 
@@ -37,9 +38,17 @@ from google.auth.transport.requests import Request as AuthRequest
 from google.oauth2.credentials import Credentials as OAuth2Credentials
 
 from ads.core import egress, http
+from ads.core.currency import minor_units
 from ads.core.money import from_micros
 from ads.models import CampaignStatus, PlatformStatus
-from ads.platforms.base import DailySpend, PlatformError, PushFailure, StatusPush
+from ads.platforms.base import (
+    BudgetPush,
+    DailySpend,
+    PlatformError,
+    PushFailure,
+    StatusPush,
+    minor_units_floor,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +71,9 @@ _RETRYABLE_ERRORS = ("quota_error", "internal_error")
 TIMEOUT_SECONDS = 60.0
 
 STATUS_QUERY = "SELECT campaign.id, campaign.status FROM campaign"
+BUDGET_QUERY = (
+    "SELECT campaign.id, campaign.campaign_budget FROM campaign WHERE campaign.id IN ({ids})"
+)
 SPEND_QUERY = (
     "SELECT campaign.id, campaign.status, metrics.cost_micros, segments.date FROM campaign "
     "WHERE segments.date BETWEEN '{first}' AND '{last}'"
@@ -121,11 +133,32 @@ def _classify(exc: Exception) -> PlatformError:
     return PlatformError(message, retryable=False)
 
 
+def _failed_operations(response: Any) -> dict[int, str]:
+    """The operations a partial-failure answer refused, by index, with Google's words."""
+    status = response.partial_failure_error
+    if not status.code:
+        return {}
+    failures: dict[int, list[str]] = {}
+    for detail in status.details:
+        failure = _errors.GoogleAdsFailure.deserialize(detail.value)
+        for error in failure.errors:
+            elements = error.location.field_path_elements
+            if elements and elements[0].field_name == "operations":
+                failures.setdefault(elements[0].index, []).append(error.message)
+    return {
+        index: http.printable("; ".join(messages)) for index, messages in sorted(failures.items())
+    }
+
+
 class GoogleAdsAdapter:
     # The API takes up to 10,000 operations per mutate request; 2,000 keeps each request
     # well inside its size and time limits.
     max_batch = 2_000
     reads = True
+    # Google Ads Help, "About overdelivery and your average daily budget" (answer 1704443):
+    # a campaign may spend up to 2 times its average daily budget in a day (never more than
+    # 30.4 of them in a month).
+    overdelivery = Decimal(2)
 
     def __init__(self, *, customer_id: str, credentials: Mapping[str, Any]) -> None:
         self.customer_id = customer_id.replace("-", "")
@@ -269,21 +302,63 @@ class GoogleAdsAdapter:
         return self._partial_failures(response, pushes)
 
     def _partial_failures(self, response: Any, pushes: Sequence[StatusPush]) -> list[PushFailure]:
-        status = response.partial_failure_error
-        if not status.code:
-            return []
-        failures: dict[int, list[str]] = {}
-        for detail in status.details:
-            failure = _errors.GoogleAdsFailure.deserialize(detail.value)
-            for error in failure.errors:
-                elements = error.location.field_path_elements
-                if elements and elements[0].field_name == "operations":
-                    failures.setdefault(elements[0].index, []).append(error.message)
         return [
-            PushFailure(pushes[index].platform_campaign_id, http.printable("; ".join(messages)))
-            for index, messages in sorted(failures.items())
+            PushFailure(pushes[index].platform_campaign_id, message)
+            for index, message in _failed_operations(response).items()
             if index < len(pushes)
         ]
+
+    def push_budgets(self, pushes: Sequence[BudgetPush]) -> list[PushFailure]:
+        """``CampaignBudgetService.MutateCampaignBudgets`` on each campaign's budget,
+        ``amount_micros``: a budget several campaigns share (a shared Google budget) is
+        written once, with the sum of theirs. A campaign without a budget is refused."""
+        ids = sorted(
+            {push.platform_campaign_id for push in pushes if push.platform_campaign_id.isdigit()}
+        )
+        budget_of = (
+            {
+                str(row.campaign.id): row.campaign.campaign_budget
+                for row in self._search(BUDGET_QUERY.format(ids=", ".join(ids)))
+            }
+            if ids
+            else {}
+        )
+        failures = [
+            PushFailure(push.platform_campaign_id, "Google Ads has no budget for this campaign")
+            for push in pushes
+            if push.platform_campaign_id not in budget_of
+        ]
+        groups: dict[str, list[BudgetPush]] = {}
+        for push in pushes:
+            if push.platform_campaign_id in budget_of:
+                groups.setdefault(budget_of[push.platform_campaign_id], []).append(push)
+        if not groups:
+            return failures
+        request = self.client.get_type("MutateCampaignBudgetsRequest")
+        request.customer_id = self.customer_id
+        request.partial_failure = True
+        resources = sorted(groups)
+        for resource in resources:
+            operation = self.client.get_type("CampaignBudgetOperation")
+            operation.update.resource_name = resource
+            # Micros of whole minor units, rounded down (the API takes no fraction of a cent).
+            members = groups[resource]
+            minor = sum(minor_units_floor(p.daily_budget, p.currency) for p in members)
+            operation.update.amount_micros = minor * 10 ** (6 - minor_units(members[0].currency))
+            operation.update_mask.paths.append("amount_micros")
+            request.operations.append(operation)
+        try:
+            response = self._service("CampaignBudgetService").mutate_campaign_budgets(
+                request=request, timeout=TIMEOUT_SECONDS
+            )
+        except _CALL_ERRORS as exc:
+            raise _classify(exc) from None
+        for index, message in _failed_operations(response).items():
+            if index < len(resources):
+                failures += [
+                    PushFailure(p.platform_campaign_id, message) for p in groups[resources[index]]
+                ]
+        return failures
 
     def _search(self, query: str) -> Iterable[Any]:
         service = self._service("GoogleAdsService")

@@ -34,7 +34,14 @@ from facebook_business.session import FacebookSession
 
 from ads.core import egress, http
 from ads.models import CampaignStatus, PlatformStatus
-from ads.platforms.base import DailySpend, PlatformError, PushFailure, StatusPush
+from ads.platforms.base import (
+    BudgetPush,
+    DailySpend,
+    PlatformError,
+    PushFailure,
+    StatusPush,
+    minor_units_floor,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +106,10 @@ _CALL_FAILED = (requests.RequestException, FacebookError, egress.EgressError)
 class MetaAdapter:
     max_batch = 50  # the Graph API's limit of requests in one batch
     reads = True
+    # Meta Business Help Center, "About daily budgets": on a given day a campaign may spend
+    # up to 75 % more than its daily budget (never more than 7 daily budgets in a calendar
+    # week).
+    overdelivery = Decimal("1.75")
 
     def __init__(self, *, account_id: str, credentials: Mapping[str, Any]) -> None:
         token = credentials.get("access_token")
@@ -130,23 +141,46 @@ class MetaAdapter:
         self.api = FacebookAdsApi(session, api_version=API_VERSION)
 
     def push_statuses(self, pushes: Sequence[StatusPush]) -> list[PushFailure]:
+        return self._updates(
+            [
+                (
+                    push.platform_campaign_id,
+                    {"status": "ACTIVE" if push.status == CampaignStatus.RUNNING else "PAUSED"},
+                )
+                for push in pushes
+            ]
+        )
+
+    def push_budgets(self, pushes: Sequence[BudgetPush]) -> list[PushFailure]:
+        # The campaign's daily_budget, in minor units of the account's currency (Marketing
+        # API, Campaign: "daily_budget ... in your account currency, in its minimum
+        # denomination"); rounded down. Meta refuses one below its minimum for the account,
+        # and that refusal is kept for the campaign.
+        return self._updates(
+            [
+                (
+                    push.platform_campaign_id,
+                    {"daily_budget": minor_units_floor(push.daily_budget, push.currency)},
+                )
+                for push in pushes
+            ]
+        )
+
+    def _updates(self, updates: Sequence[tuple[str, dict[str, Any]]]) -> list[PushFailure]:
+        """One batch of campaign updates; the campaigns Meta refused, with its words."""
         failures: list[PushFailure] = []
         batch = self.api.new_batch()
-        for push in pushes:
+        for platform_campaign_id, params in updates:
 
-            def failed(
-                response: FacebookResponse, campaign_id: str = push.platform_campaign_id
-            ) -> None:
+            def failed(response: FacebookResponse, campaign_id: str = platform_campaign_id) -> None:
                 error = response.error()
                 classified = _classify(error)
                 # A refusal of one campaign inside the batch: Meta's own words are kept.
                 message = http.printable(error.api_error_message() or classified.message)
                 failures.append(PushFailure(campaign_id, message, classified.retryable))
 
-            MetaCampaign(push.platform_campaign_id, api=self.api).api_update(
-                params={"status": "ACTIVE" if push.status == CampaignStatus.RUNNING else "PAUSED"},
-                batch=batch,
-                failure=failed,
+            MetaCampaign(platform_campaign_id, api=self.api).api_update(
+                params=params, batch=batch, failure=failed
             )
         try:
             unanswered = batch.execute()

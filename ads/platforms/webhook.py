@@ -8,6 +8,11 @@ The request: ``POST <url>`` with a JSON body
 ``verify_signature``). It goes through the egress policy (``ads.core.http``): https to a
 public address, no redirect followed.
 
+Budgets (the pacing of daily budgets): the same signed ``POST`` with ``{"sent_at", "campaigns":
+[{"id": "<platform campaign id>", "daily_budget": "<decimal>", "currency": "<ISO 4217>"},
+...]}``, the budget rounded down to the currency's unit; the receiver keeps each campaign's
+spend of a day within it, and answers as for statuses.
+
 A receiver answers 2xx when done (optionally ``{"failed": [{"id": ..., "message": ...}]}``
 for campaigns it refused; each message is kept, cut to 500 printable characters), 429 or 5xx
 to be retried (``Retry-After`` in seconds is honoured), 401 or 403 when the signature is not
@@ -22,12 +27,21 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from ads.core import http
+from ads.core.currency import minor_units
 from ads.core.signing import signed_headers
 from ads.models import PlatformStatus
-from ads.platforms.base import DailySpend, PlatformError, PushFailure, StatusPush
+from ads.platforms.base import (
+    BudgetPush,
+    DailySpend,
+    PlatformError,
+    PushFailure,
+    StatusPush,
+    minor_units_floor,
+)
 
 TIMEOUT_SECONDS = 15
 
@@ -48,9 +62,19 @@ def failed_items(answer: object) -> list[PushFailure]:
     ]
 
 
+def budget_text(push: BudgetPush) -> str:
+    """The daily budget as a decimal string in the currency's own units, rounded down:
+    ``"123.45"`` USD, ``"1500"`` JPY."""
+    minor = Decimal(minor_units_floor(push.daily_budget, push.currency))
+    return f"{minor.scaleb(-minor_units(push.currency)):f}"
+
+
 class WebhookAdapter:
     max_batch = 5_000
     reads = False
+    # A receiver is told the daily budget to keep to (README, "The webhook, for receivers"):
+    # nothing in the protocol lets it spend more.
+    overdelivery = Decimal(1)
 
     def __init__(self, *, url: str, credentials: Mapping[str, Any]) -> None:
         secret = credentials.get("secret")
@@ -63,13 +87,26 @@ class WebhookAdapter:
         self.session = http.session()
 
     def push_statuses(self, pushes: Sequence[StatusPush]) -> list[PushFailure]:
-        body = json.dumps(
+        campaigns = [
+            {"id": push.platform_campaign_id, "status": str(push.status)} for push in pushes
+        ]
+        return self._post(campaigns, "status webhook")
+
+    def push_budgets(self, pushes: Sequence[BudgetPush]) -> list[PushFailure]:
+        campaigns = [
             {
-                "sent_at": datetime.now(UTC).isoformat(),
-                "campaigns": [
-                    {"id": push.platform_campaign_id, "status": str(push.status)} for push in pushes
-                ],
-            },
+                "id": push.platform_campaign_id,
+                # Rounded down to the currency's unit, as every platform is written.
+                "daily_budget": budget_text(push),
+                "currency": push.currency,
+            }
+            for push in pushes
+        ]
+        return self._post(campaigns, "budget webhook")
+
+    def _post(self, campaigns: list[dict[str, str]], what: str) -> list[PushFailure]:
+        body = json.dumps(
+            {"sent_at": datetime.now(UTC).isoformat(), "campaigns": campaigns},
             separators=(",", ":"),
         ).encode()
         headers = signed_headers(secret=self.secret, timestamp=int(time.time()), body=body)
@@ -80,7 +117,7 @@ class WebhookAdapter:
                 body=body,
                 headers=headers,
                 timeout=TIMEOUT_SECONDS,
-                what="status webhook",
+                what=what,
             )
         except http.HttpFailure as exc:
             raise PlatformError(

@@ -1,7 +1,8 @@
 """A local Google Ads API for the tests, the benchmark and the demo: a gRPC server on
-127.0.0.1 that answers ``CampaignService.MutateCampaigns`` and
-``GoogleAdsService.Search``/``SearchStream`` with the library's own message types, so the
-real client library talks to it unchanged.
+127.0.0.1 that answers ``CampaignService.MutateCampaigns``,
+``CampaignBudgetService.MutateCampaignBudgets`` and ``GoogleAdsService.Search``/
+``SearchStream`` with the library's own message types, so the real client library talks to
+it unchanged.
 
 Nothing here is used in production. ``script`` makes the next calls fail the way the real
 API does (quota with a retry delay, internal errors, authentication), carrying a
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 _SERVICES = f"google.ads.googleads.{API_VERSION}.services"
 _campaign_service: Any = import_module(f"{_SERVICES}.types.campaign_service")
+_budget_service: Any = import_module(f"{_SERVICES}.types.campaign_budget_service")
 _ads_service: Any = import_module(f"{_SERVICES}.types.google_ads_service")
 _errors: Any = import_module(f"google.ads.googleads.{API_VERSION}.errors.types.errors")
 _enums: Any = import_module(
@@ -43,6 +45,9 @@ _request_error: Any = import_module(
 
 _BETWEEN = re.compile(r"segments\.date BETWEEN '(\d{4}-\d{2}-\d{2})' AND '(\d{4}-\d{2}-\d{2})'")
 _RESOURCE = re.compile(r"^customers/(\d+)/campaigns/(\d+)$")
+_BUDGET = re.compile(r"^customers/(\d+)/campaignBudgets/(\d+)$")
+# The smallest budget amount the fake takes, and the unit amounts come in (a cent).
+MIN_BUDGET_MICROS, BUDGET_UNIT_MICROS = 1_000_000, 10_000
 # Rows per SearchStream message, as the API batches them.
 STREAM_BATCH = 10_000
 
@@ -68,6 +73,11 @@ class FakeGoogleAds:
     script: list[Failure] = field(default_factory=list)
     # Campaign ids that do not exist (a mutate of one fails inside the batch).
     unknown: set[str] = field(default_factory=set)
+    # Campaign id -> its budget's resource name (several campaigns: a shared budget), and
+    # each budget's amount in micros.
+    campaign_budgets: dict[str, str] = field(default_factory=dict)
+    budgets: dict[str, int] = field(default_factory=dict)
+    budget_calls: int = 0
     mutate_calls: int = 0
     mutated: int = 0
     search_calls: int = 0
@@ -154,6 +164,53 @@ class FakeGoogleAds:
             response.partial_failure_error.message = f"{len(errors)} operation(s) failed"
         return response
 
+    def budget_for(self, campaign_id: str, budget_id: str, micros: int) -> None:
+        """Give a campaign a budget (shared when several campaigns name the same id)."""
+        resource = f"customers/{self.customer_id}/campaignBudgets/{budget_id}"
+        self.campaign_budgets[campaign_id] = resource
+        self.budgets.setdefault(resource, micros)
+
+    def mutate_campaign_budgets(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._fail_if_scripted(context)
+        response = _budget_service.MutateCampaignBudgetsResponse()
+        errors, results = [], []
+        with self.lock:
+            self.budget_calls += 1
+            for index, operation in enumerate(request.operations):
+                resource = operation.update.resource_name
+                amount = operation.update.amount_micros
+                match = _BUDGET.match(resource)
+                problem = None
+                if not match or match.group(1) != self.customer_id or resource not in self.budgets:
+                    problem = "Resource was not found."
+                elif amount < MIN_BUDGET_MICROS or amount % BUDGET_UNIT_MICROS:
+                    problem = "The budget amount is too small or not a whole currency unit."
+                if problem is not None:
+                    error = _errors.GoogleAdsError(message=problem)
+                    error.error_code.request_error = (
+                        _request_error.RequestErrorEnum.RequestError.RESOURCE_NOT_FOUND
+                    )
+                    error.location.field_path_elements.append(
+                        _errors.ErrorLocation.FieldPathElement(field_name="operations", index=index)
+                    )
+                    errors.append(error)
+                    results.append(_budget_service.MutateCampaignBudgetResult())
+                    continue
+                self.budgets[resource] = amount
+                results.append(_budget_service.MutateCampaignBudgetResult(resource_name=resource))
+        response.results.extend(results)
+        if errors:
+            detail = response.partial_failure_error.details.add()
+            detail.type_url = (
+                f"type.googleapis.com/google.ads.googleads.{API_VERSION}.errors.GoogleAdsFailure"
+            )
+            detail.value = _errors.GoogleAdsFailure.serialize(
+                _errors.GoogleAdsFailure(errors=errors)
+            )
+            response.partial_failure_error.code = 3  # INVALID_ARGUMENT
+            response.partial_failure_error.message = f"{len(errors)} operation(s) failed"
+        return response
+
     def _rows(self, query: str) -> list[Any]:
         # Plain protobuf rows (not proto-plus wrappers): the fake shares the benchmark's
         # process, and must not be what its figures measure.
@@ -162,6 +219,13 @@ class FakeGoogleAds:
             self.search_calls += 1
             between = _BETWEEN.search(query)
             rows = []
+            if "campaign.campaign_budget" in query:
+                for campaign_id, resource in sorted(self.campaign_budgets.items()):
+                    row = row_class()
+                    row.campaign.id = int(campaign_id)
+                    row.campaign.campaign_budget = resource
+                    rows.append(row)
+                return rows
             if between is None:
                 for campaign_id, status in self.statuses.items():
                     row = row_class()
@@ -222,7 +286,17 @@ class FakeGoogleAds:
                 ),
             },
         )
-        return [campaign, search]
+        budgets = grpc.method_handlers_generic_handler(
+            f"{_SERVICES}.CampaignBudgetService",
+            {
+                "MutateCampaignBudgets": grpc.unary_unary_rpc_method_handler(
+                    self.mutate_campaign_budgets,
+                    request_deserializer=_budget_service.MutateCampaignBudgetsRequest.deserialize,
+                    response_serializer=_budget_service.MutateCampaignBudgetsResponse.serialize,
+                )
+            },
+        )
+        return [campaign, search, budgets]
 
 
 class FakeGoogleAdsServer:

@@ -48,6 +48,9 @@ class FakeMeta:
     account_id: str = "act_1001"
     access_token: str = "meta-test-token"
     statuses: dict[str, str] = field(default_factory=dict)  # campaign id -> ACTIVE/PAUSED
+    # Campaign id -> daily budget in minor units; what the account takes at least.
+    daily_budgets: dict[str, int] = field(default_factory=dict)
+    min_daily_budget: int = 100
     spend: dict[tuple[str, date], str] = field(default_factory=dict)
     unknown: set[str] = field(default_factory=set)
     script: list[Scripted] = field(default_factory=list)
@@ -81,14 +84,28 @@ class FakeMeta:
     def _batch_item(self, call: dict[str, Any]) -> dict[str, Any]:
         campaign_id = call["relative_url"].split("?")[0].strip("/")
         body = parse_qs(call.get("body", ""))
-        status = body.get("status", [""])[0]
         if campaign_id in self.unknown or campaign_id not in self.statuses:
             error = graph_error(100, f"Unsupported post request. Object {campaign_id} not found")
             return {"code": 400, "headers": [], "body": json.dumps(error)}
+        if "daily_budget" in body:
+            return self._budget(campaign_id, body["daily_budget"][0])
+        status = body.get("status", [""])[0]
         if status not in ("ACTIVE", "PAUSED"):
             error = graph_error(100, f"Invalid status {status!r}")
             return {"code": 400, "headers": [], "body": json.dumps(error)}
         self.statuses[campaign_id] = status
+        return {"code": 200, "headers": [], "body": json.dumps({"success": True})}
+
+    def _budget(self, campaign_id: str, text: str) -> dict[str, Any]:
+        # Minor units of the account currency, as the Marketing API takes them.
+        if not text.isdigit() or int(text) < self.min_daily_budget:
+            error = graph_error(
+                100,
+                f"Invalid parameter: daily_budget {text!r} is below the minimum daily budget "
+                f"of {self.min_daily_budget} for this account",
+            )
+            return {"code": 400, "headers": [], "body": json.dumps(error)}
+        self.daily_budgets[campaign_id] = int(text)
         return {"code": 200, "headers": [], "body": json.dumps({"success": True})}
 
     def _campaigns(self) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ class WebhookReceiver:
         self.requests: list[dict[str, Any]] = []  # the bodies accepted
         self.rejected_signatures = 0
         self.statuses: dict[str, str] = {}
+        self.budgets: dict[str, tuple[str, str]] = {}  # id -> (daily budget, currency)
         self.script: list[Answer] = []
         receiver = self
 
@@ -49,8 +50,12 @@ class WebhookReceiver:
                     receiver.requests.append(payload)
                     refused = {item["id"] for item in answer.body.get("failed", [])}
                     for item in payload["campaigns"]:
-                        if item["id"] not in refused:
+                        if item["id"] in refused:
+                            continue
+                        if "status" in item:
                             receiver.statuses[item["id"]] = item["status"]
+                        if "daily_budget" in item:
+                            receiver.budgets[item["id"]] = (item["daily_budget"], item["currency"])
                 self._answer(answer)
 
             def _answer(self, answer: Answer) -> None:
