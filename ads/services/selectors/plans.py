@@ -15,6 +15,7 @@ from ads.core.periods import local_date, local_midnight, local_period
 from ads.models import (
     BudgetChange,
     BudgetTarget,
+    Campaign,
     Flight,
     FlightCampaign,
     FlightSpend,
@@ -178,30 +179,49 @@ class SharedBudgetReport:
 
 
 def _shared_reports(shared: list[SharedBudget], at: datetime) -> list[SharedBudgetReport]:
+    """The reports of these shared budgets in three queries, whatever their number: their
+    totals, their calendar entries and their campaigns."""
+    if not shared:
+        return []
+    ids = [item.pk for item in shared]
+    periods = {item.pk: local_period(at, item.brand.timezone) for item in shared}
+    starts = {p.day for p in periods.values()} | {p.month for p in periods.values()}
+    totals = {
+        (shared_id, period, start): amount
+        for shared_id, period, start, amount in SharedBudgetPeriodSpend.objects.filter(
+            shared_budget_id__in=ids, period_start__in=starts
+        ).values_list("shared_budget_id", "period", "period_start", "amount")
+    }
+    changes: dict[int, list[BudgetChange]] = {}
+    for change in BudgetChange.objects.filter(
+        target=BudgetTarget.SHARED_BUDGET,
+        shared_budget_id__in=ids,
+        effective_on__lte=max(p.day for p in periods.values()),
+    ).order_by("-effective_on"):
+        changes.setdefault(change.shared_budget_id or 0, []).append(change)
+    members: dict[int, list[int]] = {}
+    for shared_id, campaign_id in (
+        Campaign.objects.filter(shared_budget_id__in=ids)
+        .order_by("id")
+        .values_list("shared_budget_id", "id")
+    ):
+        members.setdefault(shared_id, []).append(campaign_id)
     reports = []
     for item in shared:
-        period = local_period(at, item.brand.timezone)
-        totals = {
-            (row.period, row.period_start): row.amount
-            for row in SharedBudgetPeriodSpend.objects.filter(
-                shared_budget=item, period_start__in=[period.day, period.month]
-            )
-        }
-        budgets = budgets_in_force(
-            brand_id=item.brand_id,
-            target=BudgetTarget.SHARED_BUDGET,
-            owner_id=item.pk,
-            stored=BudgetsInForce(item.daily_budget, item.monthly_budget),
-            on=period.day,
+        period = periods[item.pk]
+        # The calendar's definition, as budgets_in_force: the latest change on or before.
+        budgets = _in_force(
+            [c for c in changes.get(item.pk, []) if c.effective_on <= period.day],
+            BudgetsInForce(item.daily_budget, item.monthly_budget),
         )
         reports.append(
             SharedBudgetReport(
                 shared_budget=item,
-                day_spend=totals.get((SpendPeriod.DAY, period.day), _ZERO),
-                month_spend=totals.get((SpendPeriod.MONTH, period.month), _ZERO),
+                day_spend=totals.get((item.pk, SpendPeriod.DAY, period.day), _ZERO),
+                month_spend=totals.get((item.pk, SpendPeriod.MONTH, period.month), _ZERO),
                 daily_budget=budgets.daily_budget,
                 monthly_budget=budgets.monthly_budget,
-                campaign_ids=sorted(item.campaigns.values_list("id", flat=True)),
+                campaign_ids=members.get(item.pk, []),
             )
         )
     return reports
