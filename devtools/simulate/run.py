@@ -2,11 +2,12 @@
 scratch one: ``devtools/management/commands/simulate.py``).
 
 Every 15 simulated minutes: the spend that has arrived by then is recorded through
-``spend_record`` (the crossing pauses in that call), the sweep runs (``reconcile``, as beat's
-budget check and dayparting do: new days and months resume what may run), and the platform
-spends, for each campaign running now, what its demand allows, to be delivered after its
-source's lag. The figures judge what was really spent (the platform's), not what was
-recorded.
+``spend_record`` (the crossing pauses in that call; sources that report settling daily
+totals, Meta-like, go through ``daily_totals_ingest`` every hour instead), the sweep runs
+(``reconcile``, as beat's budget check and dayparting do: new days and months resume what
+may run), and the platform spends, for each campaign running now, what its demand allows,
+to be delivered after its source's lag. The figures judge what was really spent (the
+platform's), not what was recorded.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from statistics import median
 from typing import Any
 
 from ads.models import Brand, BrandPeriodSpend, Campaign, CampaignStatus, PauseReason, Trigger
+from ads.services.daily_totals import daily_totals_ingest
 from ads.services.reconcile import reconcile
 from ads.services.spend import spend_record
 from ads.services.spend_events import SpendEventInput
@@ -57,6 +59,8 @@ class Options:
     brands: int = 20
     lags: dict[str, int] = field(default_factory=lambda: {"google_ads": 180, "meta": 900})
     seed: int = 7
+    # Sources that report settling daily totals (hourly) instead of events.
+    totals: tuple[str, ...] = ("meta",)
 
 
 @dataclass
@@ -87,7 +91,9 @@ def _setup(brands: list[SimBrand], label: str, days: int) -> None:
             ).pk
 
 
-def _deliver(queue: list[Delivery], at: datetime, keys: itertools.count[int]) -> None:
+def _deliver(
+    queue: list[Delivery], at: datetime, keys: itertools.count[int], sources: dict[int, str]
+) -> None:
     due: list[Delivery] = []
     while queue and queue[0].arrives <= at:
         due.append(heapq.heappop(queue))
@@ -98,7 +104,7 @@ def _deliver(queue: list[Delivery], at: datetime, keys: itertools.count[int]) ->
                     campaign_id=item.campaign,
                     amount=str(item.amount),
                     occurred_at=item.occurred,
-                    source="sim",
+                    source=sources[item.campaign],
                     external_id=f"sim-{next(keys)}",
                 )
                 for item in due
@@ -106,6 +112,41 @@ def _deliver(queue: list[Delivery], at: datetime, keys: itertools.count[int]) ->
             at=at,
             actor=ACTOR,
         )
+
+
+@dataclass
+class _Settling:
+    """Sources that report a campaign's daily total, hourly, as Meta's figures settle: the
+    total of a day holds what occurred at least the source's lag ago, so yesterday's still
+    grows for hours after midnight."""
+
+    spent: dict[tuple[int, int], list[tuple[datetime, Decimal]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    reported: dict[tuple[int, int], Decimal] = field(default_factory=dict)
+
+    def report(self, at: datetime, today: int, by_pk: dict[int, Any]) -> None:
+        items = []
+        for (pk, day), entries in self.spent.items():
+            if day < today - 3:
+                continue
+            lag = by_pk[pk][1].lag
+            total = sum(
+                (amount for occurred, amount in entries if occurred + lag <= at), Decimal(0)
+            )
+            if total != self.reported.get((pk, day), Decimal(0)):
+                self.reported[(pk, day)] = total
+                items.append(
+                    {
+                        "campaign": pk,
+                        "date": (START + timedelta(days=day)).date().isoformat(),
+                        "total": str(total),
+                        "reported_at": at.isoformat(),
+                        "source": by_pk[pk][1].source,
+                    }
+                )
+        if items:
+            daily_totals_ingest(items=items, at=at, actor=ACTOR)
 
 
 def strategy_run(strategy: str, options: Options, *, label: str = "") -> dict[str, Any]:
@@ -125,10 +166,14 @@ def strategy_run(strategy: str, options: Options, *, label: str = "") -> dict[st
     books, keys, sequence = _Books(), itertools.count(1), itertools.count(1)
     month_budget = _month_budget(options.days)
     true_month: dict[int, Decimal] = defaultdict(Decimal)
+    sources = {c.pk: c.source for b in brands for c in b.campaigns}
+    settling = _Settling()
     for step in range(options.days * STEPS_PER_DAY):
         at = START + STEP * step
         day = step // STEPS_PER_DAY
-        _deliver(queue, at, keys)
+        _deliver(queue, at, keys, sources)
+        if step % 4 == 0:
+            settling.report(at, day, by_pk)
         reconcile(at=at, trigger=Trigger.CHECK_BUDGET, actor=ACTOR)
         states = Campaign.objects.filter(pk__in=list(by_pk)).values_list(
             "pk", "status", "pause_reason"
@@ -142,6 +187,9 @@ def strategy_run(strategy: str, options: Options, *, label: str = "") -> dict[st
                 books.day[(sim_brand.index, day)] += amount
                 true_month[sim_brand.index] += amount
                 occurred = at + STEP / 2
+                if campaign.source in options.totals:
+                    settling.spent[(pk, day)].append((occurred, amount))
+                    continue
                 heapq.heappush(
                     queue,
                     Delivery(occurred + campaign.lag, next(sequence), pk, occurred, amount),

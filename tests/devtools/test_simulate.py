@@ -93,3 +93,22 @@ def test_the_command_runs_on_scratch_databases_and_repeats_its_figures() -> None
     assert "| hard_stop | " in table.getvalue()
     assert not Brand.objects.exists()  # nothing in the configured (here: the test) database
     assert "ADS_SIMULATE_SCRATCH" not in os.environ
+
+
+def test_settling_daily_totals_are_recorded_as_adjustments_the_lags_are_learned_from() -> None:
+    from datetime import timedelta
+
+    from ads.models import SpendEvent, SpendKind, SpendSource
+    from ads.services.lags import lags_learn
+    from devtools.simulate.run import START
+
+    options = Options(days=2, brands=2, lags={"meta": 600, "google_ads": 60}, seed=4)
+    figures = strategy_run("hard_stop", options, label="settling")
+
+    kinds = set(SpendEvent.objects.values_list("source", "kind").distinct())
+    assert kinds == {("meta", SpendKind.ADJUSTMENT), ("google_ads", SpendKind.EVENT)}
+    assert figures["recorded_pct"] < 100.0
+    lags_learn(at=START + timedelta(days=2))
+    learned = dict(SpendSource.objects.values_list("source", "learned_p95_minutes"))
+    assert 30 <= (learned["google_ads"] or 0) <= 90
+    assert (learned["meta"] or 0) >= 300

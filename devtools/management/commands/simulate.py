@@ -70,6 +70,13 @@ class Command(BaseCommand):
             default="hard_stop",
             help=f"Comma-separated, of {', '.join(STRATEGIES)} (built: {', '.join(BUILT)}).",
         )
+        parser.add_argument(
+            "--totals",
+            default=",".join(defaults.totals),
+            metavar="SOURCES",
+            help="Comma-separated sources that report settling daily totals every hour (as "
+            "Meta does) instead of events (default meta; '' for none).",
+        )
         parser.add_argument("--seed", type=int, default=defaults.seed)
         parser.add_argument("--json", action="store_true", help="Print the figures as JSON.")
         parser.add_argument("--worker", help=f"Internal: with {SCRATCH} set, write here.")
@@ -81,6 +88,7 @@ class Command(BaseCommand):
             brands=options["brands"],
             lags=lags if lags is not None else Options().lags,
             seed=options["seed"],
+            totals=tuple(name.strip() for name in options["totals"].split(",") if name.strip()),
         )
         if not 1 <= run.days <= 30 or not 1 <= run.brands <= 200:
             raise CommandError("--days must be 1 to 30 (one month) and --brands 1 to 200")
@@ -102,6 +110,7 @@ class Command(BaseCommand):
             "days": run.days,
             "brands": run.brands,
             "lag": run.lags,
+            "totals": list(run.totals),
             "strategies": results,
         }
         if options["json"]:
@@ -110,6 +119,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"simulate: {run.brands} brands x 3 campaigns, {run.days} days, lags "
             + (", ".join(f"{s} {m} min" for s, m in sorted(run.lags.items())) or "none")
+            + (f" ({', '.join(run.totals)} as settling daily totals)" if run.totals else "")
             + f", seed {run.seed}; spend is what the platforms spent"
         )
         self.stdout.write("| strategy | " + " | ".join(title for _, title in COLUMNS) + " |")
@@ -131,6 +141,7 @@ class Command(BaseCommand):
             command += ["--days", str(run.days), "--brands", str(run.brands)]
             command += ["--seed", str(run.seed), "--strategy", strategy, "--worker", str(out)]
             command += [f"--lag={source}={minutes}" for source, minutes in run.lags.items()]
+            command += [f"--totals={','.join(run.totals)}"]
             began = time.monotonic()
             done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
             if done.returncode != 0 or not out.exists():
