@@ -72,7 +72,8 @@ TIMEOUT_SECONDS = 60.0
 
 STATUS_QUERY = "SELECT campaign.id, campaign.status FROM campaign"
 BUDGET_QUERY = (
-    "SELECT campaign.id, campaign.campaign_budget FROM campaign WHERE campaign.id IN ({ids})"
+    "SELECT campaign.id, campaign.campaign_budget, campaign_budget.reference_count "
+    "FROM campaign WHERE campaign.id IN ({ids})"
 )
 SPEND_QUERY = (
     "SELECT campaign.id, campaign.status, metrics.cost_micros, segments.date FROM campaign "
@@ -310,28 +311,40 @@ class GoogleAdsAdapter:
 
     def push_budgets(self, pushes: Sequence[BudgetPush]) -> list[PushFailure]:
         """``CampaignBudgetService.MutateCampaignBudgets`` on each campaign's budget,
-        ``amount_micros``: a budget several campaigns share (a shared Google budget) is
-        written once, with the sum of theirs. A campaign without a budget is refused."""
-        ids = sorted(
-            {push.platform_campaign_id for push in pushes if push.platform_campaign_id.isdigit()}
-        )
-        budget_of = (
-            {
-                str(row.campaign.id): row.campaign.campaign_budget
-                for row in self._search(BUDGET_QUERY.format(ids=", ".join(ids)))
-            }
-            if ids
-            else {}
-        )
+        ``amount_micros``. A budget several campaigns share (a shared Google budget) is
+        written once, with the sum of theirs, and only when every campaign using it is in
+        the call (the budget's ``reference_count``): written from some of them, it would
+        drop the others' share, so such a group is refused, each campaign saying why. A
+        campaign pushed twice counts once (the last); one without a budget is refused."""
+        latest = {push.platform_campaign_id: push for push in pushes}
+        ids = sorted(i for i in latest if i.isdigit())
+        found: dict[str, tuple[str, int]] = {}
+        if ids:
+            for row in self._search(BUDGET_QUERY.format(ids=", ".join(ids))):
+                found[str(row.campaign.id)] = (
+                    row.campaign.campaign_budget,
+                    int(row.campaign_budget.reference_count),
+                )
         failures = [
-            PushFailure(push.platform_campaign_id, "Google Ads has no budget for this campaign")
-            for push in pushes
-            if push.platform_campaign_id not in budget_of
+            PushFailure(campaign_id, "Google Ads has no budget for this campaign")
+            for campaign_id in latest
+            if campaign_id not in found
         ]
         groups: dict[str, list[BudgetPush]] = {}
-        for push in pushes:
-            if push.platform_campaign_id in budget_of:
-                groups.setdefault(budget_of[push.platform_campaign_id], []).append(push)
+        for campaign_id, push in latest.items():
+            if campaign_id in found:
+                groups.setdefault(found[campaign_id][0], []).append(push)
+        for resource, members in list(groups.items()):
+            users = found[members[0].platform_campaign_id][1]
+            if users > len(members):
+                failures += [
+                    PushFailure(
+                        push.platform_campaign_id,
+                        f"its budget is shared by {users} campaigns; push all of them together",
+                    )
+                    for push in members
+                ]
+                del groups[resource]
         if not groups:
             return failures
         request = self.client.get_type("MutateCampaignBudgetsRequest")

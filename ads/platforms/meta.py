@@ -22,7 +22,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 import requests
@@ -40,7 +40,6 @@ from ads.platforms.base import (
     PlatformError,
     PushFailure,
     StatusPush,
-    minor_units_floor,
 )
 
 logger = logging.getLogger(__name__)
@@ -102,6 +101,19 @@ def _unreachable(exc: Exception) -> PlatformError:
 
 _CALL_FAILED = (requests.RequestException, FacebookError, egress.EgressError)
 
+# Marketing API, "Currency codes" (developers.facebook.com/docs/marketing-api/currencies):
+# budgets are amounts times the currency's offset, 100 for every currency but these, whose
+# offset is 1. Not ISO 4217's minor units: HUF, TWD, COP, CRC and IDR have two decimals
+# there and offset 1 here; BHD, JOD and KWD three there and offset 100 here.
+META_OFFSET_ONE = frozenset("CLP COP CRC HUF IDR ISK JPY KRW PYG TWD VND".split())
+
+
+def meta_budget_units(amount: Decimal, currency: str) -> int:
+    """A budget as Meta's ``daily_budget`` takes it: times the currency's offset, rounded
+    down (never more than decided)."""
+    offset = 1 if currency.upper() in META_OFFSET_ONE else 100
+    return int((amount * offset).to_integral_value(rounding=ROUND_FLOOR))
+
 
 class MetaAdapter:
     max_batch = 50  # the Graph API's limit of requests in one batch
@@ -152,15 +164,14 @@ class MetaAdapter:
         )
 
     def push_budgets(self, pushes: Sequence[BudgetPush]) -> list[PushFailure]:
-        # The campaign's daily_budget, in minor units of the account's currency (Marketing
-        # API, Campaign: "daily_budget ... in your account currency, in its minimum
-        # denomination"); rounded down. Meta refuses one below its minimum for the account,
-        # and that refusal is kept for the campaign.
+        # The campaign's daily_budget in the account currency times Meta's offset for it
+        # (``meta_budget_units``), rounded down. Meta refuses one below its minimum for the
+        # account, and that refusal is kept for the campaign.
         return self._updates(
             [
                 (
                     push.platform_campaign_id,
-                    {"daily_budget": minor_units_floor(push.daily_budget, push.currency)},
+                    {"daily_budget": meta_budget_units(push.daily_budget, push.currency)},
                 )
                 for push in pushes
             ]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -109,7 +109,7 @@ def lags_measure(*, at: datetime, brand_ids: Sequence[int] | None = None) -> lis
     scope, params = ("", []) if brand_ids is None else in_ids("c.brand_id", list(brand_ids))
     # The local date bound only lets PostgreSQL skip the ledger's older monthly partitions:
     # a row received in the window occurred at most 48 h before it (a day more for zones).
-    earliest_day = (since - timedelta(hours=48) - timedelta(days=1)).date()
+    earliest_day = (since - timedelta(hours=48) - timedelta(days=1)).astimezone(UTC).date()
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH s AS (

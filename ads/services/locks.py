@@ -71,6 +71,10 @@ class SpendTarget:
     shared_budget_id: int | None = None
     shared_daily: int | None = None
     shared_monthly: int | None = None
+    # The campaign runs (as read under the lock). Spend of a running campaign on a total
+    # already past its limit means the pause did not happen (a process lost between an event
+    # and its pause, or spend dated past a midnight that had not come yet): it reconciles.
+    running: bool = True
 
     def alert_brand(self) -> AlertBrand:
         own = (
@@ -180,20 +184,28 @@ class SpendTargets:
         start: date,
         total: int,
         added: int | None,
+        running: bool,
     ) -> bool:
         """Whether the write that made ``total`` (adding ``added`` to it) takes it to its
         limit. A total already at its limit before the write crossed nothing: the crossing
         write paused the campaigns in its own transaction (spend on a campaign paused for
         its budget, which platforms report for hours, then costs no reconcile). At or past
         the limit counts when what was added is not known, or when the period's budget
-        changes within it by the calendar (reached by time alone, not by a write)."""
+        changes within it by the calendar (reached by time alone, not by a write), and when a
+        campaign this write spent for still runs (``SpendTarget.running``)."""
         limit = self._budget(target, owner_id, stored, period, start)
         if limit is None or total < limit:
             return False
-        if added is None or (
-            self.calendar
-            and period == "month"
-            and changes_within(self.calendar, target, owner_id, "monthly", start, _month_end(start))
+        if (
+            added is None
+            or running
+            or (
+                self.calendar
+                and period == "month"
+                and changes_within(
+                    self.calendar, target, owner_id, "monthly", start, _month_end(start)
+                )
+            )
         ):
             return True
         return total - added < limit
@@ -229,6 +241,10 @@ class SpendTargets:
         the lowest budget the calendar puts in force over the total's period); ``added``:
         what the write added to each total (None: any total at or past its limit counts)."""
         stored = {t.brand_id: (t.brand_daily, t.brand_monthly) for t in self.campaigns.values()}
+        brand_running = {t.brand_id for t in self.campaigns.values() if t.running}
+        shared_running = {
+            t.shared_budget_id for t in self.campaigns.values() if t.running and t.shared_budget_id
+        }
 
         def delta(kind: str, key: TotalKey) -> int | None:
             return None if added is None else getattr(added, kind).get(key)
@@ -237,14 +253,30 @@ class SpendTargets:
         for key, amount in totals.brand.items():
             brand_id, period, start = key
             budget = stored[brand_id][0 if period == "day" else 1]
-            if self._crossed("brand", brand_id, budget, period, start, amount, delta("brand", key)):
+            if self._crossed(
+                "brand",
+                brand_id,
+                budget,
+                period,
+                start,
+                amount,
+                delta("brand", key),
+                brand_id in brand_running,
+            ):
                 hit.add(brand_id)
         for key, amount in totals.campaign.items():
             campaign_id, period, start = key
             target = self.campaigns[campaign_id]
             cap = target.daily_cap if period == "day" else target.monthly_cap
             if self._crossed(
-                "campaign", campaign_id, cap, period, start, amount, delta("campaign", key)
+                "campaign",
+                campaign_id,
+                cap,
+                period,
+                start,
+                amount,
+                delta("campaign", key),
+                target.running,
             ):
                 hit.add(target.brand_id)
         shared = {
@@ -255,14 +287,23 @@ class SpendTargets:
             target = shared[shared_id]
             own = target.shared_daily if period == "day" else target.shared_monthly
             if self._crossed(
-                "shared_budget", shared_id, own, period, start, amount, delta("shared", key)
+                "shared_budget",
+                shared_id,
+                own,
+                period,
+                start,
+                amount,
+                delta("shared", key),
+                shared_id in shared_running,
             ):
                 hit.add(target.brand_id)
         for flight_id, (flight_total, flight_budget, brand_id) in totals.flight.items():
             known = None if added is None else added.flight.get(flight_id)
             flight_added = None if known is None else known[0]
             if flight_total >= flight_budget and (
-                flight_added is None or flight_total - flight_added < flight_budget
+                flight_added is None
+                or brand_id in brand_running
+                or flight_total - flight_added < flight_budget
             ):
                 hit.add(brand_id)
         return tuple(sorted(hit))
@@ -306,7 +347,7 @@ def campaigns_lock(campaign_ids: Sequence[int], *, lock: bool = True) -> SpendTa
             "SELECT c.id, b.id, b.timezone, b.currency, b.daily_budget, b.monthly_budget, "
             "c.daily_budget, c.monthly_budget, s.id, s.thresholds, s.pacing_margin, "
             "c.shared_budget_id, sb.daily_budget, sb.monthly_budget, "
-            "EXISTS (SELECT 1 FROM ads_budgetchange bc WHERE bc.brand_id = b.id) "
+            "EXISTS (SELECT 1 FROM ads_budgetchange bc WHERE bc.brand_id = b.id), c.status "
             "FROM ads_campaign c JOIN ads_brand b ON b.id = c.brand_id "
             "LEFT JOIN ads_brandalertsettings s ON s.brand_id = b.id "
             "LEFT JOIN ads_sharedbudget sb ON sb.id = c.shared_budget_id "
@@ -337,4 +378,5 @@ def _target(row: tuple[Any, ...]) -> SpendTarget:
         shared_id,
         shared_daily,
         shared_monthly,
+        running=row[15] == "running",
     )

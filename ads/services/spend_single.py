@@ -101,7 +101,7 @@ _ONE_EVENT = f"""
             s.id AS alert_settings, s.thresholds AS alert_thresholds,
             s.pacing_margin AS alert_margin, c.shared_budget_id,
             sb.daily_budget AS shared_daily, sb.monthly_budget AS shared_monthly,
-            b.xmin::text AS version
+            b.xmin::text AS version, c.status
         FROM ads_campaign c JOIN ads_brand b ON b.id = c.brand_id
         LEFT JOIN ads_brandalertsettings s ON s.brand_id = b.id
         LEFT JOIN ads_sharedbudget sb ON sb.id = c.shared_budget_id
@@ -169,7 +169,8 @@ _ONE_EVENT = f"""
                 ELSE bc.brand_id END
             || ':' || bc.effective_on || ':' || COALESCE(bc.daily_budget::text, '')
             || ':' || COALESCE(bc.monthly_budget::text, ''))
-         FROM ads_budgetchange bc WHERE bc.brand_id = t.brand_id)
+         FROM ads_budgetchange bc WHERE bc.brand_id = t.brand_id),
+        t.status
     FROM t
 """
 
@@ -259,7 +260,7 @@ def spend_record_one(
     inserted, campaign_totals, brand_totals = found[7:10]
     zone, alert_settings, alert_thresholds, alert_margin = found[10:14]
     shared_totals, flight_total, flight_id, flight_budget = found[14:18]
-    shared_id, shared_daily, shared_monthly, calendar_entries = found[18:]
+    shared_id, shared_daily, shared_monthly, calendar_entries, status = found[18:]
     if allowed_brand_ids is not None and brand_id not in allowed_brand_ids:
         return {item.index: unknown}, []
     problem = currency_problem(event.currency, currency)
@@ -297,6 +298,7 @@ def spend_record_one(
         shared_budget_id=shared_id,
         shared_daily=shared_daily,
         shared_monthly=shared_monthly,
+        running=status == "running",
     )
     calendar = _calendar(calendar_entries)
     # This event is all the statement added to each of its totals.

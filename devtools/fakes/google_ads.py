@@ -220,10 +220,14 @@ class FakeGoogleAds:
             between = _BETWEEN.search(query)
             rows = []
             if "campaign.campaign_budget" in query:
+                users: dict[str, int] = {}
+                for resource in self.campaign_budgets.values():
+                    users[resource] = users.get(resource, 0) + 1
                 for campaign_id, resource in sorted(self.campaign_budgets.items()):
                     row = row_class()
                     row.campaign.id = int(campaign_id)
                     row.campaign.campaign_budget = resource
+                    row.campaign_budget.reference_count = users[resource]
                     rows.append(row)
                 return rows
             if between is None:

@@ -12,6 +12,7 @@ import pytest
 
 from ads.models import AdAccount
 from ads.platforms.base import BudgetPush, PlatformError, minor_units_floor
+from ads.platforms.meta import meta_budget_units
 from ads.platforms.registry import adapter_for
 from devtools.fakes.google_ads import Failure, FakeGoogleAdsServer
 from devtools.fakes.meta import FakeMetaServer
@@ -68,6 +69,23 @@ def test_google_writes_each_budget_once_a_shared_one_with_the_sum(
     assert fake.budgets["customers/1234567890/campaignBudgets/71"] == 120_500_000
 
 
+def test_google_refuses_a_shared_budget_pushed_without_all_its_campaigns(
+    google_account: AdAccount, google: FakeGoogleAdsServer
+) -> None:
+    google.fake.budget_for("902", "72", 50_000_000)
+    google.fake.budget_for("903", "72", 50_000_000)
+    adapter = adapter_for(google_account)
+
+    partial = adapter.push_budgets(budgets(("902", "31")))
+    twice = adapter.push_budgets(budgets(("902", "30"), ("902", "25"), ("903", "20")))
+
+    assert [(f.platform_campaign_id, f.message) for f in partial] == [
+        ("902", "its budget is shared by 2 campaigns; push all of them together")
+    ]
+    assert twice == []  # 902 counts once, with its last budget: 25 + 20
+    assert google.fake.budgets["customers/1234567890/campaignBudgets/72"] == 45_000_000
+
+
 def test_google_keeps_a_refused_budget_for_each_of_its_campaigns(
     google_account: AdAccount, google: FakeGoogleAdsServer
 ) -> None:
@@ -95,6 +113,20 @@ def test_google_failing_as_a_whole_raises_a_retryable_error(
         adapter.push_budgets(budgets(("901", "80")))
     assert failed.value.retryable
     assert google.fake.budgets["customers/1234567890/campaignBudgets/71"] == 50_000_000
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "units"),
+    [
+        ("45.678", "USD", 4567),
+        ("1500.9", "JPY", 1500),
+        ("1000.50", "HUF", 1000),  # offset 1 at Meta, though ISO 4217 gives HUF two decimals
+        ("1.234", "BHD", 123),  # offset 100, though ISO 4217 gives BHD three decimals
+        ("25000", "COP", 25000),
+    ],
+)
+def test_meta_budgets_use_metas_currency_offsets(amount: str, currency: str, units: int) -> None:
+    assert meta_budget_units(Decimal(amount), currency) == units
 
 
 def test_meta_takes_the_daily_budget_in_minor_units(

@@ -177,3 +177,31 @@ def test_a_flight_reached_pauses_its_campaigns_and_late_spend_after_it_costs_lit
     # (which flight a row counts toward is decided in SQL) and re-checks the brand.
     statement = request.node.callspec.params["send"] == "single" and ON_POSTGRES
     assert len(reconciles) == (crossings if statement else crossings + 1)
+
+
+def test_spend_dated_past_a_midnight_still_to_come_pauses_with_the_next_spend(
+    send: Callable[..., None], reconciles: list[tuple[int, ...]]
+) -> None:
+    # A platform clock a little ahead: at 23:58 an event dated 00:02 fills tomorrow's total
+    # (the evaluation at 23:58 judges today's, so nothing pauses). The next spend after
+    # midnight finds the campaign running over its budget, and pauses it.
+    brand = make_brand(daily="100", monthly="10000")
+    campaign = make_campaign(brand)
+    before_midnight = datetime(2026, 6, 10, 23, 58, tzinfo=UTC)
+    spend_record(
+        events=[
+            SpendEventInput(
+                campaign_id=campaign.pk,
+                amount="100",
+                occurred_at=before_midnight + timedelta(minutes=4),
+                source="late",
+                external_id=f"e-{next(_keys)}",
+            )
+        ],
+        at=before_midnight,
+    )
+    assert state(campaign) == ("running", None)
+
+    send(campaign, "5", at=before_midnight + timedelta(minutes=7))
+
+    assert state(campaign) == ("paused", PauseReason.BRAND_DAILY_BUDGET)

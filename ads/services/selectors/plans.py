@@ -179,8 +179,8 @@ class SharedBudgetReport:
 
 
 def _shared_reports(shared: list[SharedBudget], at: datetime) -> list[SharedBudgetReport]:
-    """The reports of these shared budgets in three queries, whatever their number: their
-    totals, their calendar entries and their campaigns."""
+    """The reports of these shared budgets in three queries whatever their number (four
+    with the shared budgets' own): their totals, their calendar entries, their campaigns."""
     if not shared:
         return []
     ids = [item.pk for item in shared]
