@@ -56,6 +56,29 @@ def _serialize(message: Any) -> bytes:
     return bytes(message.SerializeToString())
 
 
+def _operation_error(index: int, message: str) -> Any:
+    """The error of one operation of a mutate, located as the API locates it."""
+    error = _errors.GoogleAdsError(message=message)
+    error.error_code.request_error = _request_error.RequestErrorEnum.RequestError.RESOURCE_NOT_FOUND
+    error.location.field_path_elements.append(
+        _errors.ErrorLocation.FieldPathElement(field_name="operations", index=index)
+    )
+    return error
+
+
+def _with_partial_failure(response: Any, errors: list[Any]) -> Any:
+    """A mutate's answer carrying its refused operations, as ``partial_failure`` asks."""
+    if errors:
+        detail = response.partial_failure_error.details.add()
+        detail.type_url = (
+            f"type.googleapis.com/google.ads.googleads.{API_VERSION}.errors.GoogleAdsFailure"
+        )
+        detail.value = _errors.GoogleAdsFailure.serialize(_errors.GoogleAdsFailure(errors=errors))
+        response.partial_failure_error.code = 3  # INVALID_ARGUMENT
+        response.partial_failure_error.message = f"{len(errors)} operation(s) failed"
+    return response
+
+
 @dataclass
 class Failure:
     """A scripted failure of the next call: ``quota`` (with ``retry_seconds``), ``internal``
@@ -128,14 +151,7 @@ class FakeGoogleAds:
                 match = _RESOURCE.match(operation.update.resource_name)
                 campaign_id = match.group(2) if match else ""
                 if not match or match.group(1) != self.customer_id or campaign_id in self.unknown:
-                    error = _errors.GoogleAdsError(message="Resource was not found.")
-                    error.error_code.request_error = (
-                        _request_error.RequestErrorEnum.RequestError.RESOURCE_NOT_FOUND
-                    )
-                    error.location.field_path_elements.append(
-                        _errors.ErrorLocation.FieldPathElement(field_name="operations", index=index)
-                    )
-                    errors.append(error)
+                    errors.append(_operation_error(index, "Resource was not found."))
                     results.append(_campaign_service.MutateCampaignResult())
                     continue
                 self.statuses[campaign_id] = _enums(operation.update.status).name
@@ -152,17 +168,7 @@ class FakeGoogleAds:
             len(errors),
         )
         response.results.extend(results)
-        if errors:
-            detail = response.partial_failure_error.details.add()
-            detail.type_url = (
-                f"type.googleapis.com/google.ads.googleads.{API_VERSION}.errors.GoogleAdsFailure"
-            )
-            detail.value = _errors.GoogleAdsFailure.serialize(
-                _errors.GoogleAdsFailure(errors=errors)
-            )
-            response.partial_failure_error.code = 3  # INVALID_ARGUMENT
-            response.partial_failure_error.message = f"{len(errors)} operation(s) failed"
-        return response
+        return _with_partial_failure(response, errors)
 
     def budget_for(self, campaign_id: str, budget_id: str, micros: int) -> None:
         """Give a campaign a budget (shared when several campaigns name the same id)."""
@@ -186,30 +192,13 @@ class FakeGoogleAds:
                 elif amount < MIN_BUDGET_MICROS or amount % BUDGET_UNIT_MICROS:
                     problem = "The budget amount is too small or not a whole currency unit."
                 if problem is not None:
-                    error = _errors.GoogleAdsError(message=problem)
-                    error.error_code.request_error = (
-                        _request_error.RequestErrorEnum.RequestError.RESOURCE_NOT_FOUND
-                    )
-                    error.location.field_path_elements.append(
-                        _errors.ErrorLocation.FieldPathElement(field_name="operations", index=index)
-                    )
-                    errors.append(error)
+                    errors.append(_operation_error(index, problem))
                     results.append(_budget_service.MutateCampaignBudgetResult())
                     continue
                 self.budgets[resource] = amount
                 results.append(_budget_service.MutateCampaignBudgetResult(resource_name=resource))
         response.results.extend(results)
-        if errors:
-            detail = response.partial_failure_error.details.add()
-            detail.type_url = (
-                f"type.googleapis.com/google.ads.googleads.{API_VERSION}.errors.GoogleAdsFailure"
-            )
-            detail.value = _errors.GoogleAdsFailure.serialize(
-                _errors.GoogleAdsFailure(errors=errors)
-            )
-            response.partial_failure_error.code = 3  # INVALID_ARGUMENT
-            response.partial_failure_error.message = f"{len(errors)} operation(s) failed"
-        return response
+        return _with_partial_failure(response, errors)
 
     def _rows(self, query: str) -> list[Any]:
         # Plain protobuf rows (not proto-plus wrappers): the fake shares the benchmark's
