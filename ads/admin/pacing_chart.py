@@ -26,7 +26,7 @@ class _Frame:
         top = max(series.budget, series.spend, series.projected or Decimal(0))
         self.top = top * Decimal("1.08") or Decimal(1)
 
-    def x(self, days_done: int) -> float:
+    def x(self, days_done: float) -> float:
         return LEFT + (WIDTH - LEFT - RIGHT) * days_done / self.days
 
     def y(self, amount: Decimal) -> float:
@@ -44,8 +44,10 @@ def _points(pairs: list[tuple[float, float]]) -> str:
 def pacing_svg(series: PacingSeries) -> SafeString:
     """One period's chart, with its figures also in words (the title and the labels)."""
     frame = _Frame(series)
-    done = [(0, Decimal(0))] + [
-        ((day - series.first).days + 1, amount) for day, amount in series.cumulative
+    # Each day's spend at its end; today's where today stands now.
+    done: list[tuple[float, Decimal]] = [(0.0, Decimal(0))] + [
+        ((day - series.first).days + (series.today_share if day == series.today else 1), amount)
+        for day, amount in series.cumulative
     ]
     spend_line = _points([(frame.x(d), frame.y(a)) for d, a in done])
     end_x, budget_y = frame.x(series.days), frame.y(series.budget)

@@ -76,7 +76,7 @@ def sources_list(request: HttpRequest, brand_id: Id) -> Status[Any]:
 
 
 @router.get(
-    "/brands/{brand_id}/sources/{source}",
+    "/brands/{brand_id}/sources/{path:source}",
     response={200: SourceOut, **READ_ERRORS},
     auth=READ,
     summary="One spend source",
@@ -95,7 +95,7 @@ def source_detail(
 
 
 @router.patch(
-    "/brands/{brand_id}/sources/{source}",
+    "/brands/{brand_id}/sources/{path:source}",
     response={200: SourceWriteOut, **WRITE_ERRORS},
     auth=MANAGE,
     summary="Set a source's reporting lag",

@@ -134,3 +134,14 @@ def test_the_brand_page_shows_the_months_chart(staff: Client) -> None:
 
     assert page.count('<svg class="pacing-chart"') == 1
     assert "June 2026: 120.00 USD spent of 3,000.00 USD" in page
+
+
+def test_todays_spend_stands_where_today_is_now() -> None:
+    brand = make_brand(daily="1000", monthly="3000")
+    assert month_series(brand=brand, at=NOON).today_share == 0.5  # noon, in UTC
+
+    svg = str(pacing_svg(series(today_share=0.5)))
+    points = re.search(r'<polyline points="([^"]+)"', svg)
+    assert points is not None
+    # Jun 1 and 2 at their ends, Jun 3 half-way: 2.5 of 30 days across the 448 px plot.
+    assert points.group(1).split()[-1].split(",")[0] == f"{12 + 448 * 2.5 / 30:.1f}"

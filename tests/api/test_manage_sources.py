@@ -179,3 +179,13 @@ def test_if_match_with_the_etag_of_the_last_read(acme: Brand) -> None:
     assert stale.status_code == 412
     assert SpendSource.objects.get(brand=acme, source="meta").lag_minutes == 30
     assert api.get(f"/brands/{acme.pk}/sources/none").status_code == 404
+
+
+def test_a_source_name_with_a_slash_can_be_read_and_set(acme: Brand) -> None:
+    api = client(acme)
+
+    written = api.patch(f"/brands/{acme.pk}/sources/agency/tracker", {"lag_minutes": 45})
+    read = api.get(f"/brands/{acme.pk}/sources/agency%2Ftracker")
+
+    assert written.status_code == read.status_code == 200
+    assert read.json()["source"] == "agency/tracker" and read.json()["lag_minutes"] == 45

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from ads.core.pacing import projected_spend
-from ads.core.periods import local_midnight, local_period, month_bounds
+from ads.core.pacing import elapsed_share, projected_spend
+from ads.core.periods import day_bounds, local_midnight, local_period, month_bounds
 from ads.models import (
     Brand,
     BrandPeriodSpend,
@@ -39,6 +39,8 @@ class PacingSeries:
     # Spend to the end of each day from ``first`` to today (or ``last``, once ended).
     cumulative: list[tuple[date, Decimal]]
     projected: Decimal | None
+    # How much of ``today`` has passed (its spend so far stands there, not at its end).
+    today_share: float = 1.0
 
     @property
     def spend(self) -> Decimal:
@@ -93,6 +95,7 @@ def month_series(*, brand: Brand, at: datetime) -> PacingSeries:
         currency=brand.currency,
         cumulative=cumulative,
         projected=projected_spend(spend=spend, bounds=month_bounds(first, brand.timezone), at=at),
+        today_share=float(elapsed_share(bounds=day_bounds(period.day, brand.timezone), at=at)),
     )
 
 
@@ -140,6 +143,7 @@ def flight_series(
                 currency=brand.currency,
                 cumulative=cumulative,
                 projected=projected_spend(spend=cumulative[-1][1], bounds=bounds, at=at),
+                today_share=float(elapsed_share(bounds=day_bounds(today, brand.timezone), at=at)),
             )
         )
     return series
