@@ -53,6 +53,18 @@ class SimulationError(Exception):
     """What the options ask for cannot be simulated (said in words)."""
 
 
+def strategy_problem(strategy: str) -> str | None:
+    """Why ``strategy`` cannot be simulated (unknown, or not built yet), or None."""
+    if strategy not in STRATEGIES:
+        return f"unknown strategy {strategy!r}: one of {', '.join(STRATEGIES)}"
+    if strategy not in BUILT:
+        return (
+            f"strategy {strategy!r} is not built yet (issue 21: the expected-spend stop and "
+            f"pacing come next); built: {', '.join(BUILT)}"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class Options:
     days: int = 30
@@ -152,13 +164,9 @@ class _Settling:
 def strategy_run(strategy: str, options: Options, *, label: str = "") -> dict[str, Any]:
     """Simulate ``options.days`` days of one strategy; the figures as the JSON shows them.
     ``label`` names the run's brands (several runs in one database need different ones)."""
-    if strategy not in STRATEGIES:
-        raise SimulationError(f"unknown strategy {strategy!r}: one of {', '.join(STRATEGIES)}")
-    if strategy not in BUILT:
-        raise SimulationError(
-            f"strategy {strategy!r} is not built yet (issue 21: the expected-spend stop and "
-            f"pacing come next); built: {', '.join(BUILT)}"
-        )
+    problem = strategy_problem(strategy)
+    if problem is not None:
+        raise SimulationError(problem)
     brands, rng = world(brands=options.brands, lags=options.lags, seed=options.seed)
     _setup(brands, label or strategy, options.days)
     by_pk = {c.pk: (b, c) for b in brands for c in b.campaigns}

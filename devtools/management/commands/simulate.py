@@ -16,7 +16,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ads.core import nudge
 from ads.models import MAX_LAG_MINUTES
-from devtools.simulate.run import BUILT, STRATEGIES, Options, SimulationError, strategy_run
+from devtools.simulate.run import (
+    BUILT,
+    STRATEGIES,
+    Options,
+    SimulationError,
+    strategy_problem,
+    strategy_run,
+)
 
 # Set by the parent for its child only: the child runs on the scratch database it was given,
 # never on the one configured (the user's).
@@ -94,13 +101,8 @@ class Command(BaseCommand):
             raise CommandError("--days must be 1 to 30 (one month) and --brands 1 to 200")
         strategies = [name.strip() for name in options["strategy"].split(",") if name.strip()]
         for name in strategies:
-            if name not in STRATEGIES:
-                raise CommandError(f"--strategy {name!r}: one of {', '.join(STRATEGIES)}")
-            if name not in BUILT:
-                raise CommandError(
-                    f"--strategy {name!r} is not built yet (the expected-spend stop and "
-                    f"pacing come next); built: {', '.join(BUILT)}"
-                )
+            if (problem := strategy_problem(name)) is not None:
+                raise CommandError(f"--strategy: {problem}")
         if options["worker"]:
             self._work(strategies[0], run, Path(options["worker"]))
             return
