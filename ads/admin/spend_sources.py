@@ -19,10 +19,8 @@ from ads.admin.common import actor, report
 from ads.admin.display import server_time
 from ads.admin.plan_filters import BrandFilter
 from ads.models import Brand, SpendSource
-from ads.services.lags import LAG_MIN_SAMPLES, lag_problem, source_lag_set, source_problem
-from ads.services.plan_checks import brand_enforce
+from ads.services.lags import LAG_MIN_SAMPLES, lag_problem, source_lag_change, source_problem
 from ads.services.preconditions import brand_write
-from ads.services.rule import Transition
 
 # A source whose quickest row took this long may be batching, or its clock may be behind.
 SLOW_CLOCK_MINUTES = 60
@@ -62,6 +60,13 @@ def lag_in_use_text(row: SpendSource) -> str:
     return "0 min (nothing learned: treated as real time)"
 
 
+def learned_text(row: SpendSource) -> str:
+    """The learned p50 / p95, or how many rows are still needed."""
+    if row.learned_p95_minutes is None:
+        return f"not yet ({row.samples} of {LAG_MIN_SAMPLES} rows needed)"
+    return f"{minutes_text(row.learned_p50_minutes)} / {minutes_text(row.learned_p95_minutes)}"
+
+
 def sources_table(brand: Brand) -> SafeString | str:
     """The brand's spend sources on its page: the lag in use of each, linked to its page."""
     rows = list(SpendSource.objects.filter(brand=brand).order_by("source"))
@@ -75,12 +80,7 @@ def sources_table(brand: Brand) -> SafeString | str:
                 reverse("admin:ads_spendsource_change", args=[row.pk]),
                 row.source,
                 lag_in_use_text(row),
-                (
-                    f"{minutes_text(row.learned_p50_minutes)} / "
-                    f"{minutes_text(row.learned_p95_minutes)}"
-                    if row.learned_p95_minutes is not None
-                    else f"not yet ({row.samples} of {LAG_MIN_SAMPLES} rows)"
-                ),
+                learned_text(row),
                 clock_note(row) or "—",
             )
             for row in rows
@@ -153,9 +153,7 @@ class SpendSourceAdmin(BrandScoped, admin.ModelAdmin[SpendSource]):
 
     @admin.display(description="Learned p50 / p95")
     def learned(self, obj: SpendSource) -> str:
-        if obj.learned_p95_minutes is None:
-            return f"not yet ({obj.samples} of {LAG_MIN_SAMPLES} rows needed)"
-        return f"{minutes_text(obj.learned_p50_minutes)} / {minutes_text(obj.learned_p95_minutes)}"
+        return learned_text(obj)
 
     @admin.display(description="Quickest row")
     def quickest(self, obj: SpendSource) -> SafeString | str:
@@ -171,17 +169,15 @@ class SpendSourceAdmin(BrandScoped, admin.ModelAdmin[SpendSource]):
         at, who = timezone.now(), actor(request)
         data = form.cleaned_data
         brand_id = obj.brand_id
-
-        def write() -> tuple[SpendSource, list[Transition]]:
-            saved = source_lag_set(
+        saved, transitions = brand_write(
+            brand_id=brand_id,
+            write=lambda: source_lag_change(
                 brand_id=brand_id,
                 source=obj.source if change else data["source"],
                 lag_minutes=data.get("lag_minutes"),
                 actor=who,
                 at=at,
-            )
-            return saved, brand_enforce(brand_id, at, who)
-
-        saved, transitions = brand_write(brand_id=brand_id, write=write)
+            ),
+        )
         obj.pk = saved.pk
         report(request, self, len(transitions))

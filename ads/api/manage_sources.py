@@ -26,10 +26,8 @@ from ads.api.common import (
 )
 from ads.api.source_schemas import SourceListOut, SourceOut, SourcePatch, SourceWriteOut
 from ads.models import SpendSource
-from ads.services.lags import brand_source, brand_sources, source_lag_set
-from ads.services.plan_checks import brand_enforce
+from ads.services.lags import brand_source, brand_sources, source_lag_change
 from ads.services.preconditions import brand_write
-from ads.services.rule import Transition
 
 router = Router(tags=["sources"])
 
@@ -119,20 +117,15 @@ def source_patch(
             {"lag_minutes": "lag_minutes is required: minutes, or null to learn it again"}
         )
     at, actor = timezone.now(), actor_of(request)
-
-    def write() -> tuple[SpendSource, list[Transition]]:
-        row = source_lag_set(
+    row, transitions = brand_write(
+        brand_id=brand_id,
+        write=lambda: source_lag_change(
             brand_id=brand_id,
             source=source,
             lag_minutes=payload.lag_minutes,
             actor=actor,
             at=at,
-        )
-        return row, brand_enforce(brand_id, at, actor)
-
-    row, transitions = brand_write(
-        brand_id=brand_id,
-        write=write,
+        ),
         expected=if_match(precondition),
         version=lambda: _version(brand_id, source),
     )

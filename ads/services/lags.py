@@ -35,6 +35,8 @@ from ads.core.sql import adapt, in_ids, rows_cte, seconds_between
 from ads.models import MAX_LAG_MINUTES, ConfigAction, SpendKind, SpendSource
 from ads.services.config_audit import config_change_record
 from ads.services.job_runs import JobFigures
+from ads.services.plan_checks import brand_enforce
+from ads.services.rule import Transition
 from ads.services.spend_events import MAX_SOURCE_LENGTH
 
 LAG_WINDOW = timedelta(days=7)
@@ -280,6 +282,18 @@ def source_lag_set(
         at=at,
     )
     return row
+
+
+def source_lag_change(
+    *, brand_id: int, source: str, lag_minutes: int | None, actor: str, at: datetime
+) -> tuple[SpendSource, list[Transition]]:
+    """``source_lag_set``, then the brand re-evaluated at once (the lag in use feeds the
+    expected-spend stop): what the API and the admin both do. Helper: inside the caller's
+    transaction, the brand locked (``preconditions.brand_write``)."""
+    row = source_lag_set(
+        brand_id=brand_id, source=source, lag_minutes=lag_minutes, actor=actor, at=at
+    )
+    return row, brand_enforce(brand_id, at, actor)
 
 
 def brand_sources(*, brand_id: int) -> list[SpendSource]:
