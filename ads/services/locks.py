@@ -12,7 +12,7 @@ from django.db import connection
 
 from ads.core.periods import local_date
 from ads.core.sql import as_date, dialect, in_ids, lock_clause
-from ads.models import BrandAlertSettings
+from ads.models import BrandAlertSettings, CampaignStatus
 from ads.services.alerts import AlertBrand
 from ads.services.ledger import LedgerRow, NewTotals, TotalKey
 
@@ -170,6 +170,15 @@ def spend_added(rows: Iterable[LedgerRow], targets: dict[int, SpendTarget]) -> N
     return added
 
 
+def reached_by_write(total: int, limit: int, added: int | None, running: bool) -> bool:
+    """Whether a write that added ``added`` (None: not known) to make ``total`` took it to
+    ``limit``: it is there now, and it was below before, or a campaign the write spent for
+    still runs (a pause that did not happen), or what was added is not known."""
+    if total < limit:
+        return False
+    return added is None or running or total - added < limit
+
+
 @dataclass(frozen=True)
 class SpendTargets:
     campaigns: dict[int, SpendTarget]
@@ -194,21 +203,15 @@ class SpendTargets:
         changes within it by the calendar (reached by time alone, not by a write), and when a
         campaign this write spent for still runs (``SpendTarget.running``)."""
         limit = self._budget(target, owner_id, stored, period, start)
-        if limit is None or total < limit:
+        if limit is None:
             return False
         if (
-            added is None
-            or running
-            or (
-                self.calendar
-                and period == "month"
-                and changes_within(
-                    self.calendar, target, owner_id, "monthly", start, _month_end(start)
-                )
-            )
+            self.calendar
+            and period == "month"
+            and changes_within(self.calendar, target, owner_id, "monthly", start, _month_end(start))
         ):
-            return True
-        return total - added < limit
+            added = None
+        return reached_by_write(total, limit, added, running)
 
     def _budget(
         self, target: str, owner_id: int, stored: int | None, period: str, start: date
@@ -299,11 +302,11 @@ class SpendTargets:
                 hit.add(target.brand_id)
         for flight_id, (flight_total, flight_budget, brand_id) in totals.flight.items():
             known = None if added is None else added.flight.get(flight_id)
-            flight_added = None if known is None else known[0]
-            if flight_total >= flight_budget and (
-                flight_added is None
-                or brand_id in brand_running
-                or flight_total - flight_added < flight_budget
+            if reached_by_write(
+                flight_total,
+                flight_budget,
+                None if known is None else known[0],
+                brand_id in brand_running,
             ):
                 hit.add(brand_id)
         return tuple(sorted(hit))
@@ -378,5 +381,5 @@ def _target(row: tuple[Any, ...]) -> SpendTarget:
         shared_id,
         shared_daily,
         shared_monthly,
-        running=row[15] == "running",
+        running=row[15] == CampaignStatus.RUNNING,
     )

@@ -30,7 +30,7 @@ from ads.core.money import from_micros
 from ads.core.periods import local_date, local_period
 from ads.core.sql import array_literal
 from ads.core.transactions import run_with_retry
-from ads.models import BrandAlertSettings, SpendPeriod, Trigger
+from ads.models import BrandAlertSettings, CampaignStatus, SpendPeriod, Trigger
 from ads.services.alerts import alerts_record_for_totals
 from ads.services.ledger import (
     FLIGHT_UPSERT,
@@ -298,7 +298,7 @@ def spend_record_one(
         shared_budget_id=shared_id,
         shared_daily=shared_daily,
         shared_monthly=shared_monthly,
-        running=status == "running",
+        running=status == CampaignStatus.RUNNING,
     )
     calendar = _calendar(calendar_entries)
     # This event is all the statement added to each of its totals.
