@@ -28,11 +28,10 @@ from ads.admin.brand_plans import (
 )
 from ads.admin.common import actor, report
 from ads.admin.display import FULL, WARN, bar, local_time, money, request_now
-from ads.admin.forms import TimezoneInput, positive
+from ads.admin.forms import TimezoneInput, budgets_in_currency, positive
 from ads.admin.media_plan import export_view
 from ads.admin.pacing_chart import pacing_charts
 from ads.admin.spend_sources import sources_table
-from ads.core.currency import budget_problem
 from ads.models import Brand, Campaign, SpendEvent
 from ads.services.campaigns import brand_change_check, brand_save
 from ads.services.selectors.budgets import (
@@ -63,11 +62,7 @@ class BrandForm(forms.ModelForm):  # type: ignore[type-arg]
             brand_change_check(brand_id=self.instance.pk, timezone=timezone_name)
         currency = self.cleaned_data.get("currency") or self.instance.currency
         if currency:
-            # The API's rule: no more decimals than the currency has (JPY 100.5 is no budget).
-            for field in ("daily_budget", "monthly_budget"):
-                value = self.cleaned_data.get(field)
-                if value is not None and (problem := budget_problem(value, currency)):
-                    self.add_error(field, f"{problem}.")
+            budgets_in_currency(self, currency, ("daily_budget", "monthly_budget"))
         return cleaned
 
 

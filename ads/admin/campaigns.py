@@ -23,10 +23,9 @@ from ads.admin.bulk import bulk_actions
 from ads.admin.common import actor, report
 from ads.admin.corrections import correction_link, correction_view
 from ads.admin.display import badge, bar, local_time, request_now
-from ads.admin.forms import move_unique_errors, positive
+from ads.admin.forms import budgets_in_currency, move_unique_errors, positive
 from ads.admin.history import history_table
 from ads.admin.plan_filters import FlightFilter, SharedBudgetFilter
-from ads.core.currency import budget_problem
 from ads.models import Campaign, CampaignStatus, DaypartWindow, PauseReason, Weekday
 from ads.services.campaigns import (
     campaign_change_check,
@@ -68,11 +67,7 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
         brand = self.cleaned_data.get("brand")
         if brand is not None:
             campaign_change_check(campaign_id=self.instance.pk, brand_id=brand.pk)
-            # The API's rule: no more decimals than the brand's currency has.
-            for field in ("daily_budget", "monthly_budget"):
-                value = self.cleaned_data.get(field)
-                if value is not None and (problem := budget_problem(value, brand.currency)):
-                    self.add_error(field, f"{problem}.")
+            budgets_in_currency(self, brand.currency, ("daily_budget", "monthly_budget"))
             shared = self.cleaned_data.get("shared_budget")
             stored = (
                 None

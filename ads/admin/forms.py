@@ -12,6 +12,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from ads.core.currency import budget_problem
+
 
 @lru_cache(maxsize=1)
 def iana_names() -> tuple[str, ...]:
@@ -41,6 +43,15 @@ def positive(value: Decimal | None, what: str) -> Decimal | None:
     if value is not None and value <= 0:
         raise ValidationError(f"The {what} must be greater than zero.")
     return value
+
+
+def budgets_in_currency(form: forms.BaseForm, currency: str, fields: tuple[str, ...]) -> None:
+    """The API's rule on the form's budget fields: no more decimals than ``currency`` has
+    (JPY 100.5 is no budget); each refusal at its field."""
+    for field in fields:
+        value = form.cleaned_data.get(field)
+        if value is not None and (problem := budget_problem(value, currency)):
+            form.add_error(field, f"{problem}.")
 
 
 def move_unique_errors(
