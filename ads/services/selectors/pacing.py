@@ -12,13 +12,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from ads.core.pacing import elapsed_share, projected_spend
-from ads.core.periods import day_bounds, local_midnight, local_period, month_bounds
+from ads.core.periods import day_bounds, local_period, month_bounds
 from ads.models import (
     Brand,
     BrandPeriodSpend,
     BudgetTarget,
     CampaignPeriodSpend,
-    FlightCampaign,
     SpendPeriod,
 )
 from ads.services.selectors.plans import BudgetsInForce, FlightReport, budgets_in_force
@@ -102,16 +101,18 @@ def month_series(*, brand: Brand, at: datetime) -> PacingSeries:
 def flight_series(
     *, brand: Brand, reports: Iterable[FlightReport], at: datetime
 ) -> list[PacingSeries]:
-    """The brand's running flights (today within their dates), by start (one query)."""
+    """The brand's running flights (today within their dates), in the reports' order: their
+    campaigns' day totals in one query."""
     today = local_period(at, brand.timezone).day
     running = [r for r in reports if r.flight.starts_on <= today <= r.flight.ends_on]
     if not running:
         return []
-    members = defaultdict(list)
-    for flight_id, campaign_id in FlightCampaign.objects.filter(
-        flight_id__in=[r.flight.pk for r in running]
-    ).values_list("flight_id", "campaign_id"):
-        members[campaign_id].append(flight_id)
+    share = float(elapsed_share(bounds=day_bounds(today, brand.timezone), at=at))
+    # Each campaign's running flights, from the reports (they carry their campaigns).
+    members: dict[int, list[int]] = defaultdict(list)
+    for report in running:
+        for campaign_id in report.campaign_ids:
+            members[campaign_id].append(report.flight.pk)
     first = min(r.flight.starts_on for r in running)
     daily: dict[int, dict[date, Decimal]] = defaultdict(lambda: defaultdict(lambda: _ZERO))
     window = {r.flight.pk: (r.flight.starts_on, r.flight.ends_on) for r in running}
@@ -128,11 +129,6 @@ def flight_series(
     series = []
     for report in running:
         flight = report.flight
-        bounds = (
-            local_midnight(flight.starts_on, brand.timezone),
-            local_midnight(flight.ends_on + timedelta(days=1), brand.timezone),
-        )
-        cumulative = _cumulative(daily[flight.pk], flight.starts_on, today)
         series.append(
             PacingSeries(
                 title=f"Flight: {flight.name}",
@@ -141,9 +137,10 @@ def flight_series(
                 today=today,
                 budget=flight.budget,
                 currency=brand.currency,
-                cumulative=cumulative,
-                projected=projected_spend(spend=cumulative[-1][1], bounds=bounds, at=at),
-                today_share=float(elapsed_share(bounds=day_bounds(today, brand.timezone), at=at)),
+                cumulative=_cumulative(daily[flight.pk], flight.starts_on, today),
+                # The flight table's projection (``plans._flight_report``), so the two agree.
+                projected=report.projected,
+                today_share=share,
             )
         )
     return series
