@@ -37,7 +37,7 @@ from ads.services.config_audit import config_change_record
 from ads.services.job_runs import JobFigures
 from ads.services.plan_checks import brand_enforce
 from ads.services.rule import Transition
-from ads.services.spend_events import MAX_SOURCE_LENGTH
+from ads.services.spend_events import MAX_SOURCE_LENGTH, key_text_problem
 
 LAG_WINDOW = timedelta(days=7)
 LAG_MIN_SAMPLES = 20
@@ -226,13 +226,7 @@ def lags_learn(
 
 def source_problem(source: object) -> str | None:
     """Why ``source`` cannot name a spend source (the rules of the spend endpoints)."""
-    if not isinstance(source, str) or not source.strip():
-        return "source is required"
-    if len(source) > MAX_SOURCE_LENGTH:
-        return f"source is longer than {MAX_SOURCE_LENGTH} characters"
-    if "\x00" in source:
-        return "source must not contain NUL characters"
-    return None
+    return key_text_problem("source", source, MAX_SOURCE_LENGTH)
 
 
 def lag_problem(lag_minutes: object) -> str | None:

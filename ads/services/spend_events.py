@@ -139,14 +139,21 @@ def _check_fields(event: SpendEventInput, at: datetime) -> tuple[Decimal | None,
         ("source", event.source, MAX_SOURCE_LENGTH),
         ("external_id", event.external_id, MAX_EXTERNAL_ID_LENGTH),
     ):
-        if not isinstance(value, str) or not value.strip():
-            return None, f"{name} is required"
-        if len(value) > limit:
-            return None, f"{name} is longer than {limit} characters"
-        if "\x00" in value:
-            # PostgreSQL refuses NUL in text; SQLite's JSON functions would cut the key at it.
-            return None, f"{name} must not contain NUL characters"
+        if (problem := key_text_problem(name, value, limit)) is not None:
+            return None, problem
     return amount, None
+
+
+def key_text_problem(name: str, value: object, limit: int) -> str | None:
+    """Why ``value`` cannot be a ledger key's text (a source, an event id), or None."""
+    if not isinstance(value, str) or not value.strip():
+        return f"{name} is required"
+    if len(value) > limit:
+        return f"{name} is longer than {limit} characters"
+    if "\x00" in value:
+        # PostgreSQL refuses NUL in text; SQLite's JSON functions would cut the key at it.
+        return f"{name} must not contain NUL characters"
+    return None
 
 
 def currency_problem(given: str | None, brand_currency: str) -> str | None:
