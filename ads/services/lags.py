@@ -114,14 +114,18 @@ def lags_measure(*, at: datetime, brand_ids: Sequence[int] | None = None) -> lis
     earliest_day = (since - timedelta(hours=48) - timedelta(days=1)).astimezone(UTC).date()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""WITH s AS (
+            f"""WITH r AS (
                 SELECT c.brand_id AS brand_id, e.source AS source,
-                    CAST(e.amount AS DOUBLE PRECISION) AS weight,
-                    CASE WHEN {lag} < 0 THEN 0 ELSE {lag} END AS lag_s, {lag} AS raw_s
+                    CAST(e.amount AS DOUBLE PRECISION) AS weight, {lag} AS raw_s
                 FROM ads_spendevent e JOIN ads_campaign c ON c.id = e.campaign_id
                 WHERE e.recorded_at > %s AND e.recorded_at <= %s AND e.local_date >= %s
                     AND e.kind IN (%s, %s) AND e.amount > 0 AND NOT e.backfill
-                    AND {lag} <= {MAX_LAG_SECONDS} {"AND " + scope if scope else ""}
+                    {"AND " + scope if scope else ""}
+            ),
+            s AS (
+                SELECT brand_id, source, weight, raw_s,
+                    CASE WHEN raw_s < 0 THEN 0 ELSE raw_s END AS lag_s
+                FROM r WHERE raw_s <= {MAX_LAG_SECONDS}
             ),
             w AS (
                 SELECT brand_id, source, lag_s, raw_s,
